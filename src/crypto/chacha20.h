@@ -1,0 +1,23 @@
+/*
+ * chacha20.h — the ChaCha20 block function and stream cipher
+ * (RFC 8439 §2.1-§2.4). Implementation and course notes: chacha20.c.
+ */
+#ifndef SS_CHACHA20_H
+#define SS_CHACHA20_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+/* out = the 64-byte keystream block for (key, counter, nonce), §2.3. */
+SS_API void ss_chacha20_block(uint8_t out[64], const uint8_t key[32], uint32_t counter,
+                              const uint8_t nonce[12]);
+
+/* out = in XOR keystream starting at block `counter` (§2.4). out == in is
+ * allowed (in-place); in/out may be NULL when len is 0. The caller keeps
+ * len <= 64 * (2^32 - counter): the 32-bit counter must not wrap. */
+SS_API void ss_chacha20_xor(uint8_t *out, const uint8_t *in, size_t len, const uint8_t key[32],
+                            uint32_t counter, const uint8_t nonce[12]);
+
+#endif

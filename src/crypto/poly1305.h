@@ -1,0 +1,31 @@
+/*
+ * poly1305.h — the Poly1305 one-time authenticator (RFC 8439 §2.5).
+ * Implementation and course notes: poly1305.c.
+ */
+#ifndef SS_POLY1305_H
+#define SS_POLY1305_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+/* State: r (clamped) and the accumulator h in the representation described
+ * in poly1305.c, the s half of the key, and a partial 16-byte block. */
+typedef struct {
+    uint64_t r[3];
+    uint64_t h[3];
+    uint64_t s[2];
+    uint8_t block[16];
+    size_t block_len; /* bytes waiting in block, 0..15 */
+} ss_poly1305_ctx;
+
+/* tag = Poly1305(key, msg). The key must be used for one message only. */
+SS_API void ss_poly1305(uint8_t tag[16], const uint8_t *msg, size_t len, const uint8_t key[32]);
+
+/* Incremental form; final writes the tag and wipes ctx. */
+SS_API void ss_poly1305_init(ss_poly1305_ctx *ctx, const uint8_t key[32]);
+SS_API void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len);
+SS_API void ss_poly1305_final(ss_poly1305_ctx *ctx, uint8_t tag[16]);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * random.h — key material from the operating system's CSPRNG.
+ */
+#ifndef SS_RANDOM_H
+#define SS_RANDOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+/* Fills out[0..len) from getrandom(2). Returns 0, or -1 if the kernel could
+ * not deliver (out is then zeroed: a caller that ignores the error gets an
+ * obviously bad key, never a weak one). */
+SS_API int ss_random(uint8_t *out, size_t len);
+
+#endif

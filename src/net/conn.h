@@ -1,0 +1,105 @@
+/*
+ * conn.h — the secure connection: the whole public API of the original
+ * library (server, client, send, recv), made authenticated.
+ *
+ * A connection is a TCP stream on which the SSockets/1 protocol
+ * (docs/protocol.md) runs: the client names a Noise protocol, both sides
+ * run the Noise handshake, and from then on every message travels in
+ * encrypted, authenticated frames.
+ */
+#ifndef SS_CONN_H
+#define SS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../crypto/export.h"
+#include "keys.h"
+#include "trace.h"
+
+typedef struct ss_conn ss_conn;
+typedef struct ss_listener ss_listener;
+
+/*
+ * Configuration; a NULL ss_config * means "all zero": pattern NN, no keys.
+ *
+ * Which Noise pattern runs:
+ *   client  no static_key, no peer_public_key -> NN
+ *           peer_public_key only              -> NK (the server must hold it)
+ *           static_key                        -> XX (and if peer_public_key
+ *                                                is set, the server's static
+ *                                                key must equal it)
+ *   server  no static_key   -> accepts NN only
+ *           static_key      -> accepts NK and XX
+ *           + allowed_keys  -> accepts XX only, from a listed client key
+ *           + peer_public_key (XX) -> the client's key must equal it
+ */
+typedef struct {
+    const ss_keypair *static_key;        /* our long-term key pair, or NULL */
+    const uint8_t *peer_public_key;      /* 32 bytes: the pinned peer key, or NULL */
+    const uint8_t (*allowed_keys)[32];   /* server: allowed client keys, or NULL */
+    size_t allowed_count;
+    int handshake_timeout_ms;            /* 0: 10 s; < 0: wait forever */
+    int io_timeout_ms;                   /* for ss_recv/ss_send; 0 or < 0: wait forever */
+    ss_trace_fn trace;                   /* narrate the handshake (prints secrets) */
+    void *trace_arg;
+    int plain;                           /* no handshake, no encryption: the same
+                                            frames in clear, for the capture demo only */
+} ss_config;
+
+/* Largest message body carried by one transport frame: 65535 minus the
+ * 1-byte type and the 16-byte tag. Longer messages span several frames. */
+#define SS_MAX_FRAGMENT 65518
+
+/* Connects to host:port (IPv4 or IPv6, names resolved with getaddrinfo)
+ * and runs the handshake. NULL on failure; see ss_last_error(NULL). */
+SS_API ss_conn *ss_client(const char *host, uint16_t port, const ss_config *cfg);
+
+/* Listens on host:port, accepts one client, closes the listener, and runs the
+ * handshake. NULL on failure. */
+SS_API ss_conn *ss_server(const char *host, uint16_t port, const ss_config *cfg);
+
+/* A listener for servers with many clients. port 0 picks a free port;
+ * ss_listener_port tells which. SO_REUSEADDR is set, so a restarted server
+ * can bind again at once. cfg is copied (the keys it points to must stay
+ * valid while the listener lives). */
+SS_API ss_listener *ss_listen(const char *host, uint16_t port, const ss_config *cfg);
+SS_API uint16_t ss_listener_port(const ss_listener *l);
+/* Accepts the next client and runs the handshake; NULL on failure (the
+ * listener stays usable). */
+SS_API ss_conn *ss_accept(ss_listener *l);
+SS_API void ss_listener_close(ss_listener *l);
+
+/* Sends one whole message of any length (split into frames as needed).
+ * 0 or -1. */
+SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
+
+/* Receives the next message, or its next part if it is longer than cap:
+ *   > 0  bytes written to buf;
+ *     0  an empty message, or the peer's authenticated close —
+ *        ss_peer_closed(c) tells which;
+ *    -1  error (ss_last_error(c)); a TCP end without a close frame is the
+ *        error SS_ERR_TRUNCATED, never a 0.
+ * Two messages are never merged; after each call ss_message_done(c) says
+ * whether the bytes returned end the message (1) or more of it follows (0). */
+SS_API ssize_t ss_recv(ss_conn *c, void *buf, size_t cap);
+SS_API int ss_message_done(const ss_conn *c);
+SS_API int ss_peer_closed(const ss_conn *c);
+
+/* Sends the close frame (if the connection is healthy), closes the socket,
+ * wipes every key and frees c. 0, or -1 if the close frame could not be
+ * sent (c is freed either way). NULL is accepted. */
+SS_API int ss_close(ss_conn *c);
+
+/* The peer's authenticated static public key (NK: the server's, XX: both),
+ * or NULL when the pattern gives none. */
+SS_API const uint8_t *ss_peer_public_key(const ss_conn *c);
+
+/* "Noise_XX_25519_ChaChaPoly_SHA256", or "plain". */
+SS_API const char *ss_protocol_name(const ss_conn *c);
+
+/* The handshake hash h after the handshake (channel binding), 32 bytes. */
+SS_API void ss_handshake_hash(uint8_t out[32], const ss_conn *c);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * keys.h — X25519 key pairs and key files.
+ *
+ * Text formats read and written:
+ *   base64   one line, the base64 of the 32 raw bytes (as WireGuard's wg
+ *            tool writes them), for private and public keys;
+ *   PEM      OpenSSL's X25519 formats: "PRIVATE KEY" (PKCS#8, RFC 8410)
+ *            and "PUBLIC KEY" (SubjectPublicKeyInfo), so keys made by
+ *            `openssl genpkey -algorithm X25519` work both ways.
+ * Errors are recorded as with every net-layer call (error.h); the message
+ * names the file and the reason.
+ */
+#ifndef SS_KEYS_H
+#define SS_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../crypto/export.h"
+
+typedef struct {
+    uint8_t secret_key[32];
+    uint8_t public_key[32];
+} ss_keypair;
+
+/* Formats for ss_keypair_save / ss_public_key_format. */
+#define SS_KEY_BASE64 0
+#define SS_KEY_PEM 1
+/* Flag for ss_keypair_save: replace an existing file. */
+#define SS_KEY_OVERWRITE 0x100
+
+/* Base64 of 32 bytes: 44 characters and a NUL. */
+#define SS_KEY_BASE64_LEN 45
+
+/* A fresh key pair from ss_random. 0, or -1 (SS_ERR_RANDOM). */
+SS_API int ss_keypair_generate(ss_keypair *kp);
+
+/* Derives public_key from secret_key (after setting secret_key by hand). */
+SS_API void ss_keypair_from_secret(ss_keypair *kp, const uint8_t secret_key[32]);
+
+/* Writes the private key to path with mode 0600, atomically (temporary file,
+ * fsync, rename). flags: SS_KEY_BASE64 or SS_KEY_PEM, optionally
+ * | SS_KEY_OVERWRITE; without it an existing file is an error
+ * (SS_ERR_KEY_EXISTS). 0 or -1. */
+SS_API int ss_keypair_save(const ss_keypair *kp, const char *path, int flags);
+
+/* Reads a private key file (base64 or PEM PKCS#8) and derives the public key.
+ * Refuses a file readable or writable by group or others
+ * (SS_ERR_KEY_PERMISSIONS), like ssh. 0 or -1; kp is wiped on failure. */
+SS_API int ss_keypair_load(ss_keypair *kp, const char *path);
+
+/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). 0 or -1. */
+SS_API int ss_public_key_load(uint8_t public_key[32], const char *path);
+
+/* Parses a public key given as text (base64 or PEM). 0 or -1. */
+SS_API int ss_public_key_parse(uint8_t public_key[32], const char *text, size_t len);
+
+/* Writes the base64 form of a public key, NUL-terminated. */
+SS_API void ss_public_key_format(char out[SS_KEY_BASE64_LEN], const uint8_t public_key[32]);
+
+/* Zeroes a key pair. */
+SS_API void ss_keypair_wipe(ss_keypair *kp);
+
+#endif

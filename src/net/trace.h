@@ -1,0 +1,14 @@
+/*
+ * trace.h — the callback through which the handshake narrates itself.
+ *
+ * When a trace function is configured, every Noise operation is reported
+ * as one line of text as it happens (token, MixHash, MixKey, DH, Split,
+ * with h, ck and k in hex). This prints secrets; it exists for learning
+ * and for reproducing the worked examples in docs/.
+ */
+#ifndef SS_TRACE_H
+#define SS_TRACE_H
+
+typedef void (*ss_trace_fn)(void *arg, const char *line);
+
+#endif

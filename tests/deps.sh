@@ -1,0 +1,40 @@
+#!/bin/sh
+# deps.sh — make sure everything `make check` needs is installed.
+#
+# On Debian as root, missing packages are installed with apt-get, and we say
+# which. Anywhere else we stop and print the exact packages to install.
+# Package (Debian name) : how we detect it
+set -u
+
+missing=""
+want() { # want PACKAGE TEST...
+    pkg=$1; shift
+    if ! "$@" >/dev/null 2>&1; then missing="$missing $pkg"; fi
+}
+
+want make          command -v make
+want gcc           command -v gcc
+want clang         command -v clang
+want pkgconf       command -v pkg-config
+want check         pkg-config --exists check
+want libssl-dev    pkg-config --exists libcrypto
+want libjansson-dev pkg-config --exists jansson
+want openssl       command -v openssl
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deps: installing test packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null &&
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+        echo "deps: apt-get install failed for:$missing" >&2
+        exit 1
+    }
+    exit 0
+fi
+
+echo "deps: missing packages:$missing" >&2
+echo "deps: on Debian/Ubuntu run:  sudo apt-get install$missing" >&2
+echo "deps: (or run 'make check' as root to have them installed)" >&2
+exit 1

@@ -20,6 +20,8 @@ want check         pkg-config --exists check
 want libssl-dev    pkg-config --exists libcrypto
 want libjansson-dev pkg-config --exists jansson
 want openssl       command -v openssl
+want tshark        command -v tshark
+want valgrind      command -v valgrind
 
 [ -z "$missing" ] && exit 0
 

@@ -87,6 +87,12 @@ SS_API ssize_t ss_recv(ss_conn *c, void *buf, size_t cap);
 SS_API int ss_message_done(const ss_conn *c);
 SS_API int ss_peer_closed(const ss_conn *c);
 
+/* Half-close: sends the authenticated close frame ("I will send nothing
+ * more"); ss_send fails afterwards, ss_recv keeps working until the peer's
+ * close. Lets a program announce the end of its input and still read the
+ * reply (the CLI at stdin EOF). 0 or -1. Calling it twice is harmless. */
+SS_API int ss_shutdown(ss_conn *c);
+
 /* Sends the close frame (if the connection is healthy), closes the socket,
  * wipes every key and frees c. 0, or -1 if the close frame could not be
  * sent (c is freed either way). NULL is accepted. */

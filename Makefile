@@ -40,13 +40,18 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_LIBS = $(shell pkg-config --libs check) -lcrypto -ljansson -pthread
 
+# Examples: every examples/**/*.c is one program, built against the static
+# library exactly as a user would build against the installed one.
+EXAMPLE_SRC := $(wildcard examples/*.c examples/*/*.c)
+EXAMPLE_BIN := $(EXAMPLE_SRC:%.c=$(BUILD)/%)
+
 ifneq ($(CLI_SRC),)
 CLI_BIN = $(BUILD)/ssockets
 endif
 
 .PHONY: all check check-run check-long tests install uninstall clean demo
 
-all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN)
+all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN) $(EXAMPLE_BIN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -60,7 +65,11 @@ $(BUILD)/libssockets.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/ssockets: $(CLI_OBJ) $(BUILD)/libssockets.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libssockets.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libssockets.a -pthread
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libssockets.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -D_DEFAULT_SOURCE $(LDFLAGS) -o $@ $< $(BUILD)/libssockets.a -pthread
 
 # Tests link the static archive, so they can reach internal functions
 # (e.g. the Noise handshake with fixed ephemeral keys).

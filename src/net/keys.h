@@ -61,4 +61,30 @@ SS_API void ss_public_key_format(char out[SS_KEY_BASE64_LEN], const uint8_t publ
 /* Zeroes a key pair. */
 SS_API void ss_keypair_wipe(ss_keypair *kp);
 
+/*
+ * ---- Internal (no SS_API: not exported from the shared library) ----
+ * The key-file code is built on these; the tests call them directly, since
+ * the public functions only ever handle 32-byte keys.
+ */
+
+/* The largest key file that is read, in bytes. A key is at most 119 bytes
+ * in either format; a bigger file is refused before it is read. */
+#define SS_KEY_FILE_MAX 4096
+
+/* RFC 4648 §4 base64 (standard alphabet, '=' padding) of in[0..len) into
+ * out, which must hold 4 * ((len + 2) / 3) + 1 bytes; NUL-terminated.
+ * Returns the number of characters written (without the NUL). Runs in time
+ * that depends only on len (keys.c explains how). */
+size_t ss_base64_encode(char *out, const uint8_t *in, size_t len);
+
+/* Decodes in[0..in_len), which must be canonical base64 — a multiple of 4
+ * characters from the alphabet, '=' only as final padding, unused bits
+ * zero; no whitespace — into out[0..out_cap), and sets *out_len. Returns
+ * 0, or -1 (*out_len 0; out untouched or wiped) if in is not canonical or
+ * the result does not fit in out_cap. No table index and no branch depends
+ * on the characters of in, apart from asking whether the last two are '='
+ * and the final valid/invalid verdict (keys.c explains why that is safe). */
+int ss_base64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
+                     size_t in_len);
+
 #endif

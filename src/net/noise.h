@@ -47,6 +47,7 @@ typedef struct {
     ss_noise_pattern pattern;
     int initiator;
     int msg_index;            /* index of the next message pattern */
+    int phase;                /* noise.c: setup, write, read or split (for trace lines) */
     ss_keypair s, e;          /* our static and ephemeral key pairs */
     int has_s, has_e;
     uint8_t rs[32], re[32];   /* the peer's static and ephemeral keys */

@@ -1,0 +1,390 @@
+#!/bin/sh
+# test_cli.sh — the `ssockets` command end to end, as a user runs it.
+#
+# Run by tests/run.sh with SS_BUILD set to the build directory (POSIX sh).
+# Prints "ok - ..." or "not ok - ..." per check and exits non-zero if any
+# check failed. Every ssockets process runs under `timeout`, so a hang
+# becomes a failure, never a stuck `make check`; the temporary directory
+# and a server still running are removed on every way out.
+#
+# Checked: the help and usage errors (exit 2); genkey/pubkey and the key
+# file rules (0600, no overwrite, refusals naming the file, exit 3);
+# OpenSSL's PEM keys both ways; 1 MiB of random bytes through
+# listen/connect byte for byte in NN, NK and XX with --allow, and 1 MiB
+# each way at once; wrong, unknown and unexpected keys refused; --plain;
+# standard output closed early; the demo script.
+set -u
+
+build=${SS_BUILD:-build}
+ss=$build/ssockets
+T=30 # seconds allowed to any one ssockets process
+
+fail=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; fail=1; }
+
+# COMMANDS; verdict DESCRIPTION [FILE...]: ok if the commands just before
+# succeeded ($? on entry); otherwise not ok, followed by the FILEs (the
+# stderr of the processes concerned) to explain why.
+verdict() {
+    if [ $? -eq 0 ]; then
+        ok "$1"
+        return 0
+    fi
+    not_ok "$1"
+    shift
+    for f in "$@"; do
+        [ -f "$f" ] && sed "s|^|#   $(basename "$f"): |" "$f"
+    done
+    return 0
+}
+
+if [ ! -x "$ss" ]; then
+    not_ok "$ss exists (run make first)"
+    exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssockets-cli.XXXXXX") || exit 1
+spid=""
+cleanup() {
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ---------------------------------------------------------------- helpers
+
+# run ARGS...: runs ssockets ARGS with stdin from /dev/null, stdout in
+# $tmp/out, stderr in $tmp/err; its exit status in $s.
+run() {
+    timeout $T "$ss" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    s=$?
+}
+
+# one_line FILE: exactly one line, "ssockets: ...".
+one_line() {
+    [ "$(wc -l <"$1")" -eq 1 ] && grep -q '^ssockets: ' "$1"
+}
+
+# is_key TEXT: 44 characters of base64 ending in '=' (32 bytes).
+is_key() {
+    printf '%s\n' "$1" | grep -Eq '^[A-Za-z0-9+/]{43}=$'
+}
+
+# port_of FILE: the port in a "ssockets: listening on 127.0.0.1:PORT" line.
+port_of() {
+    sed -n 's/^ssockets: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1"
+}
+
+# start_server NAME INPUT [OPTIONS...]: starts `ssockets listen OPTIONS
+# 127.0.0.1 0` in the background, stdin from INPUT, stdout to
+# $tmp/NAME.sout, stderr to $tmp/NAME.serr; sets spid and port. The port is
+# read from the "listening on" line, printed before any client can arrive:
+# we poll for it every 50 ms, at most 10 s. Returns 1 if it did not come.
+start_server() {
+    name=$1 input=$2
+    shift 2
+    : >"$tmp/$name.serr"
+    timeout $T "$ss" listen "$@" 127.0.0.1 0 <"$input" >"$tmp/$name.sout" 2>"$tmp/$name.serr" &
+    spid=$!
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(port_of "$tmp/$name.serr")
+        [ -n "$port" ] && return 0
+        kill -0 "$spid" 2>/dev/null || return 1
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# wait_server: waits for the background server; its exit status in sstatus.
+wait_server() {
+    wait "$spid"
+    sstatus=$?
+    spid=""
+}
+
+# session NAME SERVER_INPUT CLIENT_INPUT [SERVER_OPTIONS...] -- [CLIENT_OPTIONS...]:
+# one listen/connect session. Exit statuses in sstatus and cstatus (99: the
+# server did not start); outputs in $tmp/NAME.{sout,serr,cout,cerr}.
+session() {
+    name=$1 sin=$2 cin=$3
+    shift 3
+    sopts=""
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        sopts="$sopts $1"
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    : >"$tmp/$name.cout"
+    : >"$tmp/$name.cerr"
+    # Our options and paths have no spaces: splitting $sopts is intended.
+    # shellcheck disable=SC2086
+    if ! start_server "$name" "$sin" $sopts; then
+        wait_server
+        sstatus=99 cstatus=99
+        return
+    fi
+    timeout $T "$ss" connect "$@" 127.0.0.1 "$port" <"$cin" >"$tmp/$name.cout" 2>"$tmp/$name.cerr"
+    cstatus=$?
+    wait_server
+}
+
+# ---------------------------------------------------------------- help and usage
+
+# mentions FILE WORD...: FILE contains every WORD.
+mentions() {
+    file=$1
+    shift
+    for word in "$@"; do
+        grep -q -e "$word" "$file" || return 1
+    done
+}
+
+"$ss" --help >"$tmp/help" 2>&1
+verdict "--help exits 0"
+mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey "
+verdict "--help describes each subcommand"
+mentions "$tmp/help" --key --peer --allow --plain --trace --timeout --pem --force NN NK XX \
+    "Exit status"
+verdict "--help documents every option, the patterns and the exit codes"
+for c in listen connect genkey pubkey; do
+    run "$c" --help
+    [ "$s" -eq 0 ] && grep -q "^usage: ssockets $c" "$tmp/out"
+    verdict "$c --help exits 0 and shows its usage"
+done
+
+# usage_error DESCRIPTION ARGS...: exit 2, one line that points to --help.
+usage_error() {
+    what=$1
+    shift
+    run "$@"
+    [ "$s" -eq 2 ] && one_line "$tmp/err" && grep -q -e '--help' "$tmp/err"
+    verdict "usage error, exit 2 and one line: $what" "$tmp/err"
+}
+usage_error "no command"
+usage_error "unknown command" frobnicate
+usage_error "unknown option" connect --bogus 127.0.0.1 1
+usage_error "missing PORT" connect 127.0.0.1
+usage_error "an extra argument" connect 127.0.0.1 1 2
+usage_error "a port that is not a number" connect 127.0.0.1 http
+usage_error "port 65536" listen 127.0.0.1 65536
+usage_error "port 0 for connect" connect 127.0.0.1 0
+usage_error "an option without its value" connect 127.0.0.1 1 --key
+usage_error "a bad --timeout" connect --timeout soon 127.0.0.1 1
+usage_error "--allow is for listen only" connect --allow x 127.0.0.1 1
+usage_error "listen --allow without --key" listen --allow x 127.0.0.1 0
+usage_error "--plain with a key" connect --plain --peer x 127.0.0.1 1
+usage_error "genkey without FILE" genkey
+usage_error "pubkey takes no --force" pubkey --force x
+
+# ---------------------------------------------------------------- keys
+
+run genkey "$tmp/a.key"
+pub_a=$(cat "$tmp/out")
+[ "$s" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && is_key "$pub_a"
+verdict "genkey exits 0 and prints a 44-character base64 public key" "$tmp/err"
+[ "$(ls -l "$tmp/a.key" | cut -c1-10)" = "-rw-------" ]
+verdict "genkey writes the key file with mode 0600"
+run pubkey "$tmp/a.key"
+[ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "$pub_a" ]
+verdict "pubkey prints the same public key" "$tmp/err"
+
+cp "$tmp/a.key" "$tmp/a.copy"
+run genkey "$tmp/a.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "a.key" "$tmp/err" &&
+    cmp -s "$tmp/a.key" "$tmp/a.copy"
+verdict "genkey refuses to overwrite: exit 3, one line naming the file, file unchanged" "$tmp/err"
+run genkey --force "$tmp/a.key"
+pub_a=$(cat "$tmp/out")
+[ "$s" -eq 0 ] && ! cmp -s "$tmp/a.key" "$tmp/a.copy"
+verdict "genkey --force replaces the key" "$tmp/err"
+run pubkey "$tmp/a.key"
+[ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "$pub_a" ]
+verdict "  ...and pubkey prints the new public key" "$tmp/err"
+
+cp "$tmp/a.key" "$tmp/open.key"
+chmod 644 "$tmp/open.key"
+run pubkey "$tmp/open.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "open.key" "$tmp/err"
+verdict "pubkey refuses a 0644 private key: exit 3, one line naming the file" "$tmp/err"
+
+printf 'this is not a key\n' >"$tmp/garbage.key"
+chmod 600 "$tmp/garbage.key"
+run pubkey "$tmp/garbage.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "garbage.key" "$tmp/err"
+verdict "pubkey refuses a garbage file: exit 3, one line naming the file" "$tmp/err"
+
+run pubkey "$tmp/missing.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "missing.key" "$tmp/err"
+verdict "pubkey on a missing file: exit 3, one line naming the file" "$tmp/err"
+
+# OpenSSL's keys, both ways. OpenSSL's public key is the last 32 bytes of
+# its DER SubjectPublicKeyInfo (RFC 8410 §4).
+openssl_pub() {
+    openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | tail -c 32 | base64
+}
+openssl genpkey -algorithm X25519 -out "$tmp/ossl.pem" 2>"$tmp/err" &&
+    chmod 600 "$tmp/ossl.pem" &&
+    openssl pkey -in "$tmp/ossl.pem" -pubout -out "$tmp/ossl.pub" 2>>"$tmp/err"
+verdict "openssl makes an X25519 key pair (PEM)" "$tmp/err"
+pub_ossl=$(openssl_pub "$tmp/ossl.pem")
+run pubkey "$tmp/ossl.pem"
+[ "$s" -eq 0 ] && is_key "$pub_ossl" && [ "$(cat "$tmp/out")" = "$pub_ossl" ]
+verdict "an OpenSSL PEM private key is accepted; pubkey agrees with openssl pkey" "$tmp/err"
+run genkey --pem "$tmp/pem.key"
+pem_pub=$(cat "$tmp/out")
+[ "$s" -eq 0 ] && head -n 1 "$tmp/pem.key" | grep -q -e '^-----BEGIN PRIVATE KEY-----' &&
+    [ "$(openssl_pub "$tmp/pem.key")" = "$pem_pub" ]
+verdict "genkey --pem writes PKCS#8 that openssl reads, with the same public key" "$tmp/err"
+
+# ---------------------------------------------------------------- sessions
+
+head -c 1048576 /dev/urandom >"$tmp/up.bin"
+head -c 1048576 /dev/urandom >"$tmp/down.bin"
+: >"$tmp/empty"
+
+# The server's key (b), a client's key (c) and a stranger's (d).
+pub_b=$("$ss" genkey "$tmp/b.key")
+pub_c=$("$ss" genkey "$tmp/c.key")
+pub_d=$("$ss" genkey "$tmp/d.key")
+printf '%s\n' "$pub_b" >"$tmp/b.pub"
+
+# transferred NAME PROTOCOL: both sides exited 0, both announced PROTOCOL,
+# and the server's stdout is the client's input, byte for byte.
+transferred() {
+    [ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] &&
+        grep -q "^ssockets: connected, $2, " "$tmp/$1.serr" &&
+        grep -q "^ssockets: connected, $2, " "$tmp/$1.cerr" &&
+        cmp -s "$tmp/up.bin" "$tmp/$1.sout"
+}
+
+session nn "$tmp/empty" "$tmp/up.bin" --
+transferred nn Noise_NN_25519_ChaChaPoly_SHA256
+verdict "NN: 1 MiB client -> server arrives byte for byte" "$tmp/nn.serr" "$tmp/nn.cerr"
+grep -q "(no peer key)" "$tmp/nn.serr" && grep -q "(no peer key)" "$tmp/nn.cerr"
+verdict "NN: neither side has an authenticated peer key"
+
+session duplex "$tmp/down.bin" "$tmp/up.bin" --
+transferred duplex Noise_NN_25519_ChaChaPoly_SHA256 && cmp -s "$tmp/down.bin" "$tmp/duplex.cout"
+verdict "NN: 1 MiB each way at the same time, both byte for byte" \
+    "$tmp/duplex.serr" "$tmp/duplex.cerr"
+
+session nk "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" -- --peer "$pub_b"
+transferred nk Noise_NK_25519_ChaChaPoly_SHA256 && grep -q "peer key $pub_b\$" "$tmp/nk.cerr"
+verdict "NK (listen --key, connect --peer KEY): 1 MiB byte for byte, server key reported" \
+    "$tmp/nk.serr" "$tmp/nk.cerr"
+
+session nkpem "$tmp/empty" "$tmp/up.bin" --key "$tmp/ossl.pem" -- --peer "$tmp/ossl.pub"
+transferred nkpem Noise_NK_25519_ChaChaPoly_SHA256
+verdict "NK with OpenSSL's keys: listen --key PEM, connect --peer PEM-FILE" \
+    "$tmp/nkpem.serr" "$tmp/nkpem.cerr"
+
+{
+    echo "# clients allowed to connect"
+    echo
+    echo "$pub_d  # a stranger, listed too"
+    echo "   $pub_c   # the client"
+} >"$tmp/allow"
+session xx "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" --allow "$tmp/allow" -- \
+    --key "$tmp/c.key" --peer "$tmp/b.pub"
+transferred xx Noise_XX_25519_ChaChaPoly_SHA256 &&
+    grep -q "peer key $pub_c\$" "$tmp/xx.serr" && grep -q "peer key $pub_b\$" "$tmp/xx.cerr"
+verdict "XX with --allow (client pins the server with --peer FILE): 1 MiB, both keys reported" \
+    "$tmp/xx.serr" "$tmp/xx.cerr"
+
+session plain "$tmp/empty" "$tmp/up.bin" --plain -- --plain
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] && cmp -s "$tmp/up.bin" "$tmp/plain.sout" &&
+    grep -q "no encryption" "$tmp/plain.serr" && grep -q "no encryption" "$tmp/plain.cerr"
+verdict "--plain: 1 MiB byte for byte, and both sides warn that nothing is encrypted" \
+    "$tmp/plain.serr" "$tmp/plain.cerr"
+
+# ---------------------------------------------------------------- refusals
+
+# refused NAME SIDE TEXT: both sides failed (exit 1), nothing reached the
+# server's stdout, and SIDE (serr or cerr) ended with one line saying TEXT.
+refused() {
+    [ "$sstatus" -eq 1 ] && [ "$cstatus" -eq 1 ] && [ ! -s "$tmp/$1.sout" ] &&
+        tail -n 1 "$tmp/$1.$2" | grep -q "^ssockets: .*$3"
+}
+
+session wrongnk "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" -- --peer "$pub_d"
+refused wrongnk cerr "server"
+verdict "NK with a wrong --peer key fails; the client's error is about the server's key" \
+    "$tmp/wrongnk.serr" "$tmp/wrongnk.cerr"
+
+session wrongxx "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" -- --key "$tmp/c.key" --peer "$pub_d"
+refused wrongxx cerr "server's static key is not the pinned key"
+verdict "XX with a wrong --peer key fails: the server's key is not the pinned key" \
+    "$tmp/wrongxx.serr" "$tmp/wrongxx.cerr"
+
+printf '%s\n' "$pub_d" >"$tmp/allow.d"
+session unknown "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" --allow "$tmp/allow.d" -- \
+    --key "$tmp/c.key"
+refused unknown serr "not allowed"
+verdict "a client key missing from --allow is refused; the server says so" \
+    "$tmp/unknown.serr" "$tmp/unknown.cerr"
+
+session pinned "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" --peer "$pub_d" -- --key "$tmp/c.key"
+refused pinned serr "not the pinned key"
+verdict "listen --peer KEY refuses another client key" "$tmp/pinned.serr" "$tmp/pinned.cerr"
+
+# The client sends its protocol name and first handshake message together,
+# so from its side a refused pattern and a wrong key look the same (the
+# server hangs up); its message names both. The server knows which.
+session mismatch "$tmp/empty" "$tmp/up.bin" -- --peer "$pub_b"
+refused mismatch serr "refused the handshake pattern" && grep -q "refuses" "$tmp/mismatch.cerr"
+verdict "NK against a listener without a key is refused as a pattern mismatch" \
+    "$tmp/mismatch.serr" "$tmp/mismatch.cerr"
+
+printf '# one good key, then a bad line\n%s\nnot-a-key\n' "$pub_c" >"$tmp/allow.bad"
+run listen --key "$tmp/b.key" --allow "$tmp/allow.bad" 127.0.0.1 0
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "allow.bad:3:" "$tmp/err"
+verdict "a bad line in --allow: exit 3, one line naming FILE:LINE" "$tmp/err"
+
+run connect --peer "not-a-key" 127.0.0.1 1
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "not-a-key" "$tmp/err"
+verdict "--peer that is neither a key nor a file: exit 3, one line" "$tmp/err"
+
+run listen --key "$tmp/open.key" 127.0.0.1 0
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "open.key" "$tmp/err"
+verdict "listen --key with a 0644 key file: exit 3, one line naming the file" "$tmp/err"
+
+# The last session's listener has ended, so nothing listens on its port.
+run connect 127.0.0.1 "$port"
+[ "$s" -eq 1 ] && one_line "$tmp/err"
+verdict "connect to a port where nobody listens: exit 1, one line" "$tmp/err"
+
+# The reader of the listener's stdout leaves after 10 bytes. With SIGPIPE
+# ignored the listener must say so and exit 1, not die silently. (The
+# client may succeed: the listener had already sent its close, and the
+# kernel may have taken all of the client's data before the failure.)
+mkfifo "$tmp/epipe.sout"
+head -c 10 <"$tmp/epipe.sout" >/dev/null &
+hpid=$!
+if start_server epipe "$tmp/empty"; then
+    timeout $T "$ss" connect 127.0.0.1 "$port" <"$tmp/up.bin" >/dev/null 2>"$tmp/epipe.cerr"
+    cstatus=$?
+    wait_server
+else
+    wait_server
+    sstatus=99 cstatus=99
+fi
+wait "$hpid"
+[ "$sstatus" -eq 1 ] && [ "$cstatus" -ne 99 ] &&
+    tail -n 1 "$tmp/epipe.serr" | grep -q "^ssockets: writing standard output: "
+verdict "stdout closed early: the listener says so in one line and exits 1" \
+    "$tmp/epipe.serr" "$tmp/epipe.cerr"
+
+# ---------------------------------------------------------------- the demo
+
+timeout 60 sh src/cli/demo.sh "$build" >"$tmp/demo.out" 2>&1 &&
+    grep -qF "Hey, whats up server? it's me, the client talking!" "$tmp/demo.out" &&
+    grep -qF "Hello client, the server here: message received, all encrypted." "$tmp/demo.out" &&
+    grep -q "^trace: " "$tmp/demo.out"
+verdict "the demo script runs by itself, traces the handshake, shows both messages" \
+    "$tmp/demo.out"
+
+exit $fail

@@ -20,4 +20,10 @@ SS_API void ss_chacha20_block(uint8_t out[64], const uint8_t key[32], uint32_t c
 SS_API void ss_chacha20_xor(uint8_t *out, const uint8_t *in, size_t len, const uint8_t key[32],
                             uint32_t counter, const uint8_t nonce[12]);
 
+/* ---- internal, for tests (not SS_API: hidden in the shared library) ----
+ * One quarter round (§2.1) on the words at indices a, b, c, d (each 0..15)
+ * of state, as in QUARTERROUND(a, b, c, d) of §2.2. Exposed only so that the
+ * tests can run the RFC's §2.1.1 and §2.2.1 vectors. */
+void ss_chacha20_quarter_round(uint32_t state[16], size_t a, size_t b, size_t c, size_t d);
+
 #endif

@@ -10,10 +10,12 @@
 
 #include "export.h"
 
-/* State: r (clamped) and the accumulator h in the representation described
- * in poly1305.c, the s half of the key, and a partial 16-byte block. */
+/* State (representation and bounds: poly1305.c): r, clamped, as two 64-bit
+ * limbs; the accumulator h as two 64-bit limbs and a small top limb
+ * (h = h[0] + h[1]*2^64 + h[2]*2^128, h[2] <= 4 between blocks); the s half
+ * of the key as two 64-bit limbs; and a partial 16-byte block. */
 typedef struct {
-    uint64_t r[3];
+    uint64_t r[2];
     uint64_t h[3];
     uint64_t s[2];
     uint8_t block[16];

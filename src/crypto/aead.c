@@ -1,0 +1,145 @@
+/*
+ * aead.c — AEAD_CHACHA20_POLY1305, authenticated encryption with associated
+ * data (RFC 8439 §2.6-§2.8).
+ *
+ * Course position: the last symmetric chapter; it joins chacha20.c
+ * (confidentiality) and poly1305.c (integrity). The Noise layer (net/noise.c)
+ * encrypts every handshake payload and every transport message with it, the
+ * nonce being the 64-bit message counter n.
+ *
+ * The construction, for a 256-bit key and a 96-bit nonce:
+ *
+ *   1. §2.6 one-time key:  otk = first 32 bytes of chacha20_block(key, 0, nonce)
+ *   2. §2.4 encryption:    ciphertext = ChaCha20(key, counter 1, nonce) ^ plaintext
+ *   3. §2.8 tag:           tag = Poly1305(otk, AD || pad16(AD) ||
+ *                                             ciphertext || pad16(ciphertext) ||
+ *                                             le64(len(AD)) || le64(len(ciphertext)))
+ *
+ * Why block 0 for the key, and encryption from counter 1: one ChaCha20 call
+ * per (key, nonce) gives both. Block 0 is used for nothing else, so the
+ * Poly1305 key is never also keystream that XORs a message (an attacker who
+ * knows or chooses some plaintext would then learn r and s from the
+ * ciphertext and could forge). The last 32 bytes of block 0 are discarded.
+ *
+ * Why the Poly1305 key must be one-time: Poly1305 is only unforgeable when
+ * each (r, s) authenticates one message (see poly1305.c); two tags under one
+ * key let an attacker solve for r and then forge at will. Deriving otk from
+ * the nonce gives a fresh, unpredictable key per message, as long as the
+ * caller never reuses a (key, nonce) pair -- which would also reuse the
+ * keystream and leak the XOR of the two plaintexts.
+ *
+ * Why the MAC input looks like that: the tag is over the CIPHERTEXT
+ * ("encrypt-then-MAC"), so a receiver can reject a forgery before decrypting
+ * anything. The padding aligns the ciphertext to a 16-byte block (keeping
+ * the fast path of Poly1305), and the two lengths at the end make the
+ * encoding unambiguous: without them, moving bytes from the end of the AD to
+ * the start of the ciphertext could keep the same Poly1305 input.
+ */
+#include "aead.h"
+
+#include "chacha20.h"
+#include "poly1305.h"
+#include "util.h"
+
+/* Sixteen zero bytes: the source of the pad16 padding. Not secret. */
+static const uint8_t zero_pad[16];
+
+/* §2.8: pad16(x) is the number of zero bytes (0..15) that brings len(x) to
+ * a multiple of 16. */
+static size_t pad16_len(size_t len)
+{
+    return (16 - len % 16) % 16;
+}
+
+/* §2.6: the one-time Poly1305 key is the first 32 bytes of block 0. */
+static void poly1305_key_gen(uint8_t otk[32], const uint8_t key[32], const uint8_t nonce[12])
+{
+    uint8_t block[64];
+    ss_chacha20_block(block, key, 0, nonce);
+    for (size_t i = 0; i < 32; i++)
+        otk[i] = block[i];
+    /* The whole block is keystream-grade secret, used part included. */
+    ss_wipe(block, sizeof block);
+}
+
+/* §2.8: the tag over AD || pad16 || ciphertext || pad16 || le64 lengths. */
+static void aead_tag(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ad, size_t ad_len,
+                     const uint8_t *ciphertext, size_t len)
+{
+    ss_poly1305_ctx ctx;
+    uint8_t lengths[16];
+
+    ss_poly1305_init(&ctx, otk);
+    ss_poly1305_update(&ctx, ad, ad_len);
+    ss_poly1305_update(&ctx, zero_pad, pad16_len(ad_len));
+    ss_poly1305_update(&ctx, ciphertext, len);
+    ss_poly1305_update(&ctx, zero_pad, pad16_len(len));
+    /* §2.8: both lengths in bytes, as 64-bit little-endian integers. */
+    ss_store64_le(lengths, (uint64_t)ad_len);
+    ss_store64_le(lengths + 8, (uint64_t)len);
+    ss_poly1305_update(&ctx, lengths, sizeof lengths);
+    ss_poly1305_final(&ctx, tag); /* also wipes ctx (it held otk) */
+}
+
+void ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
+                  const uint8_t nonce[12], const uint8_t *ad, size_t ad_len,
+                  const uint8_t *plaintext, size_t len)
+{
+    uint8_t otk[32];
+
+    poly1305_key_gen(otk, key, nonce);
+    /* §2.8: encrypt from counter 1 (block 0 went to otk). In place is
+     * fine: ss_chacha20_xor reads each byte before overwriting it. */
+    ss_chacha20_xor(ciphertext, plaintext, len, key, 1, nonce);
+    /* The MAC reads the ciphertext we just wrote. */
+    aead_tag(tag, otk, ad, ad_len, ciphertext, len);
+
+    ss_wipe(otk, sizeof otk);
+}
+
+/*
+ * Opening, in the only safe order:
+ *
+ *   1. compute the expected tag over AD and the RECEIVED ciphertext;
+ *   2. compare it with the received tag in constant time;
+ *   3. decrypt only if they match; otherwise zero the output.
+ *
+ * Why never release unauthenticated plaintext: a caller that gets bytes out
+ * of a failed open may act on them (parse them, log them, answer them), and
+ * an attacker who flips ciphertext bits flips the same plaintext bits --
+ * ChaCha20 alone is malleable. Reactions to such tampered plaintexts are how
+ * padding-oracle-style attacks read secrets. So on failure the caller gets
+ * -1 and a buffer of zeros, never a guess.
+ *
+ * In place (plaintext == ciphertext) works because step 1 has finished
+ * reading the ciphertext before step 3 writes anything.
+ *
+ * Why ss_ct_verify and not memcmp: memcmp stops at the first differing byte,
+ * so its running time tells a forger how many leading tag bytes were right,
+ * letting the tag be found byte by byte (16 * 256 tries instead of 2^128).
+ *
+ * The "if" on the comparison result is not a secret-dependent branch: the
+ * result is returned to the caller anyway, and an attacker sees whether the
+ * message was accepted.
+ */
+int ss_aead_open(uint8_t *plaintext, const uint8_t key[32], const uint8_t nonce[12],
+                 const uint8_t *ad, size_t ad_len, const uint8_t *ciphertext, size_t len,
+                 const uint8_t tag[16])
+{
+    uint8_t otk[32];
+    uint8_t expected[16];
+
+    poly1305_key_gen(otk, key, nonce);
+    aead_tag(expected, otk, ad, ad_len, ciphertext, len);
+    int result = ss_ct_verify(expected, tag, 16);
+
+    if (result == 0)
+        ss_chacha20_xor(plaintext, ciphertext, len, key, 1, nonce);
+    else
+        ss_wipe(plaintext, len); /* accepts NULL when len is 0 */
+
+    /* The expected tag is secret too: it is the answer a forger wants. */
+    ss_wipe(otk, sizeof otk);
+    ss_wipe(expected, sizeof expected);
+    return result;
+}

@@ -49,6 +49,12 @@ ifneq ($(CLI_SRC),)
 CLI_BIN = $(BUILD)/ssockets
 endif
 
+# Test suites with their own build rules (tests/ct, tests/fuzz, ...) keep
+# them in a fragment beside their sources; a fragment may append programs
+# to EXTRA_TEST_BIN, which `make check` builds before running the tests.
+EXTRA_TEST_BIN =
+include $(sort $(wildcard tests/*/*.mk))
+
 .PHONY: all check check-run check-long tests install uninstall clean demo
 
 all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN) $(EXAMPLE_BIN)
@@ -82,7 +88,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/tests/common.o $(BUILD)/libssockets.a
 	$(CC) $(CFLAGS) $(SS_CPPFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/tests/common.o \
 	    $(BUILD)/libssockets.a $(TEST_LIBS)
 
-tests: all $(TEST_BIN)
+tests: all $(TEST_BIN) $(EXTRA_TEST_BIN)
 
 # check: first make sure the test-only packages are there (tests/deps.sh
 # installs them with apt-get when run as root, or names them), then build

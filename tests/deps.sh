@@ -22,6 +22,11 @@ want libjansson-dev pkg-config --exists jansson
 want openssl       command -v openssl
 want tshark        command -v tshark
 want valgrind      command -v valgrind
+# clang's sanitizer and libFuzzer runtimes (make check-asan, make fuzz); the
+# package carries clang's major version (Debian 12: libclang-rt-14-dev).
+clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)
+want "libclang-rt-${clang_major:-14}-dev" \
+    sh -c 'test -e "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a"'
 
 [ -z "$missing" ] && exit 0
 

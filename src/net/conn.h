@@ -6,6 +6,11 @@
  * (docs/protocol.md) runs: the client names a Noise protocol, both sides
  * run the Noise handshake, and from then on every message travels in
  * encrypted, authenticated frames.
+ *
+ * Threads: different connections may be used in different threads. On one
+ * connection, one thread may be inside ss_recv while another calls ss_send
+ * or ss_shutdown (they use separate buffers and cipher states); ss_close
+ * must run alone.
  */
 #ifndef SS_CONN_H
 #define SS_CONN_H
@@ -33,7 +38,9 @@ typedef struct ss_listener ss_listener;
  *   server  no static_key   -> accepts NN only
  *           static_key      -> accepts NK and XX
  *           + allowed_keys  -> accepts XX only, from a listed client key
- *           + peer_public_key (XX) -> the client's key must equal it
+ *           + peer_public_key (XX) -> the client's key must equal it (the
+ *                                     server then accepts XX only: NK would
+ *                                     let a client skip the check)
  */
 typedef struct {
     const ss_keypair *static_key;        /* our long-term key pair, or NULL */
@@ -82,7 +89,10 @@ SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
  *    -1  error (ss_last_error(c)); a TCP end without a close frame is the
  *        error SS_ERR_TRUNCATED, never a 0.
  * Two messages are never merged; after each call ss_message_done(c) says
- * whether the bytes returned end the message (1) or more of it follows (0). */
+ * whether the bytes returned end the message (1) or more of it follows (0).
+ * A message that spans several frames comes back whole when cap allows.
+ * With cap 0 nothing is taken: 0 is returned and ss_message_done(c) is 0
+ * unless the next message is empty or the peer has closed. */
 SS_API ssize_t ss_recv(ss_conn *c, void *buf, size_t cap);
 SS_API int ss_message_done(const ss_conn *c);
 SS_API int ss_peer_closed(const ss_conn *c);

@@ -23,7 +23,7 @@ typedef enum {
     SS_ERR_ADDR_IN_USE,       /* the listening address is taken */
     SS_ERR_TIMEOUT,           /* the peer did not answer in time */
     SS_ERR_TRUNCATED,         /* the TCP stream ended without a close frame */
-    SS_ERR_PEER_GONE,         /* the peer vanished during the handshake */
+    SS_ERR_PEER_GONE,         /* the peer closed or reset the connection (mid-handshake, or a send found it gone) */
     SS_ERR_PATTERN_REFUSED,   /* the server refused the proposed handshake pattern */
     SS_ERR_BAD_PROTOCOL,      /* the peer proposed an unknown protocol name */
     SS_ERR_BAD_FRAME,         /* a frame or handshake message of impossible size */

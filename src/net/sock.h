@@ -1,0 +1,77 @@
+/*
+ * sock.h — TCP sockets the way the rest of the net layer wants them
+ * (internal; not installed).
+ *
+ * Everything here is plain POSIX: getaddrinfo, socket, connect, bind,
+ * listen, accept, recv, sendmsg, poll. What this layer adds is the care
+ * every caller would otherwise have to repeat:
+ *   - IPv4 and IPv6 alike (whatever getaddrinfo returns);
+ *   - deadlines: an absolute time after which a whole operation gives up;
+ *   - EINTR retried, short reads and writes completed;
+ *   - no SIGPIPE (MSG_NOSIGNAL), no fd leaked to exec'd programs
+ *     (SOCK_CLOEXEC), no fd leaked on any error path;
+ *   - a peer that closed the stream reported as a distinct value, because
+ *     what it means ("truncated", "refused", "gone") depends on the caller.
+ *
+ * Error convention: a function that fails returns -1 and records the reason
+ * with ss_fail(NULL, ...) in the calling thread's last error (fail.h); the
+ * caller copies it into its connection if it has one. SS_SOCK_EOF is not an
+ * error by itself and records nothing.
+ */
+#ifndef SS_SOCK_H
+#define SS_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* The peer ended the stream: an orderly end (FIN), a reset (RST), or, when
+ * writing, a broken pipe. To us all three mean "the peer is gone". */
+#define SS_SOCK_EOF (-2)
+
+/* A deadline is an absolute time in milliseconds on CLOCK_MONOTONIC (which
+ * never jumps when the wall clock is changed), or SS_NO_DEADLINE. Using one
+ * deadline for a whole operation, instead of a timeout per system call,
+ * means a peer that sends one byte per second cannot stretch a 10-second
+ * limit forever. */
+#define SS_NO_DEADLINE (-1)
+
+/* now + timeout_ms; a negative timeout gives SS_NO_DEADLINE. */
+int64_t ss_deadline_after(int timeout_ms);
+
+/* Resolves host (a name, an IPv4 or an IPv6 address) and connects to the
+ * first address that answers, trying each in getaddrinfo's order. The
+ * socket is non-blocking, close-on-exec, with TCP_NODELAY. 0 or -1
+ * (SS_ERR_RESOLVE, SS_ERR_CONNECT, SS_ERR_TIMEOUT, SS_ERR_SYSTEM). */
+int ss_sock_connect(int *fd, const char *host, uint16_t port, int64_t deadline);
+
+/* Binds and listens on host:port (host NULL: every local address), with
+ * SO_REUSEADDR. port 0 lets the kernel choose; *bound_port tells which.
+ * 0 or -1 (SS_ERR_RESOLVE, SS_ERR_ADDR_IN_USE, SS_ERR_SYSTEM). */
+int ss_sock_listen(int *fd, uint16_t *bound_port, const char *host, uint16_t port);
+
+/* Accepts one connection on a listening socket, configured like those of
+ * ss_sock_connect. 0 or -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM). */
+int ss_sock_accept(int *fd, int listen_fd, int64_t deadline);
+
+/* Reads exactly len bytes. 0, -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM), or
+ * SS_SOCK_EOF if the stream ended first; *got (may be NULL) is the number
+ * of bytes read in every case. */
+int ss_sock_read_full(int fd, void *buf, size_t len, size_t *got, int64_t deadline);
+
+/* Writes every byte of iov[0..iovcnt) (the array is modified as it is
+ * consumed). 0, -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM) or SS_SOCK_EOF. */
+int ss_sock_write_full(int fd, struct iovec *iov, int iovcnt, int64_t deadline);
+
+/* 1 if bytes (or more than an end of stream) are waiting to be read right
+ * now, 0 otherwise. Never blocks, never consumes anything. */
+int ss_sock_has_data(int fd);
+
+/* Ends our direction of the stream and closes fd without destroying data
+ * still on its way to the peer (see sock.c). */
+void ss_sock_finish(int fd);
+
+/* Closes fd at once (error paths). fd < 0 is ignored. */
+void ss_sock_close(int fd);
+
+#endif

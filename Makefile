@@ -55,7 +55,7 @@ endif
 EXTRA_TEST_BIN =
 include $(sort $(wildcard tests/*/*.mk))
 
-.PHONY: all check check-run check-long tests install uninstall clean demo
+.PHONY: all check check-run check-long check-asan check-valgrind tests install uninstall clean demo
 
 all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN) $(EXAMPLE_BIN)
 
@@ -104,6 +104,22 @@ check-long:
 	@sh tests/deps.sh
 	@$(MAKE) --no-print-directory tests
 	@SS_LONG=1 sh tests/run.sh $(BUILD)
+
+# The same tests under clang's AddressSanitizer and UndefinedBehaviorSanitizer
+# (any report aborts the test), in a build directory of their own.
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang \
+	    CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Wpedantic $(ASAN_FLAGS)" \
+	    LDFLAGS="$(ASAN_FLAGS)" check-run
+
+# The test programs under valgrind memcheck: zero errors and zero leaks
+# (tests/run.sh adds valgrind and runs Check without fork).
+check-valgrind:
+	@sh tests/deps.sh
+	@$(MAKE) --no-print-directory tests
+	@SS_VALGRIND=1 sh tests/run.sh $(BUILD)
 
 $(BUILD)/ssockets.pc: Makefile
 	@mkdir -p $(dir $@)

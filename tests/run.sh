@@ -2,8 +2,19 @@
 # run.sh BUILD — run every test program in BUILD/tests and every
 # tests/test_*.sh script, show their output, and end with one summary line
 # "tests: N passed, N failed" (Check test cases, plus one per script).
+#
+# SS_VALGRIND=1 runs the test programs under valgrind memcheck instead
+# (any error or leak fails the program) and Check without fork, so the
+# leak check sees the tests themselves; the shell scripts are not run then
+# (they drive build/ssockets and tshark, not the test programs).
 set -u
 build=${1:-build}
+runner=""
+if [ "${SS_VALGRIND:-}" = 1 ]; then
+    runner="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all"
+    runner="$runner --errors-for-leak-kinds=all"
+    export CK_FORK=no
+fi
 passed=0
 failed=0
 failures=""
@@ -13,7 +24,7 @@ for t in "$build"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     echo "== $name"
-    out=$("$t" 2>&1)
+    out=$($runner "$t" 2>&1)
     status=$?
     printf '%s\n' "$out"
     # Check prints e.g. "100%: Checks: 12, Failures: 0, Errors: 0"
@@ -36,6 +47,7 @@ done
 
 for s in tests/test_*.sh; do
     [ -f "$s" ] || continue
+    [ -n "$runner" ] && continue
     name=$(basename "$s")
     echo "== $name"
     if SS_BUILD="$build" sh "$s"; then

@@ -53,6 +53,7 @@ endif
 # them in a fragment beside their sources; a fragment may append programs
 # to EXTRA_TEST_BIN, which `make check` builds before running the tests.
 EXTRA_TEST_BIN =
+.DEFAULT_GOAL := all
 include $(sort $(wildcard tests/*/*.mk))
 
 .PHONY: all check check-run check-long check-asan check-valgrind tests install uninstall clean demo

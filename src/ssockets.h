@@ -1,7 +1,8 @@
 /*
  * ssockets.h — everything public in SSockets, in the order of the course:
  * hashing, key derivation, the curve, the cipher and MAC, then the network
- * layer built on them.
+ * layer built on them. Course map (reading order, chapter per file):
+ * docs/README.md.
  */
 #ifndef SSOCKETS_H
 #define SSOCKETS_H

@@ -5,7 +5,7 @@
  * Course position: the last symmetric chapter; it joins chacha20.c
  * (confidentiality) and poly1305.c (integrity). The Noise layer (net/noise.c)
  * encrypts every handshake payload and every transport message with it, the
- * nonce being the 64-bit message counter n.
+ * nonce being the 64-bit message counter n. Course chapter: docs/aead.md.
  *
  * The construction, for a 256-bit key and a 96-bit nonce:
  *

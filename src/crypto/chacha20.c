@@ -6,7 +6,7 @@
  * Course position: this is the first symmetric primitive of the secure
  * channel. Read util.h first (little-endian loads, ss_wipe); poly1305.c comes
  * next, and aead.c joins the two into ChaCha20-Poly1305, the cipher every
- * Noise transport message goes through.
+ * Noise transport message goes through. Course chapter: docs/chacha20.md.
  *
  * Representation: the ChaCha state is sixteen 32-bit words (uint32_t), laid
  * out as in §2.3:

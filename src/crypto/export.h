@@ -6,8 +6,12 @@
  * public ss_ functions do; internal helpers shared between files (the Noise
  * state machine, framing, sockets) stay invisible to programs that link the
  * shared library, while tests that link the static archive can still reach
- * them. tests/test_exports.c checks that the exported list is exactly the
+ * them. tests/test_exports.sh checks that the exported list is exactly the
  * SS_API declarations.
+ *
+ * Spec: the GCC/Clang `visibility` function attribute (GCC manual, "Common
+ * Function Attributes"). Course: plumbing, not cryptography; docs/README.md
+ * ("Public and internal") explains the split.
  */
 #ifndef SS_EXPORT_H
 #define SS_EXPORT_H

@@ -15,7 +15,8 @@
  * first hashed when it is longer), ipad is 0x36 and opad 0x5c repeated B
  * times. The outer hash takes only a fixed-length secret-prefixed input, so
  * extending the inner hash gains the attacker nothing. HKDF (hkdf.c) and the
- * Noise handshake are built from this function.
+ * Noise handshake are built from this function. Course chapter:
+ * docs/hmac.md.
  *
  * Representation. Everything is bytes; the words are SHA-256's business.
  * The context holds two SHA-256 contexts that have already absorbed the

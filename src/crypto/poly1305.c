@@ -4,7 +4,8 @@
  *
  * Course position: after chacha20.c. Poly1305 is the "P" of the AEAD
  * (aead.c): it produces the 16-byte tag that lets the receiver of a Noise
- * message reject anything an attacker modified.
+ * message reject anything an attacker modified. Course chapter:
+ * docs/poly1305.md.
  *
  * What it computes (§2.5). The 32-byte key is split into r (16 bytes,
  * "clamped") and s (16 bytes). The message is cut into 16-byte blocks; each

@@ -1,6 +1,7 @@
 /*
  * poly1305.h — the Poly1305 one-time authenticator (RFC 8439 §2.5).
  * Implementation and course notes: poly1305.c.
+ * Course: chapter docs/poly1305.md.
  */
 #ifndef SS_POLY1305_H
 #define SS_POLY1305_H
@@ -22,10 +23,14 @@ typedef struct {
     size_t block_len; /* bytes waiting in block, 0..15 */
 } ss_poly1305_ctx;
 
-/* tag = Poly1305(key, msg). The key must be used for one message only. */
+/* tag = Poly1305(key, msg). The key (r || s, r clamped here) must be used for
+ * one message only. msg may be NULL when len is 0. Cannot fail; the
+ * internal context, which holds the key, is wiped. */
 SS_API void ss_poly1305(uint8_t tag[16], const uint8_t *msg, size_t len, const uint8_t key[32]);
 
-/* Incremental form; final writes the tag and wipes ctx. */
+/* Incremental form: init with the one-time key, update with any split of
+ * the message (msg may be NULL when len is 0), final writes the tag and
+ * wipes ctx. The result equals ss_poly1305 of the concatenation. */
 SS_API void ss_poly1305_init(ss_poly1305_ctx *ctx, const uint8_t key[32]);
 SS_API void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len);
 SS_API void ss_poly1305_final(ss_poly1305_ctx *ctx, uint8_t tag[16]);

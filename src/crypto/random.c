@@ -1,5 +1,6 @@
 /*
- * random.c — key material from the kernel: getrandom(2).
+ * random.c — key material from the kernel: getrandom(2) (Linux man-pages,
+ * flags 0).
  *
  * Course position: every ephemeral key in the handshake and every static
  * key pair starts here. A key is only as strong as the randomness it came
@@ -12,6 +13,8 @@
  * predictable early-boot bytes. It may return fewer bytes than asked
  * (requests over 256 bytes can be interrupted by a signal) and may fail
  * with EINTR; both cases are retried.
+ *
+ * Course: docs/x25519.md ("Where keys come from").
  */
 #include "random.h"
 

@@ -1,5 +1,7 @@
 /*
- * random.h — key material from the operating system's CSPRNG.
+ * random.h — key material from the operating system's CSPRNG, getrandom(2)
+ * (Linux man-pages, flags 0). Implementation notes: random.c.
+ * Course: where keys come from, docs/x25519.md.
  */
 #ifndef SS_RANDOM_H
 #define SS_RANDOM_H

@@ -5,7 +5,7 @@
  * additions, rotations and Boolean functions, so it is the gentlest way into
  * the code; and everything after it leans on it: HMAC (hmac.c) keys it, HKDF
  * (hkdf.c) derives keys with that HMAC, and the Noise handshake hashes its
- * transcript with it.
+ * transcript with it. Course chapter: docs/sha256.md.
  *
  * What SHA-256 does, in one paragraph. The message is padded (§5.1.1) to a
  * multiple of 512 bits and cut into 64-byte blocks (§5.2.1). A 256-bit state

@@ -1,11 +1,13 @@
 /*
  * util.h — small internal helpers every primitive needs (not installed).
  *
- * Course position: read this first. Cryptographic specifications describe
- * byte strings; CPUs work on words. RFC 8439 and RFC 7748 read words
- * little-endian, FIPS 180-4 (SHA-256) big-endian, and the load/store helpers
- * below make that conversion explicit and independent of the host's byte
- * order. The other two helpers are the security-critical ones:
+ * Course position: read this first (step 1 of the reading order in
+ * docs/README.md; the chapters from docs/sha256.md on use every helper).
+ * Cryptographic specifications describe byte strings; CPUs work on words.
+ * RFC 8439 and RFC 7748 read words little-endian, FIPS 180-4 (SHA-256)
+ * big-endian, and the load/store helpers below make that conversion
+ * explicit and independent of the host's byte order. The other two helpers
+ * are the security-critical ones:
  *
  *   ss_wipe       erases a secret so that it does not linger in memory, in a
  *                 way the optimiser is not allowed to delete;

@@ -53,6 +53,7 @@
  *
  * Course position: read after the hash and MAC chapters, before the Noise
  * handshake (src/net/noise.c), whose DH() function is this file's ss_x25519.
+ * Course chapter: docs/x25519.md.
  */
 #include "x25519.h"
 

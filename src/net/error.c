@@ -4,7 +4,8 @@
  * Course position: the "bad input gets a clear error" rule of the project.
  * A secure channel that fails must say why — "tampered frame" and "wrong
  * server key" call for very different reactions — without ever handing the
- * caller data that failed authentication.
+ * caller data that failed authentication. Course: with conn.c
+ * (docs/protocol.md lists the failures; docs/cli.md their exit codes).
  */
 #include "error.h"
 

@@ -6,6 +6,9 @@
  * per-thread "last error" (for failures such as ss_client() where no
  * connection exists yet). ss_strerror() gives a fixed sentence for a code;
  * ss_last_error_message() adds detail (a file name, a system error).
+ *
+ * Spec: the failure modes of SSockets/1 (docs/protocol.md). Course: read
+ * with conn.h; docs/cli.md shows how the command reports each failure.
  */
 #ifndef SS_ERROR_H
 #define SS_ERROR_H

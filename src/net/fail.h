@@ -5,6 +5,7 @@
  * ss_last_error(NULL) reads, and, when the failing object has one, in its
  * own error slot (a connection keeps the first error that ended it, so
  * later calls cannot overwrite the reason).
+ * Course: plumbing of the net layer, read with error.c.
  */
 #ifndef SS_FAIL_H
 #define SS_FAIL_H

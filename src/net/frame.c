@@ -14,6 +14,7 @@
  * messages are split by conn.c, not here. A 16-bit big-endian length
  * before each message is what the specification recommends (§13, "Length
  * fields"), so any Noise implementation can read these frames.
+ * Course chapter: docs/protocol.md ("Frames").
  */
 #include "frame.h"
 

@@ -11,6 +11,8 @@
  * (docs/protocol.md). Error convention as in sock.h: -1 means the reason is
  * in the calling thread's last error; the two "end of stream" values record
  * nothing, because their meaning depends on what the caller was waiting for.
+ * Spec: Noise rev 34 §3 (messages of at most 65535 bytes) and §13 (a 16-bit
+ * big-endian length field). Course: docs/protocol.md ("Frames").
  */
 #ifndef SS_FRAME_H
 #define SS_FRAME_H

@@ -22,6 +22,8 @@
  * the cryptography is used safely. A private key file that others can read,
  * a half-written key after a crash, or a file that is silently misread as a
  * different key would each undo everything the handshake guarantees.
+ * Course chapters: docs/cli.md ("Keys") and docs/x25519.md (what a key
+ * pair is).
  */
 #include "keys.h"
 

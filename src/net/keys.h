@@ -9,6 +9,8 @@
  *            `openssl genpkey -algorithm X25519` work both ways.
  * Errors are recorded as with every net-layer call (error.h); the message
  * names the file and the reason.
+ * Course: docs/cli.md ("Keys"); a key pair is X25519(secret, 9), see
+ * docs/x25519.md. Implementation notes: keys.c.
  */
 #ifndef SS_KEYS_H
 #define SS_KEYS_H
@@ -32,16 +34,21 @@ typedef struct {
 /* Base64 of 32 bytes: 44 characters and a NUL. */
 #define SS_KEY_BASE64_LEN 45
 
-/* A fresh key pair from ss_random. 0, or -1 (SS_ERR_RANDOM). */
+/* A fresh key pair from ss_random: 32 random bytes and X25519(them, 9).
+ * 0, or -1 (SS_ERR_ARGUMENT for NULL; SS_ERR_RANDOM, kp then wiped). The
+ * caller wipes kp when done (ss_keypair_wipe). */
 SS_API int ss_keypair_generate(ss_keypair *kp);
 
-/* Derives public_key from secret_key (after setting secret_key by hand). */
+/* Copies secret_key into kp and derives kp->public_key = X25519(secret_key,
+ * 9). secret_key may be kp->secret_key itself. Cannot fail. */
 SS_API void ss_keypair_from_secret(ss_keypair *kp, const uint8_t secret_key[32]);
 
 /* Writes the private key to path with mode 0600, atomically (temporary file,
  * fsync, rename). flags: SS_KEY_BASE64 or SS_KEY_PEM, optionally
  * | SS_KEY_OVERWRITE; without it an existing file is an error
- * (SS_ERR_KEY_EXISTS). 0 or -1. */
+ * (SS_ERR_KEY_EXISTS). 0 or -1 (also SS_ERR_ARGUMENT, SS_ERR_SYSTEM). The
+ * text form of the key is wiped from memory; a failed save leaves no
+ * temporary file behind. */
 SS_API int ss_keypair_save(const ss_keypair *kp, const char *path, int flags);
 
 /* Reads a private key file (base64 or PEM PKCS#8) and derives the public key.
@@ -49,13 +56,16 @@ SS_API int ss_keypair_save(const ss_keypair *kp, const char *path, int flags);
  * (SS_ERR_KEY_PERMISSIONS), like ssh. 0 or -1; kp is wiped on failure. */
 SS_API int ss_keypair_load(ss_keypair *kp, const char *path);
 
-/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). 0 or -1. */
+/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). 0 or -1
+ * (SS_ERR_ARGUMENT, SS_ERR_KEY_FILE); public_key is zeroed on failure. */
 SS_API int ss_public_key_load(uint8_t public_key[32], const char *path);
 
-/* Parses a public key given as text (base64 or PEM). 0 or -1. */
+/* Parses a public key given as text (base64 or PEM). 0 or -1
+ * (SS_ERR_ARGUMENT, SS_ERR_KEY_FILE); public_key is zeroed on failure. */
 SS_API int ss_public_key_parse(uint8_t public_key[32], const char *text, size_t len);
 
-/* Writes the base64 form of a public key, NUL-terminated. */
+/* Writes the base64 form of a public key (44 characters), NUL-terminated.
+ * Cannot fail. */
 SS_API void ss_public_key_format(char out[SS_KEY_BASE64_LEN], const uint8_t public_key[32]);
 
 /* Zeroes a key pair. */

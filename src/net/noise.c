@@ -11,7 +11,7 @@
  * exchange. Read it beside §5 of the spec; every function below is named
  * after the spec operation it performs. conn.c drives these objects over
  * TCP frames; the tests drive them with the fixed keys of the official Noise
- * test vectors.
+ * test vectors. Course chapter: docs/handshake.md.
  *
  * The three handshake patterns (§7.1, §7.5). "->" is a message from the
  * initiator (client) to the responder (server), "<-" the other way; the

@@ -12,6 +12,7 @@
  *
  * Functions return 0 or a positive ss_error code (error.h) saying why the
  * handshake must be aborted.
+ * Course: chapter docs/handshake.md. Implementation notes: noise.c.
  */
 #ifndef SS_NOISE_H
 #define SS_NOISE_H

@@ -26,6 +26,9 @@
  * Every socket is also created close-on-exec (SOCK_CLOEXEC), atomically: a
  * program that forks and execs in another thread cannot inherit it in the
  * instant between socket() and a later fcntl().
+ *
+ * Spec: POSIX.1-2017 sockets and poll(); Linux accept4(2) and SOCK_CLOEXEC.
+ * Course: the layer under docs/protocol.md's frames.
  */
 /* accept4() is a GNU/Linux extension; it creates the accepted socket with
  * SOCK_CLOEXEC and SOCK_NONBLOCK in one atomic step. */

@@ -17,6 +17,10 @@
  * with ss_fail(NULL, ...) in the calling thread's last error (fail.h); the
  * caller copies it into its connection if it has one. SS_SOCK_EOF is not an
  * error by itself and records nothing.
+ *
+ * Spec: POSIX.1-2017 (socket, connect, poll, send with MSG_NOSIGNAL) and
+ * Linux accept4(2). Course: the lowest layer under docs/protocol.md's
+ * frames; implementation notes in sock.c.
  */
 #ifndef SS_SOCK_H
 #define SS_SOCK_H

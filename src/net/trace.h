@@ -5,6 +5,8 @@
  * as one line of text as it happens (token, MixHash, MixKey, DH, Split,
  * with h, ck and k in hex). This prints secrets; it exists for learning
  * and for reproducing the worked examples in docs/.
+ * The operations are those of the Noise Protocol Framework rev 34, §5.
+ * Course: docs/handshake.md (its worked examples are trace output).
  */
 #ifndef SS_TRACE_H
 #define SS_TRACE_H

@@ -11,7 +11,8 @@
 # file rules (0600, no overwrite, refusals naming the file, exit 3);
 # OpenSSL's PEM keys both ways; 1 MiB of random bytes through
 # listen/connect byte for byte in NN, NK and XX with --allow, and 1 MiB
-# each way at once; wrong, unknown and unexpected keys refused; --plain;
+# each way at once; --test-ephemeral makes sessions repeatable; wrong,
+# unknown and unexpected keys refused; --plain;
 # standard output closed early; the demo script.
 set -u
 
@@ -300,6 +301,44 @@ session plain "$tmp/empty" "$tmp/up.bin" --plain -- --plain
     grep -q "no encryption" "$tmp/plain.serr" && grep -q "no encryption" "$tmp/plain.cerr"
 verdict "--plain: 1 MiB byte for byte, and both sides warn that nothing is encrypted" \
     "$tmp/plain.serr" "$tmp/plain.cerr"
+
+# --test-ephemeral (the course's worked examples): with every key fixed, two
+# XX sessions narrate the same handshake, value for value; without it the
+# ephemeral keys, and so every value after them, change. The Noise lines are
+# compared (the transport lines of a side come from two threads).
+"$ss" genkey "$tmp/e_client.key" >/dev/null && "$ss" genkey "$tmp/e_server.key" >/dev/null
+noise_lines() {
+    grep -E '^trace: (initiator|responder) ' "$1"
+}
+fixed_session() {
+    session "$1" "$tmp/empty" "$tmp/empty" --trace --key "$tmp/b.key" \
+        --test-ephemeral "$tmp/e_server.key" -- \
+        --trace --key "$tmp/c.key" --test-ephemeral "$tmp/e_client.key"
+}
+fixed_session fixed1
+s1=$sstatus c1=$cstatus
+fixed_session fixed2
+[ "$s1" -eq 0 ] && [ "$c1" -eq 0 ] && [ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] &&
+    [ "$(noise_lines "$tmp/fixed1.cerr" | wc -l)" -gt 20 ] &&
+    noise_lines "$tmp/fixed1.cerr" >"$tmp/fixed1.c" && noise_lines "$tmp/fixed2.cerr" >"$tmp/fixed2.c" &&
+    noise_lines "$tmp/fixed1.serr" >"$tmp/fixed1.s" && noise_lines "$tmp/fixed2.serr" >"$tmp/fixed2.s" &&
+    cmp -s "$tmp/fixed1.c" "$tmp/fixed2.c" && cmp -s "$tmp/fixed1.s" "$tmp/fixed2.s" &&
+    grep -q "^ssockets: warning: --test-ephemeral" "$tmp/fixed1.serr" &&
+    grep -q "^ssockets: warning: --test-ephemeral" "$tmp/fixed1.cerr"
+verdict "--test-ephemeral: two XX sessions trace identical handshakes; both sides warn" \
+    "$tmp/fixed1.serr" "$tmp/fixed1.cerr" "$tmp/fixed2.serr" "$tmp/fixed2.cerr"
+session random "$tmp/empty" "$tmp/empty" --trace --key "$tmp/b.key" -- --trace --key "$tmp/c.key"
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] &&
+    noise_lines "$tmp/random.cerr" >"$tmp/random.c" && ! cmp -s "$tmp/fixed1.c" "$tmp/random.c" &&
+    ! grep -q "test-ephemeral" "$tmp/random.cerr"
+verdict "  ...and without it the handshake values differ (random ephemeral keys)" \
+    "$tmp/random.serr" "$tmp/random.cerr"
+# The e the client sent is the public key of its --test-ephemeral file.
+e_hex=$("$ss" pubkey "$tmp/e_client.key" | base64 -d | od -An -tx1 | tr -d ' \n')
+[ ${#e_hex} -eq 64 ] && grep -q "^trace: initiator -> msg 1 write: token e: e.pub = $e_hex\$" \
+    "$tmp/fixed1.cerr"
+verdict "  ...and the client's e is the public key of its --test-ephemeral file" "$tmp/fixed1.cerr"
+usage_error "--plain with --test-ephemeral" connect --plain --test-ephemeral x 127.0.0.1 1
 
 # ---------------------------------------------------------------- refusals
 

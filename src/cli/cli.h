@@ -4,7 +4,7 @@
  * The command is the top layer of the course: it uses only the public API
  * (ssockets.h) and adds nothing to the protocol. main.c reads the command
  * line, loads the keys and opens the connection; relay.c then moves bytes
- * both ways until both sides have closed.
+ * both ways until both sides have closed. Course chapter: docs/cli.md.
  */
 #ifndef SS_CLI_H
 #define SS_CLI_H

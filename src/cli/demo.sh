@@ -15,7 +15,7 @@
 # No fixed port (the listener asks for port 0 and prints the one it got),
 # no blind sleeps (we poll for that line, with a limit), every process
 # under `timeout`, and the temporary files and the server removed by the
-# trap on every way out.
+# trap on every way out. Course: docs/cli.md (the command used here).
 set -u
 
 build=${1:-build}

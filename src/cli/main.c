@@ -9,6 +9,10 @@
  *   ssockets genkey  [--pem] [--force] FILE
  *   ssockets pubkey  FILE
  *
+ * (listen and connect also take the course option --test-ephemeral FILE,
+ * which fixes the ephemeral key for the worked examples of docs/; never
+ * for real use.)
+ *
  * Course position: the top layer. It uses only the public API (ssockets.h)
  * and shows how an application chooses its security: the options become an
  * ss_config, and which keys that config holds decides the Noise pattern
@@ -16,6 +20,7 @@
  * command line, loads the keys and opens the connection; relay.c moves the
  * data. Every failure ends with exactly one line "ssockets: <reason>" on
  * stderr and an exit code that says what kind of failure it was (cli.h).
+ * Course chapter: docs/cli.md (the command's manual).
  */
 #include "cli.h"
 
@@ -68,6 +73,12 @@ static const char main_help[] =
     "WireGuard writes them) or as OpenSSL PEM, so keys made by\n"
     "'openssl genpkey -algorithm X25519' work too.\n"
     "\n"
+    "Course options (listen and connect; NEVER in real use):\n"
+    "  --test-ephemeral FILE    a fixed ephemeral key, so that the worked examples\n"
+    "                           of docs/ give the same bytes on every run; it\n"
+    "                           destroys forward secrecy and makes every session\n"
+    "                           identical\n"
+    "\n"
     "Exit status:\n"
     "  0  success; for listen/connect: both sides closed cleanly\n"
     "  1  connection or protocol error (refused, timeout, wrong or unknown key,\n"
@@ -89,12 +100,27 @@ static const char main_help[] =
     "error, 3 key error.\n"
 
 #define COMMON_OPTIONS_HELP                                                     \
-    "  --trace           print every handshake step on standard error, including\n" \
-    "                    the SECRET keys (h, ck, k): for learning only\n"      \
+    "  --trace           print every handshake step and every frame (in hex) on\n" \
+    "                    standard error, including the SECRET keys (h, ck, k):\n" \
+    "                    for learning only\n"                                  \
     "  --plain           no handshake and no encryption: the data travels in clear\n" \
     "                    (for the packet-capture demonstration only); both sides\n" \
     "                    must use it\n"                                         \
     "  -h, --help        this text\n"
+
+/* The course's worked examples (docs/handshake.md, docs/protocol.md) must
+ * give the same bytes on every run, so they fix the one random input of a
+ * handshake. That weakens every pattern (no forward secrecy, and every
+ * session the same), hence a heading and a warning of its own. */
+#define COURSE_OPTIONS_HELP                                                     \
+    "\n"                                                                        \
+    "Course options (for reproducing the worked examples in docs/; NEVER in\n"  \
+    "real use):\n"                                                              \
+    "  --test-ephemeral FILE\n"                                                 \
+    "                    use the private key in FILE as our ephemeral key instead\n" \
+    "                    of a fresh random one, so that every run gives the same\n" \
+    "                    bytes. A fixed ephemeral key destroys forward secrecy\n" \
+    "                    and makes every session identical (a warning is printed)\n"
 
 static const char listen_help[] =
     "usage: ssockets listen [OPTIONS] HOST PORT\n"
@@ -124,7 +150,7 @@ static const char listen_help[] =
     "  --timeout S       give up if the client's handshake takes more than S seconds\n"
     "                    from its arrival (fractions allowed; 0: wait forever;\n"
     "                    default 10); waiting for a client has no limit\n" COMMON_OPTIONS_HELP
-    "\n" RELAY_HELP;
+    COURSE_OPTIONS_HELP "\n" RELAY_HELP;
 
 static const char connect_help[] =
     "usage: ssockets connect [OPTIONS] HOST PORT\n"
@@ -148,8 +174,7 @@ static const char connect_help[] =
     "                    or as a file holding it\n"
     "  --timeout S       give up if connecting and the handshake take more than S\n"
     "                    seconds (fractions allowed; 0: wait forever; default 10)\n"
-    COMMON_OPTIONS_HELP
-    "\n" RELAY_HELP;
+    COMMON_OPTIONS_HELP COURSE_OPTIONS_HELP "\n" RELAY_HELP;
 
 static const char genkey_help[] =
     "usage: ssockets genkey [--pem] [--force] FILE\n"
@@ -223,6 +248,7 @@ enum {
     OPT_PLAIN = 1 << 5,
     OPT_PEM = 1 << 6,
     OPT_FORCE = 1 << 7,
+    OPT_TEST_EPHEMERAL = 1 << 8,
 };
 
 typedef struct {
@@ -235,6 +261,7 @@ static const option_spec option_specs[] = {
     {"--key", OPT_KEY, 1},         {"--peer", OPT_PEER, 1},   {"--allow", OPT_ALLOW, 1},
     {"--timeout", OPT_TIMEOUT, 1}, {"--trace", OPT_TRACE, 0}, {"--plain", OPT_PLAIN, 0},
     {"--pem", OPT_PEM, 0},         {"--force", OPT_FORCE, 0},
+    {"--test-ephemeral", OPT_TEST_EPHEMERAL, 1},
 };
 
 /* Everything a command line can say; NULL or 0 when not given. */
@@ -243,6 +270,7 @@ typedef struct {
     const char *peer;       /* --peer KEY|FILE */
     const char *allow_file; /* --allow FILE */
     const char *timeout;    /* --timeout S */
+    const char *test_ephemeral_file; /* --test-ephemeral FILE */
     int trace, plain, pem, force;
     const char *operands[2]; /* HOST PORT, or FILE */
     int operand_count;
@@ -275,6 +303,7 @@ static void set_option(options *o, int bit, const char *value)
     case OPT_TRACE: o->trace = 1; break;
     case OPT_PLAIN: o->plain = 1; break;
     case OPT_PEM: o->pem = 1; break;
+    case OPT_TEST_EPHEMERAL: o->test_ephemeral_file = value; break;
     default: o->force = 1; break; /* OPT_FORCE */
     }
 }
@@ -373,6 +402,7 @@ static int parse_timeout_ms(const command *cmd, const char *text)
  * including the failures that end it from a relay thread. The public keys
  * are not secret. */
 static ss_keypair our_key;
+static ss_keypair test_ephemeral; /* --test-ephemeral: the course's fixed e */
 static uint8_t peer_key[32];
 static uint8_t (*allowed_keys)[32];
 static size_t allowed_count;
@@ -380,6 +410,7 @@ static size_t allowed_count;
 static void wipe_keys(void)
 {
     ss_keypair_wipe(&our_key);
+    ss_keypair_wipe(&test_ephemeral);
 }
 
 /* --peer KEY|FILE: a key written out (base64 or PEM) is tried first; a
@@ -477,7 +508,8 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
 {
     memset(cfg, 0, sizeof *cfg);
 
-    if (o->plain && (o->key_file != NULL || o->peer != NULL || o->allow_file != NULL))
+    if (o->plain && (o->key_file != NULL || o->peer != NULL || o->allow_file != NULL ||
+                     o->test_ephemeral_file != NULL))
         usage(cmd, "--plain has no handshake, so it takes no keys");
     if (is_server && o->allow_file != NULL && o->key_file == NULL)
         usage(cmd, "--allow needs --key: only XX authenticates a client, and XX needs our key");
@@ -499,6 +531,14 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
         load_allow_list(o->allow_file);
         cfg->allowed_keys = (const uint8_t(*)[32])allowed_keys;
         cfg->allowed_count = allowed_count;
+    }
+    if (o->test_ephemeral_file != NULL) {
+        if (ss_keypair_load(&test_ephemeral, o->test_ephemeral_file) != 0)
+            cli_fail(EXIT_KEY, "--test-ephemeral: %s", ss_last_error_message(NULL));
+        fputs("ssockets: warning: --test-ephemeral: a fixed ephemeral key; no forward secrecy, "
+              "every session identical; for the course's worked examples only\n",
+              stderr);
+        cfg->test_ephemeral = &test_ephemeral;
     }
     if (o->trace) {
         fputs("ssockets: warning: --trace prints the handshake's secret keys; for learning only\n",
@@ -606,10 +646,11 @@ static int run_pubkey(const command *cmd, const options *o)
 /* ------------------------------------------------------------------ */
 
 static const command commands[] = {
-    {"listen", OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN,
+    {"listen",
+     OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL,
      {"HOST", "PORT"}, listen_help, run_listen},
-    {"connect", OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN, {"HOST", "PORT"},
-     connect_help, run_connect},
+    {"connect", OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL,
+     {"HOST", "PORT"}, connect_help, run_connect},
     {"genkey", OPT_PEM | OPT_FORCE, {"FILE", NULL}, genkey_help, run_genkey},
     {"pubkey", 0, {"FILE", NULL}, pubkey_help, run_pubkey},
 };

@@ -3,9 +3,9 @@
  * standard input goes to the peer and the peer's messages go to standard
  * output, both at once, as with netcat.
  *
- * Course position: the last chapter. Everything here is the public API of
- * conn.h used as an application would use it; no byte of the protocol is
- * visible at this level.
+ * Course position: the last chapter (docs/cli.md). Everything here is the
+ * public API of conn.h used as an application would use it; no byte of the
+ * protocol is visible at this level.
  *
  * Why two threads. A program that must wait for "stdin has data" and "the
  * peer sent something" at the same time would usually poll() both file

@@ -245,6 +245,26 @@ static void trace_first_nonce(const ss_conn *c, const char *direction, uint64_t 
                direction, (unsigned long long)n, hex);
 }
 
+/* Every frame as it leaves or arrives, in hex: "wire: sent 0030 bbdb...",
+ * the 2-byte big-endian length as frame.c writes it, then the frame's
+ * bytes, exactly what a capture of the TCP stream shows (docs/protocol.md
+ * labels each field). Unlike the handshake's lines these bytes are not
+ * secret: anyone on the path sees them. A long frame is cut after its first
+ * WIRE_SHOWN bytes, so one line stays readable (and fits trace_line). */
+#define WIRE_SHOWN 128
+static void trace_wire(const ss_conn *c, const char *direction, const uint8_t *frame,
+                       size_t len)
+{
+    if (c->trace == NULL)
+        return;
+    char hex[2 * WIRE_SHOWN + 1] = "";
+    size_t shown = len < WIRE_SHOWN ? len : WIRE_SHOWN;
+    for (size_t i = 0; i < shown; i++)
+        snprintf(hex + 2 * i, 3, "%02x", frame[i]);
+    trace_line(c->trace, c->trace_arg, "wire: %s %04zx %s%s", direction, len, hex,
+               len > shown ? " ..." : "");
+}
+
 /* ------------------------------------------------------------------ */
 /* Configuration: which pattern the client proposes, which the server  */
 /* accepts (the table in conn.h)                                       */
@@ -260,7 +280,8 @@ static int client_pattern(ss_noise_pattern *p, const ss_config *cfg)
 {
     if (cfg->allowed_keys != NULL || cfg->allowed_count != 0)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_keys is a server setting");
-    if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL))
+    if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
+                       cfg->test_ephemeral != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
     if (cfg->static_key != NULL)
         *p = SS_NOISE_XX; /* we have a key to prove: both sides authenticate */
@@ -276,7 +297,7 @@ static int check_server_config(const ss_config *cfg)
     if (cfg->allowed_count != 0 && cfg->allowed_keys == NULL)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_count without allowed_keys");
     if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
-                       cfg->allowed_keys != NULL))
+                       cfg->allowed_keys != NULL || cfg->test_ephemeral != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
     /* Only XX shows the server a client key, and XX needs a server key. */
     if (cfg->static_key == NULL && (cfg->allowed_keys != NULL || cfg->peer_public_key != NULL))
@@ -437,6 +458,7 @@ static int send_handshake_message(ss_conn *c, ss_handshake *hs, int index, int64
         return ss_fail(NULL, rc, "writing handshake message %d", index);
     trace_line(c->trace, c->trace_arg, "SSockets/1: %s frame %d = handshake message %d (%zu bytes)",
                hs->initiator ? "->" : "<-", index, index, len);
+    trace_wire(c, "sent", c->tx_wire, len);
     rc = ss_frame_write(c->fd, c->tx_wire, len, deadline);
     if (rc == SS_FRAME_EOF)
         return handshake_peer_gone(hs, index, 1);
@@ -456,6 +478,7 @@ static int receive_handshake_message(ss_conn *c, ss_handshake *hs, const ss_conf
         return -1;
     trace_line(c->trace, c->trace_arg, "SSockets/1: %s frame %d = handshake message %d (%zu bytes)",
                hs->initiator ? "<-" : "->", index, index, len);
+    trace_wire(c, "received", c->rx_wire, len);
 
     int had_rs = hs->has_rs;
     rc = ss_handshake_read(hs, c->rx_plain, sizeof c->rx_plain, &payload_len, c->rx_wire, len);
@@ -516,6 +539,7 @@ static int client_handshake(ss_conn *c, ss_noise_pattern pattern, const ss_confi
     trace_line(c->trace, c->trace_arg,
                "SSockets/1: -> frame 0 = protocol name \"%s\" (%zu bytes, in clear)", name,
                strlen(name));
+    trace_wire(c, "sent", (const uint8_t *)name, strlen(name));
     int rc = ss_frame_write(c->fd, (const uint8_t *)name, strlen(name), deadline);
     if (rc == SS_FRAME_EOF)
         return ss_fail(NULL, SS_ERR_PEER_GONE, "the server closed the connection at once");
@@ -529,10 +553,13 @@ static int client_handshake(ss_conn *c, ss_noise_pattern pattern, const ss_confi
                            pattern == SS_NOISE_XX ? cfg->static_key : NULL,
                            pattern == SS_NOISE_NK ? cfg->peer_public_key : NULL, c->trace,
                            c->trace_arg);
-    if (rc != 0)
+    if (rc != 0) {
         rc = ss_fail(NULL, rc, "starting %s", name);
-    else
+    } else {
+        /* Course and tests only (conn.h): a fixed e instead of a random one. */
+        ss_handshake_set_ephemeral(&hs, cfg->test_ephemeral);
         rc = run_handshake(c, &hs, cfg, deadline);
+    }
     ss_handshake_wipe(&hs); /* on every path: e, s and ck must not linger */
     return rc;
 }
@@ -552,6 +579,7 @@ static int server_handshake(ss_conn *c, const ss_config *cfg, int64_t deadline)
                        "frame 0 is longer than any protocol name (not an SSockets/1 client?)");
     if (rc < 0)
         return -1;
+    trace_wire(c, "received", name, len);
     printable(shown, sizeof shown, name, len);
 
     ss_noise_pattern pattern;
@@ -572,10 +600,12 @@ static int server_handshake(ss_conn *c, const ss_config *cfg, int64_t deadline)
     rc = ss_handshake_init(&hs, pattern, 0, (const uint8_t *)PROLOGUE, PROLOGUE_LEN,
                            pattern == SS_NOISE_NN ? NULL : cfg->static_key, NULL, c->trace,
                            c->trace_arg);
-    if (rc != 0)
+    if (rc != 0) {
         rc = ss_fail(NULL, rc, "starting %s", shown);
-    else
+    } else {
+        ss_handshake_set_ephemeral(&hs, cfg->test_ephemeral); /* NULL: random, as it must be */
         rc = run_handshake(c, &hs, cfg, deadline);
+    }
     ss_handshake_wipe(&hs);
     return rc;
 }
@@ -726,6 +756,7 @@ static int send_fragment(ss_conn *c, uint8_t type, const uint8_t *body, size_t l
         frame_len = 1 + len + TAG_LEN;
     }
 
+    trace_wire(c, "sent", frame, frame_len);
     int rc = ss_frame_write(c->fd, frame, frame_len, deadline);
     ss_wipe(c->tx_plain, 1 + len); /* no copy of the plaintext lingers here */
     if (rc == SS_FRAME_EOF)
@@ -809,6 +840,7 @@ static int next_fragment(ss_conn *c, uint8_t *type, int64_t deadline)
         return conn_fail(c, SS_ERR_TRUNCATED, "the stream ended in the middle of a frame");
     if (rc < 0)
         return conn_adopt_error(c);
+    trace_wire(c, "received", in, len);
 
     size_t plain_len = len;
     if (!c->plain) {
@@ -987,4 +1019,29 @@ const char *ss_last_error_message(const ss_conn *c)
     const char *message = c->err.message;
     pthread_mutex_unlock(lock_of(c));
     return message;
+}
+
+/* ------------------------------------------------------------------ */
+/* Test hook (tests/fuzz/frame_recv.c): not part of the API            */
+/* ------------------------------------------------------------------ */
+
+/* Included here, beside the one function it declares, so the compiler
+ * checks the definition against the prototype the fuzzer uses. */
+#include "conn_internal.h"
+
+/* The connection a finished handshake would leave (run_handshake, then
+ * Split), but with cipher states the caller knows, so that a fuzzer can
+ * reach the transport-frame checks of ss_recv. Never called by the
+ * library; conn_internal.h is not installed. */
+ss_conn *ss_conn_from_fd_for_tests(int fd, const ss_cipher_state *send,
+                                   const ss_cipher_state *recv)
+{
+    const ss_config none = {0};
+    ss_conn *c = conn_new(fd, &none);
+    if (c == NULL)
+        return NULL;
+    c->pattern = SS_NOISE_NN;
+    c->send_cs = *send;
+    c->recv_cs = *recv;
+    return c;
 }

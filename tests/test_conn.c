@@ -131,7 +131,7 @@ struct server {
     pthread_t thread;
     /* results, read after join */
     int accept_error;     /* ss_last_error(NULL) if ss_accept failed, else 0 */
-    char accept_message[256];
+    char accept_message[512];
     int failed;
     char why[300];
     int error;            /* an error code a script observed */
@@ -756,8 +756,10 @@ START_TEST(wrong_server_key_nk)
     ck_assert_int_eq(ss_last_error(NULL), SS_ERR_WRONG_SERVER_KEY);
     ck_assert_ptr_nonnull(strstr(ss_last_error_message(NULL), "after our first"));
     server_finish(&s);
-    /* The server could not decrypt message 1, encrypted to another key. */
+    /* The server could not decrypt message 1, encrypted to another key,
+     * and says what that most likely means. */
     ck_assert_int_eq(s.accept_error, SS_ERR_TAMPERED);
+    ck_assert_ptr_nonnull(strstr(s.accept_message, "pinned a different server key"));
 }
 END_TEST
 

@@ -480,9 +480,12 @@ static int receive_handshake_message(ss_conn *c, ss_handshake *hs, const ss_conf
                hs->initiator ? "<-" : "->", index, index, len);
     trace_wire(c, "received", c->rx_wire, len);
 
+    /* A failed ReadMessage wipes hs (noise.c), so what the error message
+     * needs to know about the handshake is read before. */
     int had_rs = hs->has_rs;
+    int nk_responder = !hs->initiator && hs->pattern == SS_NOISE_NK;
     rc = ss_handshake_read(hs, c->rx_plain, sizeof c->rx_plain, &payload_len, c->rx_wire, len);
-    if (rc == SS_ERR_TAMPERED && !hs->initiator && hs->pattern == SS_NOISE_NK)
+    if (rc == SS_ERR_TAMPERED && nk_responder)
         /* NK message 1 is encrypted to our static key (es): a client that
          * pinned another server key produces exactly this failure. */
         return ss_fail(NULL, rc, "handshake message 1 did not authenticate: the client "

@@ -14,7 +14,7 @@
 
 typedef struct {
     int code;           /* an ss_error */
-    char message[256];  /* ss_strerror(code) plus detail */
+    char message[512];  /* ss_strerror(code) plus detail */
 } ss_error_slot;
 
 /* Records code with a detail formatted like printf (fmt may be NULL: the

@@ -1,0 +1,239 @@
+/*
+ * handshake.c — fuzzing the Noise handshake (src/net/noise.c) through its
+ * internal API: ss_handshake_init, _write, _read, _split.
+ *
+ * The side under test ("local") runs NN, NK or XX as initiator or
+ * responder; every message it reads comes from the fuzzer ("remote").
+ * Everything is deterministic: both sides use the fixed keys of fuzz.h,
+ * ephemeral ones included (ss_handshake_set_ephemeral), so an input means
+ * the same handshake every time, and a seed recorded from an honest remote
+ * (make_seeds.c) stays valid.
+ *
+ * Input:  byte 0       pattern = (byte & 63) % 3 (0 NN, 1 NK, 2 XX); bit 7 set:
+ *                      local reads with no room for a payload (the
+ *                      "payload does not fit" check); bit 6 set: local
+ *                      narrates through a trace callback (the trace lines
+ *                      print keys and fuzzer bytes)
+ *         then, for each message local reads:
+ *                      a 2-byte big-endian length, then that many bytes
+ *                      (fewer if the input ends; no bytes at all: stop)
+ * Local's own messages carry empty payloads, as in SSockets/1.
+ *
+ * Checks, besides "no crash, no sanitizer report":
+ *   - a failed read returns BAD_FRAME, TAMPERED or LOW_ORDER_KEY, hands out
+ *     no payload, and leaves a handshake that refuses every further call
+ *     (Noise §5: the HandshakeState is deleted); a failed write only
+ *     LOW_ORDER_KEY (the remote's e was a low-order point);
+ *   - no forgery. An honest remote, a second ss_handshake holding the
+ *     remote keys, follows along ("in step"): it reads local's messages
+ *     and, whenever local accepts a remote message, writes the message it
+ *     would have sent with the same payload. A message that carries a tag
+ *     (every one after the first DH) can only be accepted if it is exactly
+ *     that one: the fuzzer knows no private key but the remote's, and
+ *     ChaCha20-Poly1305 under one key, nonce and AD has one ciphertext per
+ *     plaintext. So an accepted tagged message must equal the honest one,
+ *     and local's view of the remote's keys (re, rs) must be the remote
+ *     keys. Only the first message of NN and XX has no tag; if the fuzzer
+ *     changed it (another e), the honest remote is out of step, and every
+ *     later tagged message must fail. The one handshake that may then
+ *     still complete is NN as responder: NN authenticates nobody;
+ *   - after a handshake with the remote in step: both sides agree on the
+ *     handshake hash and can decrypt each other's transport messages.
+ */
+#include "handshake.h"
+
+#include <string.h>
+
+#include "fuzz.h"
+#include "net/error.h"
+#include "net/noise.h"
+
+#define PROLOGUE "SSockets/1" /* as conn.c: Noise §6 */
+#define PROLOGUE_LEN 10
+
+static uint8_t msg[SS_NOISE_MAX_MESSAGE];     /* a message written by either side */
+static uint8_t payload[SS_NOISE_MAX_MESSAGE]; /* a payload read by either side */
+
+/* A trace callback: every line must be a NUL-terminated string (reading
+ * it whole lets AddressSanitizer check that). */
+static void consume_line(void *arg, const char *line)
+{
+    *(size_t *)arg += strlen(line);
+}
+
+static size_t traced; /* bytes of trace seen, to give the callback work */
+
+/* Initializes one side: local (the one under test) or remote, with the
+ * keys of fuzz.h; s only where the pattern gives this side a static key,
+ * the pre-message key only to the NK initiator (noise.h's contract).
+ * trace: local narrates its steps. */
+static void init_side(ss_handshake *hs, ss_noise_pattern p, int initiator, int local, int trace)
+{
+    const fuzz_keys *k = fuzz_get_keys();
+    const ss_keypair *s = local ? &k->local_static : &k->remote_static;
+    const ss_keypair *e = local ? &k->local_ephemeral : &k->remote_ephemeral;
+    const uint8_t *peer_s = local ? k->remote_static.public_key : k->local_static.public_key;
+    /* Noise §7.5: the initiator has a static key in XX, the responder in NK
+     * and XX; only NK's initiator knows the peer's in advance. */
+    int has_s = initiator ? p == SS_NOISE_XX : p != SS_NOISE_NN;
+    int knows_peer = initiator && p == SS_NOISE_NK;
+    int rc = ss_handshake_init(hs, p, initiator, (const uint8_t *)PROLOGUE, PROLOGUE_LEN,
+                               has_s ? s : NULL, knows_peer ? peer_s : NULL,
+                               trace ? consume_line : NULL, trace ? &traced : NULL);
+    FUZZ_CHECK(rc == SS_OK, "ss_handshake_init refused a valid configuration");
+    ss_handshake_set_ephemeral(hs, e);
+}
+
+/* After a failure the handshake must refuse every call (noise.c wipes it). */
+static void check_dead(ss_handshake *hs)
+{
+    size_t len;
+    uint8_t byte = 0;
+    FUZZ_CHECK(!ss_handshake_my_turn(hs) && !ss_handshake_done(hs),
+               "a failed handshake still has a turn or counts as done");
+    int write_rc = ss_handshake_write(hs, msg, sizeof msg, &len, NULL, 0);
+    int read_rc = ss_handshake_read(hs, payload, sizeof payload, &len, &byte, 1);
+    FUZZ_CHECK(write_rc == SS_ERR_ARGUMENT && read_rc == SS_ERR_ARGUMENT,
+               "a failed handshake accepts another call");
+}
+
+/* Does message `index` (0-based) of pattern p end with a tag? Every
+ * message after the first DH token does (§5.2 EncryptAndHash has a key);
+ * NN's and XX's first message ("-> e") comes before any DH. */
+static int has_tag(ss_noise_pattern p, int index)
+{
+    return index > 0 || p == SS_NOISE_NK;
+}
+
+/* The end of a completed handshake: with the remote in step, both sides
+ * must agree on h and on the transport keys. */
+static void check_split(ss_handshake *local, ss_handshake *remote, int in_step)
+{
+    ss_cipher_state l_send, l_recv, r_send, r_recv;
+    uint8_t l_h[32], r_h[32], ping[4 + 16], back[4];
+    ss_handshake_split(local, &l_send, &l_recv, l_h);
+    if (!in_step)
+        return;
+    FUZZ_CHECK(ss_handshake_done(remote), "local finished, the honest remote did not");
+    ss_handshake_split(remote, &r_send, &r_recv, r_h);
+    FUZZ_CHECK(memcmp(l_h, r_h, 32) == 0, "the two sides' handshake hashes differ");
+    FUZZ_CHECK(ss_cipher_encrypt(&l_send, ping, NULL, 0, (const uint8_t *)"ping", 4) == SS_OK &&
+                   ss_cipher_decrypt(&r_recv, back, NULL, 0, ping, sizeof ping) == SS_OK &&
+                   memcmp(back, "ping", 4) == 0,
+               "the remote cannot read local's first transport message");
+    FUZZ_CHECK(ss_cipher_encrypt(&r_send, ping, NULL, 0, (const uint8_t *)"pong", 4) == SS_OK &&
+                   ss_cipher_decrypt(&l_recv, back, NULL, 0, ping, sizeof ping) == SS_OK &&
+                   memcmp(back, "pong", 4) == 0,
+               "local cannot read the remote's first transport message");
+}
+
+void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
+{
+    const fuzz_keys *k = fuzz_get_keys();
+    fuzz_input in = fuzz_begin(data, size);
+    uint8_t first = fuzz_u8(&in);
+    ss_noise_pattern p = (ss_noise_pattern)((first & 0x3f) % 3);
+    size_t room = (first & 0x80) ? 0 : sizeof payload;
+    ss_handshake local, remote;
+    int in_step = 1; /* the honest remote has seen and sent what local has */
+
+    init_side(&local, p, initiator, 1, (first & 0x40) != 0);
+    init_side(&remote, p, !initiator, 0, 0);
+    for (int index = 0; !ss_handshake_done(&local); index++) {
+        size_t len, got;
+        int rc;
+        if (ss_handshake_my_turn(&local)) {
+            rc = ss_handshake_write(&local, msg, sizeof msg, &len, NULL, 0);
+            if (rc != SS_OK) {
+                FUZZ_CHECK(rc == SS_ERR_LOW_ORDER_KEY, "a write failed for another reason than "
+                                                       "a low-order remote key");
+                check_dead(&local);
+                break;
+            }
+            if (in_step)
+                FUZZ_CHECK(ss_handshake_read(&remote, payload, sizeof payload, &got, msg, len) ==
+                                   SS_OK && got == 0,
+                           "the honest remote rejects local's message");
+            continue;
+        }
+
+        if (in.left == 0)
+            break; /* the input has no more messages */
+        const uint8_t *m = fuzz_bytes(&in, fuzz_u16(&in), &len);
+        /* The room ends where the array ends (an overflow is then an
+         * AddressSanitizer report). */
+        uint8_t *out = payload + sizeof payload - room;
+        got = 1;
+        rc = ss_handshake_read(&local, out, room, &got, m, len);
+        if (rc != SS_OK) {
+            FUZZ_CHECK(rc == SS_ERR_BAD_FRAME || rc == SS_ERR_TAMPERED ||
+                           rc == SS_ERR_LOW_ORDER_KEY,
+                       "a read failed with an unexpected error");
+            FUZZ_CHECK(got == 0, "a failed read reported a payload");
+            check_dead(&local);
+            break;
+        }
+        FUZZ_CHECK(got <= room, "the payload overflowed its room");
+        if (has_tag(p, index)) {
+            FUZZ_CHECK(in_step, "FORGERY: a tagged message accepted after the fuzzer "
+                                "replaced the remote's ephemeral key");
+            FUZZ_CHECK(memcmp(local.re, k->remote_ephemeral.public_key, 32) == 0 &&
+                           (!local.has_rs ||
+                            memcmp(local.rs, k->remote_static.public_key, 32) == 0),
+                       "FORGERY: a tagged message accepted with a key nobody holds");
+        }
+        if (in_step) {
+            /* What the honest remote sends with the same payload. */
+            size_t honest_len;
+            FUZZ_CHECK(ss_handshake_write(&remote, msg, sizeof msg, &honest_len, out, got) ==
+                           SS_OK,
+                       "the honest remote cannot write");
+            if (honest_len != len || memcmp(msg, m, len) != 0) {
+                FUZZ_CHECK(!has_tag(p, index),
+                           "FORGERY: an accepted tagged message differs from the only valid one");
+                in_step = 0;
+            }
+        }
+    }
+    if (ss_handshake_done(&local)) {
+        FUZZ_CHECK(in_step || (p == SS_NOISE_NN && !initiator),
+                   "FORGERY: the handshake completed with an impostor");
+        check_split(&local, &remote, in_step);
+    }
+    ss_handshake_wipe(&local);
+    ss_handshake_wipe(&remote);
+}
+
+size_t fuzz_handshake_seed(uint8_t *out, size_t cap, int initiator, uint8_t pattern_byte,
+                           const uint8_t *payload_in, size_t payload_len)
+{
+    ss_noise_pattern p = (ss_noise_pattern)((pattern_byte & 0x3f) % 3);
+    ss_handshake local, remote;
+    size_t n = 0, len, got;
+    FUZZ_CHECK(cap > 0, "no room for a seed");
+    out[n++] = pattern_byte;
+    init_side(&local, p, initiator, 1, 0);
+    init_side(&remote, p, !initiator, 0, 0);
+    while (!ss_handshake_done(&local)) {
+        if (ss_handshake_my_turn(&local)) {
+            FUZZ_CHECK(ss_handshake_write(&local, msg, sizeof msg, &len, NULL, 0) == SS_OK &&
+                           ss_handshake_read(&remote, payload, sizeof payload, &got, msg, len) ==
+                               SS_OK,
+                       "seed: local's message failed");
+            continue;
+        }
+        FUZZ_CHECK(ss_handshake_write(&remote, msg, sizeof msg, &len, payload_in, payload_len) ==
+                           SS_OK &&
+                       n + 2 + len <= cap,
+                   "seed: the remote's message failed");
+        out[n++] = (uint8_t)(len >> 8);
+        out[n++] = (uint8_t)len;
+        memcpy(out + n, msg, len);
+        n += len;
+        FUZZ_CHECK(ss_handshake_read(&local, payload, sizeof payload, &got, msg, len) == SS_OK,
+                   "seed: local rejects the honest remote");
+    }
+    ss_handshake_wipe(&local);
+    ss_handshake_wipe(&remote);
+    return n;
+}

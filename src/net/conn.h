@@ -106,7 +106,11 @@ SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
  *     0  an empty message, or the peer's authenticated close —
  *        ss_peer_closed(c) tells which;
  *    -1  error (ss_last_error(c)); a TCP end without a close frame is the
- *        error SS_ERR_TRUNCATED, never a 0.
+ *        error SS_ERR_TRUNCATED, never a 0; bytes already waiting behind
+ *        the close frame make the call that meets the close fail with
+ *        SS_ERR_DATA_AFTER_CLOSE instead of returning 0. If a message
+ *        spanning several frames fails part-way, the call returns -1 and
+ *        the part of it copied into buf in that call must be discarded.
  * Two messages are never merged; after each call ss_message_done(c) says
  * whether the bytes returned end the message (1) or more of it follows (0).
  * A message that spans several frames comes back whole when cap allows.

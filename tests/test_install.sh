@@ -1,0 +1,71 @@
+#!/bin/sh
+# test_install.sh — `make install` puts the libraries, the headers and
+# ssockets.pc where a user's build finds them; a program compiled with
+# `pkg-config --cflags --libs ssockets` against the installed copy (static
+# and shared) runs; `make uninstall` removes every installed file. CC,
+# CFLAGS and LDFLAGS from the environment (make check-asan) are honoured.
+set -u
+build=${SS_BUILD:-build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "not ok - $1"; fail=1; }
+
+dest="$tmp/root"
+prefix=/opt/ssockets
+if make --no-print-directory -s BUILD="$build" DESTDIR="$dest" PREFIX="$prefix" install >"$tmp/log" 2>&1; then
+    ok "make install DESTDIR=... PREFIX=$prefix"
+else
+    bad "make install failed:"; sed 's/^/    /' "$tmp/log"; exit 1
+fi
+
+for f in lib/libssockets.a lib/libssockets.so lib/libssockets.so.0 lib/pkgconfig/ssockets.pc \
+    include/ssockets/ssockets.h include/ssockets/crypto/aead.h include/ssockets/net/conn.h \
+    bin/ssockets; do
+    [ -e "$dest$prefix/$f" ] || bad "installed file missing: $prefix/$f"
+done
+# Internal headers stay private.
+for f in include/ssockets/crypto/util.h include/ssockets/net/noise.h; do
+    [ -e "$dest$prefix/$f" ] && bad "internal header installed: $prefix/$f"
+done
+[ $fail = 0 ] && ok "libraries, public headers, ssockets.pc and the command are installed"
+
+cat > "$tmp/abc.c" <<'C'
+#include <ssockets.h>
+#include <stdio.h>
+int main(void)
+{
+    uint8_t d[32];
+    ss_sha256(d, (const uint8_t *)"abc", 3);
+    for (int i = 0; i < 32; i++)
+        printf("%02x", d[i]);
+    printf("\n");
+    return 0;
+}
+C
+# FIPS 180-4 example "abc" (vectors/fips180-4/sha256.txt).
+want=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+export PKG_CONFIG_PATH="$dest$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest"
+flags=$(pkg-config --cflags --libs ssockets) || bad "pkg-config does not find ssockets"
+if ${CC:-cc} -std=c11 ${CFLAGS:-} -o "$tmp/abc" "$tmp/abc.c" $flags ${LDFLAGS:-} -Wl,-rpath,"$dest$prefix/lib" 2>"$tmp/cc.log" &&
+    [ "$("$tmp/abc")" = "$want" ]; then
+    ok "a program built with pkg-config against the shared library runs"
+else
+    bad "building or running against the installed shared library"; sed 's/^/    /' "$tmp/cc.log"
+fi
+if ${CC:-cc} -std=c11 ${CFLAGS:-} -o "$tmp/abc-static" "$tmp/abc.c" $(pkg-config --cflags ssockets) ${LDFLAGS:-} \
+    "$dest$prefix/lib/libssockets.a" 2>"$tmp/cc.log" && [ "$("$tmp/abc-static")" = "$want" ]; then
+    ok "a program built against the installed static library runs"
+else
+    bad "building or running against the installed static library"; sed 's/^/    /' "$tmp/cc.log"
+fi
+
+make --no-print-directory -s BUILD="$build" DESTDIR="$dest" PREFIX="$prefix" uninstall >"$tmp/log" 2>&1
+left=$(find "$dest" -type f -o -type l)
+if [ -z "$left" ]; then
+    ok "make uninstall removes every installed file"
+else
+    bad "make uninstall left:"; echo "$left" | sed 's/^/    /'
+fi
+exit $fail

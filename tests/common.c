@@ -2,9 +2,12 @@
 #include "common.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct vec_file {
     FILE *f;
@@ -238,6 +241,54 @@ void vec_report(const char *source, long passed, long expected)
     fflush(stdout);
     ck_assert_msg(passed == expected, "%s: %ld vectors passed, expected %ld", source, passed,
                   expected);
+}
+
+void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int count_fds(long pid)
+{
+    char path[64];
+    if (pid == 0)
+        snprintf(path, sizeof path, "/proc/self/fd");
+    else
+        snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+    DIR *d = opendir(path);
+    ck_assert_msg(d != NULL, "cannot open %s", path);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return pid == 0 ? n - 1 : n; /* our own count includes the directory stream */
+}
+
+static int fds_before;
+
+void fd_setup(void)
+{
+    fds_before = count_fds(0);
+}
+
+void fd_teardown(void)
+{
+    ck_assert_int_eq(count_fds(0), fds_before);
+}
+
+void fill(uint8_t *buf, size_t len, unsigned seed)
+{
+    uint32_t x = 0x9e3779b9u * (seed + 1);
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
 }
 
 int run_suite(Suite *s)

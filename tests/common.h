@@ -59,6 +59,16 @@ int long_tests(void);                             /* 1 when SS_LONG=1 */
 /* ---- reporting: "vectors: <source>: N passed" and assert N == expected ---- */
 void vec_report(const char *source, long passed, long expected);
 
+/* ---- processes and descriptors (network tests) ---- */
+void sleep_ms(long ms);                           /* sleeps ms, resumed after signals */
+int count_fds(long pid);                          /* open descriptors of pid (0: this process) */
+/* A Check fixture pair: every test must close every descriptor it opens.
+ * tcase_add_checked_fixture(tc, fd_setup, fd_teardown). */
+void fd_setup(void);
+void fd_teardown(void);
+/* Deterministic message contents (xorshift32 seeded by seed). */
+void fill(uint8_t *buf, size_t len, unsigned seed);
+
 /* Runs a Check suite, returns the process exit status. */
 int run_suite(Suite *s);
 

@@ -201,52 +201,8 @@ static uint8_t sent_a[2][LEN_A], sent_b[2][LEN_B];
 #define AFTER_CLOSE SS_ERR_DATA_AFTER_CLOSE
 #define LOW_ORDER SS_ERR_LOW_ORDER_KEY
 
-/* ------------------------------------------------------------------ */
-/* Small helpers                                                       */
-/* ------------------------------------------------------------------ */
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the directory stream's own descriptor */
-}
-
-static int fds_before;
-
-static void fd_setup(void)
-{
-    fds_before = count_fds();
-}
-
-static void fd_teardown(void)
-{
-    ck_assert_int_eq(count_fds(), fds_before);
-}
-
-/* Deterministic message contents (xorshift32). */
-static void fill(uint8_t *buf, size_t len, unsigned seed)
-{
-    uint32_t x = 0x9e3779b9u * (seed + 1);
-    for (size_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        buf[i] = (uint8_t)x;
-    }
-}
+/* Small helpers (sleep_ms, count_fds, fd_setup/fd_teardown, fill) are
+ * shared with the other network tests in tests/common.c. */
 
 /* ------------------------------------------------------------------ */
 /* What one side saw                                                   */

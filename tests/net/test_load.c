@@ -156,31 +156,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Open descriptors of a process, from /proc/<pid>/fd (pid 0: ourselves). */
-static int count_fds(pid_t pid)
-{
-    char path[64];
-    if (pid == 0)
-        snprintf(path, sizeof path, "/proc/self/fd");
-    else
-        snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
-    DIR *d = opendir(path);
-    ck_assert_msg(d != NULL, "cannot open %s", path);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return pid == 0 ? n - 1 : n; /* our own count includes the directory stream */
-}
-
 /* A "Vm...:" line of /proc/<pid>/status, in KiB. */
 static long vm_kib(pid_t pid, const char *field)
 {
@@ -386,10 +361,10 @@ static void server_start(echo_server *s, const char *const *args)
  * the last count. */
 static int server_fds_settle(const echo_server *s, int want)
 {
-    int n = count_fds(s->pid);
+    int n = count_fds((long)s->pid);
     for (int waited = 0; n != want && waited < WAIT_MS; waited += 10) {
         sleep_ms(10);
-        n = count_fds(s->pid);
+        n = count_fds((long)s->pid);
     }
     return n;
 }
@@ -689,7 +664,7 @@ START_TEST(nn_load)
     echo_server s;
     server_make_dir(&s);
     server_start(&s, args);
-    int server_fds = count_fds(s.pid);
+    int server_fds = count_fds((long)s.pid);
 
     /* NN, and a bound on every wait, so a broken server fails the test
      * instead of hanging it. */
@@ -784,7 +759,7 @@ START_TEST(keyed_load)
     ck_assert_int_eq(ss_keypair_save(&server_key, key_path, SS_KEY_BASE64), 0);
     const char *args[] = {"--key", key_path, NULL}; /* ends by SIGTERM */
     server_start(&s, args);
-    int server_fds = count_fds(s.pid);
+    int server_fds = count_fds((long)s.pid);
 
     /* NK: the client knows the server's key. XX: both have keys, and the
      * client pins the server's. */
@@ -847,7 +822,7 @@ START_TEST(refusal)
     echo_server s;
     server_make_dir(&s);
     server_start(&s, args);
-    int server_fds = count_fds(s.pid);
+    int server_fds = count_fds((long)s.pid);
 
     ss_config cfg;
     memset(&cfg, 0, sizeof cfg);

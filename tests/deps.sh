@@ -23,6 +23,7 @@ want openssl       command -v openssl
 want tshark        command -v tshark
 want xxd           command -v xxd       # the docs' exercises show bytes with it
 want python3       command -v python3   # the docs checker and exercises
+want procps        command -v pgrep     # the chat test finds the chat under timeout
 want valgrind      command -v valgrind
 # clang's sanitizer and libFuzzer runtimes (make check-asan, make fuzz); the
 # package carries clang's major version (Debian 12: libclang-rt-14-dev).

@@ -117,11 +117,30 @@ uint8_t *vec_hex(const vec_record *rec, const char *name, size_t *len)
     return hex_decode(v, len);
 }
 
+uint8_t *vec_hex_len(const vec_record *rec, const char *name, size_t want)
+{
+    size_t len;
+    uint8_t *v = vec_hex(rec, name, &len);
+    const char *section = vec_get(rec, "Section");
+    ck_assert_msg(len == want, "%s: %s has %zu bytes, expected %zu",
+                  section ? section : "(no Section)", name, len, want);
+    return v;
+}
+
 long vec_long(const vec_record *rec, const char *name)
 {
     const char *v = vec_get(rec, name);
     ck_assert_msg(v != NULL, "vector record lacks field %s", name);
     return strtol(v, NULL, 10);
+}
+
+int all_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= b[i];
+    return acc == 0;
 }
 
 static int hexval(int c)

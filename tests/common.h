@@ -36,8 +36,14 @@ int vec_next(vec_file *vf, vec_record *rec);      /* 1: a record; 0: end of file
 void vec_close(vec_file *vf);
 const char *vec_get(const vec_record *rec, const char *name);        /* NULL if absent */
 uint8_t *vec_hex(const vec_record *rec, const char *name, size_t *len); /* malloc; aborts if absent */
+/* vec_hex for a field of fixed size (a key, a nonce): aborts unless it has
+ * exactly `want` bytes, naming the record's Section. */
+uint8_t *vec_hex_len(const vec_record *rec, const char *name, size_t want);
 long vec_long(const vec_record *rec, const char *name);              /* aborts if absent */
 char *vec_path(const char *relpath);              /* malloc'd full path */
+
+/* 1 when p[0..n) is all zero bytes (a wiped buffer, a refused output). */
+int all_zero(const void *p, size_t n);
 
 /* ---- hex ---- */
 uint8_t *hex_decode(const char *hex, size_t *len); /* malloc(len or 1); aborts on bad hex */

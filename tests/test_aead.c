@@ -25,23 +25,6 @@
 
 /* ---- helpers ---- */
 
-static int all_zero(const uint8_t *p, size_t len)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < len; i++)
-        acc |= p[i];
-    return acc == 0;
-}
-
-static uint8_t *field(const vec_record *rec, const char *name, size_t want)
-{
-    size_t len;
-    uint8_t *v = vec_hex(rec, name, &len);
-    ck_assert_msg(len == want, "%s: %s has %zu bytes, expected %zu", vec_get(rec, "Section"),
-                  name, len, want);
-    return v;
-}
-
 /* Opens into a buffer pre-filled with 0xa5 and one guard byte past len;
  * checks the guard survives and, on failure, that plaintext is all zeros. */
 static int open_checked(uint8_t *pt, const uint8_t key[32], const uint8_t nonce[12],
@@ -66,9 +49,9 @@ START_TEST(rfc8439_key_generation)
     vec_record rec = {0};
     long passed = 0;
     while (vec_next(vf, &rec)) {
-        uint8_t *key = field(&rec, "Key", 32);
-        uint8_t *nonce = field(&rec, "Nonce", 12);
-        uint8_t *want = field(&rec, "OneTimeKey", 32);
+        uint8_t *key = vec_hex_len(&rec, "Key", 32);
+        uint8_t *nonce = vec_hex_len(&rec, "Nonce", 12);
+        uint8_t *want = vec_hex_len(&rec, "OneTimeKey", 32);
         uint8_t block[64];
         ss_chacha20_block(block, key, 0, nonce);
         ck_assert_mem_eq(block, want, 32);
@@ -90,12 +73,12 @@ START_TEST(rfc8439_aead)
     while (vec_next(vf, &rec)) {
         const char *section = vec_get(&rec, "Section");
         size_t ad_len, len, ct_len;
-        uint8_t *key = field(&rec, "Key", 32);
-        uint8_t *nonce = field(&rec, "Nonce", 12);
+        uint8_t *key = vec_hex_len(&rec, "Key", 32);
+        uint8_t *nonce = vec_hex_len(&rec, "Nonce", 12);
         uint8_t *ad = vec_hex(&rec, "AAD", &ad_len);
         uint8_t *pt = vec_hex(&rec, "Plaintext", &len);
         uint8_t *ct = vec_hex(&rec, "Ciphertext", &ct_len);
-        uint8_t *tag = field(&rec, "Tag", 16);
+        uint8_t *tag = vec_hex_len(&rec, "Tag", 16);
         ck_assert_ptr_nonnull(section);
         ck_assert_uint_eq(len, ct_len);
         uint8_t *buf = malloc(len + 1);

@@ -48,16 +48,6 @@ static void parse_indices(size_t out[4], const char *s)
     }
 }
 
-/* Reads the fixed-size fields of a record and checks their lengths. */
-static uint8_t *field(const vec_record *rec, const char *name, size_t want)
-{
-    size_t len;
-    uint8_t *v = vec_hex(rec, name, &len);
-    ck_assert_msg(len == want, "%s: %s has %zu bytes, expected %zu", vec_get(rec, "Section"),
-                  name, len, want);
-    return v;
-}
-
 static uint32_t counter_field(const vec_record *rec)
 {
     long c = vec_long(rec, "Counter");
@@ -108,9 +98,9 @@ START_TEST(rfc8439_block)
     vec_record rec = {0};
     long passed = 0;
     while (vec_next(vf, &rec)) {
-        uint8_t *key = field(&rec, "Key", 32);
-        uint8_t *nonce = field(&rec, "Nonce", 12);
-        uint8_t *want = field(&rec, "Block", 64);
+        uint8_t *key = vec_hex_len(&rec, "Key", 32);
+        uint8_t *nonce = vec_hex_len(&rec, "Nonce", 12);
+        uint8_t *want = vec_hex_len(&rec, "Block", 64);
         uint8_t out[64];
         ss_chacha20_block(out, key, counter_field(&rec), nonce);
         ck_assert_mem_eq(out, want, 64);
@@ -131,8 +121,8 @@ START_TEST(rfc8439_encrypt)
     long passed = 0;
     while (vec_next(vf, &rec)) {
         size_t len, ct_len;
-        uint8_t *key = field(&rec, "Key", 32);
-        uint8_t *nonce = field(&rec, "Nonce", 12);
+        uint8_t *key = vec_hex_len(&rec, "Key", 32);
+        uint8_t *nonce = vec_hex_len(&rec, "Nonce", 12);
         uint8_t *pt = vec_hex(&rec, "Plaintext", &len);
         uint8_t *ct = vec_hex(&rec, "Ciphertext", &ct_len);
         uint32_t counter = counter_field(&rec);
@@ -151,7 +141,7 @@ START_TEST(rfc8439_encrypt)
 
         /* Where the RFC prints the keystream: it is the encryption of zeros. */
         if (vec_get(&rec, "Keystream") != NULL) {
-            uint8_t *ks = field(&rec, "Keystream", len);
+            uint8_t *ks = vec_hex_len(&rec, "Keystream", len);
             memset(out, 0, len);
             ss_chacha20_xor(out, out, len, key, counter, nonce);
             ck_assert_mem_eq(out, ks, len);

@@ -135,15 +135,6 @@ static void expect_error(int rc, int code, const char *path, const char *needle)
                       e->message);
 }
 
-static int is_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= b[i];
-    return acc == 0;
-}
-
 /* OpenSSL's base64 of in (no newlines), the oracle for our encoder. */
 static void openssl_base64(char *out, const uint8_t *in, size_t len)
 {
@@ -352,7 +343,7 @@ START_TEST(base64_output_capacity)
      * wiped, not left behind. */
     memset(out, 0xaa, sizeof out);
     ck_assert_int_eq(ss_base64_decode(out, sizeof out, &n, "Zm9vYm!y", 8), -1);
-    ck_assert(is_zero(out, 6));
+    ck_assert(all_zero(out, 6));
 }
 END_TEST
 
@@ -414,7 +405,7 @@ START_TEST(keypair_from_secret_and_wipe)
     ss_keypair_from_secret(&kp, kp.secret_key);
     ck_assert(memcmp(kp.public_key, pub, 32) == 0);
     ss_keypair_wipe(&kp);
-    ck_assert(is_zero(&kp, sizeof kp));
+    ck_assert(all_zero(&kp, sizeof kp));
 }
 END_TEST
 
@@ -441,7 +432,7 @@ START_TEST(public_key_format_and_parse)
     memset(huge, 'A', sizeof huge);
     expect_error(ss_public_key_parse(pub, huge, sizeof huge), SS_ERR_KEY_FILE, NULL, "too long");
     expect_error(ss_public_key_parse(NULL, text, 44), SS_ERR_ARGUMENT, NULL, NULL);
-    ck_assert(is_zero(pub, 32));
+    ck_assert(all_zero(pub, 32));
 }
 END_TEST
 
@@ -576,7 +567,7 @@ START_TEST(load_refuses_loose_permissions)
         snprintf(mode_text, sizeof mode_text, "%04o", (unsigned)loose[i]);
         expect_error(ss_keypair_load(&back, path), SS_ERR_KEY_PERMISSIONS, path, mode_text);
         expect_error(-1, SS_ERR_KEY_PERMISSIONS, NULL, "chmod 600");
-        ck_assert(is_zero(&back, sizeof back));
+        ck_assert(all_zero(&back, sizeof back));
     }
     /* Owner-only modes are fine, read-only included. */
     static const mode_t tight[] = {0600, 0400, 0700};
@@ -628,7 +619,7 @@ static void expect_bad_private(const void *data, size_t len, const char *needle)
     memset(&kp, 0xaa, sizeof kp);
     write_file(path, data, len, 0600);
     expect_error(ss_keypair_load(&kp, path), SS_ERR_KEY_FILE, path, needle);
-    ck_assert(is_zero(&kp, sizeof kp));
+    ck_assert(all_zero(&kp, sizeof kp));
 }
 
 /* The same for a public key file. */
@@ -639,7 +630,7 @@ static void expect_bad_public(const void *data, size_t len, const char *needle)
     memset(pub, 0xaa, sizeof pub);
     write_file(path, data, len, 0644);
     expect_error(ss_public_key_load(pub, path), SS_ERR_KEY_FILE, path, needle);
-    ck_assert(is_zero(pub, 32));
+    ck_assert(all_zero(pub, 32));
 }
 
 static void expect_good_private(const char *text, const ss_keypair *kp)
@@ -860,7 +851,7 @@ START_TEST(public_and_private_not_confused)
     memset(&kp, 0xaa, sizeof kp);
     expect_error(ss_keypair_load(&kp, pub), SS_ERR_KEY_FILE, pub,
                  "is a public key, not a private key");
-    ck_assert(is_zero(&kp, sizeof kp));
+    ck_assert(all_zero(&kp, sizeof kp));
     expect_error(ss_public_key_load(pk, priv), SS_ERR_KEY_FILE, priv,
                  "is a private key, not a public key");
     size_t n = read_whole(priv, text, sizeof text);

@@ -329,14 +329,6 @@ static void fixed_keypair(ss_keypair *kp, uint8_t fill)
     ss_x25519_public_key(kp->public_key, kp->secret_key);
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= p[i];
-    return acc == 0;
-}
-
 /* The side that failed is wiped and refuses further messages. */
 static void assert_dead(ss_handshake *hs)
 {

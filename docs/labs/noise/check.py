@@ -118,12 +118,14 @@ ok("1", "MixHash gives the h of the trace after the prologue")
 # 2. MixKey
 st = lab.SymmetricState(NN)
 dh = traced(nn, "client", r"<- msg 2 read: token ee: DH\(e, re\) = ([0-9a-f]+)")
+st.cipher.n = 3          # as if an earlier key had encrypted three times
 attempt("2 MixKey", st.mix_key, dh)
 m = re.search(r"^client: initiator <- msg 2 read: MixKey: ck = (\w+), k = (\w+)$", nn, re.M)
 expect("2 MixKey", "ck after MixKey(ee), from ck = the protocol name", st.ck,
        bytes.fromhex(m.group(1)), "ck, temp_k = hkdf(ck, input_key_material, 2)")
 expect("2 MixKey", "the cipher key after MixKey", st.cipher.k, bytes.fromhex(m.group(2)))
-expect("2 MixKey", "n after MixKey", st.cipher.n, 0)
+expect("2 MixKey", "n after MixKey (it was 3 with the previous key)", st.cipher.n, 0,
+       "a new key starts a new count")
 ok("2", "MixKey gives the ck and k of the trace")
 
 # 3. EncryptAndHash, without a key, then with the key of step 2

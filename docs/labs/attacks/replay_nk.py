@@ -57,12 +57,14 @@ try:
     else:
         print("2. replayed frame 0 and message 1: the server answered with handshake "
               "message 2 (%d bytes)" % len(answer))
-    # 3. The recorded transport frame ("hello").
+    # 3. The recorded transport frame ("hello"). Whatever the server sends
+    # now (its own close frame, if its input has ended) is read and ignored:
+    # what counts is what it says about our frame.
     s.sendall(lab.frame(frames[2]))
-    rest = lab.read_frame(s)
-    print("3. replayed the \"hello\" frame: the server %s"
-          % ("closed the connection" if rest is None else "sent %d more bytes" % len(rest)))
+    while lab.read_frame(s) is not None:
+        pass
     s.close()
+    print("3. replayed the \"hello\" frame; the server said:")
     l.wait()
     for line in l.said("server2"):
         print("   server: %s" % line)

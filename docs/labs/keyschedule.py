@@ -58,12 +58,13 @@ def rows_from_trace(lines):
             hashed = "e"
         elif text.startswith("token ") and "DH(" in text:
             token = text.split(":")[0].split()[1]
-            rows.append(("%s = %s" % (token, short(text.split(" = ")[-1])), "", ""))
+            dh = re.search(r"(DH\([^)]*\))", text).group(1)
+            rows.append(("%s = %s = %s" % (token, dh, short(text.split(" = ")[-1])), "", ""))
         elif text.startswith("MixKey: "):
             m2 = re.match(r"^MixKey: ck = ([0-9a-f]+), k = ([0-9a-f]+)$", text)
             ck, k, n = m2.group(1), m2.group(2), 0
             ck_index += 1
-            rows.append(("ck%d = %s  k = %s" % (ck_index, short(ck), short(k)), "", ""))
+            rows.append(("ck%d = %s, k = %s" % (ck_index, short(ck), short(k)), "", ""))
         elif re.match(r"^(Encrypt|Decrypt)AndHash\((\w|\.)+\): ", text):
             what = re.match(r"^\w+\(([\w.]+)\)", text).group(1)
             what = "s" if what.startswith("s") else "payload"
@@ -85,7 +86,7 @@ def rows_from_trace(lines):
     return rows
 
 
-WIDTHS = (34, 32)
+WIDTHS = (38, 32)
 
 
 def ascii(rows):
@@ -106,13 +107,13 @@ def esc(text):
 
 def svg(rows):
     line_h, top, left = 20, 50, 10
-    xs = (left, left + 290, left + 570)
+    xs = (left, left + 320, left + 600)
     height = top + line_h * (len(rows) + 1)
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="1060" height="%d" '
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="1090" height="%d" '
            'font-family="monospace" font-size="13">' % height,
            '<title>The key schedule of a real Noise_XX session (SSockets)</title>',
            '<rect width="100%" height="100%" fill="white"/>',
-           '<rect x="%d" y="10" width="275" height="%d" fill="#fdecea"/>' % (xs[0] - 5, height - 20),
+           '<rect x="%d" y="10" width="305" height="%d" fill="#fdecea"/>' % (xs[0] - 5, height - 20),
            '<rect x="%d" y="10" width="270" height="%d" fill="#eaf2fd"/>' % (xs[1] - 5, height - 20)]
     heads = ("ck chain (secret)", "h chain (public)", "fields on the wire and what sealed them")
     for x, head in zip(xs, heads):
@@ -121,23 +122,27 @@ def svg(rows):
     last = [None, None]
     for ck, h, field in rows:
         if field.startswith("==="):
-            out.append('<line x1="0" y1="%d" x2="1060" y2="%d" stroke="#888"/>' % (y - 14, y - 14))
+            out.append('<line x1="0" y1="%d" x2="1090" y2="%d" stroke="#888"/>' % (y - 14, y - 14))
             out.append('<text x="%d" y="%d" font-weight="bold">%s</text>'
                        % (xs[2], y, esc(field.strip("= "))))
         for col, text in ((0, ck), (1, h)):
             if text:
-                if last[col] is not None:   # the chain: an arrow from the previous value
+                # The chains: an arrow from the previous ck (or h) to the
+                # next; a DH result and k2 are not links of a chain.
+                link = col == 1 or text.startswith(("ck", "k1"))
+                if link and last[col] is not None:
                     out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black" '
                                'marker-end="url(#a)"/>' % (xs[col] + 20, last[col] + 4,
-                                                           xs[col] + 20, y - 13))
-                out.append('<text x="%d" y="%d">%s</text>' % (xs[col], y, esc(text)))
-                last[col] = y
+                                                           xs[col] + 20, y - 14))
+                weight = ' fill="#9a3412"' if text[:2] in ("ee", "es", "se") else ""
+                out.append('<text x="%d" y="%d"%s>%s</text>' % (xs[col], y, weight, esc(text)))
+                if link:
+                    last[col] = y
         if field and not field.startswith("==="):
             out.append('<text x="%d" y="%d">%s</text>' % (xs[2], y, esc(field)))
         y += line_h
-    out.insert(1, '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="4" refY="8" '
-                  'orient="auto-start-reverse"><path d="M0,0 L4,8 L8,0" fill="none" '
-                  'stroke="black"/></marker></defs>')
+    out.insert(1, '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+                  'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="black"/></marker></defs>')
     out.append('</svg>')
     return "\n".join(out) + "\n"
 

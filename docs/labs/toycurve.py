@@ -217,6 +217,20 @@ def section_ladder():
             checked += 1
             bad += got != u_or_0(s)
     dbl = all(u_of(*xdbl(Q[0], 1)) == u_or_0(add(Q, Q)) for Q in pts)
+    # The two steps of the derivation in docs/x25519.md, as identities of
+    # polynomials in A, u2, u3: checked at 1,000 random integer points (two
+    # different polynomials of degree 6 agree at random points with
+    # negligible probability: the Schwartz-Zippel lemma).
+    import random
+    rng = random.Random(7748)
+    ident = True
+    for _ in range(1000):
+        a, u2, u3 = (rng.randrange(-10**9, 10**9) for _ in range(3))
+        f = lambda u: u ** 3 + a * u * u + u
+        X = (u2 + u3) * (u2 * u3 + 1) + 2 * a * u2 * u3
+        ident &= f(u2) + f(u3) - (a + u2 + u3) * (u2 - u3) ** 2 == X
+        ident &= X * X - 4 * f(u2) * f(u3) == (u2 - u3) ** 2 * (u2 * u3 - 1) ** 2
+    print("the derivation's two identities, at 1,000 random (A, u2, u3): %s" % ident)
     print("xDBL: u(2Q) from u(Q) alone, on all %d points: %s" % (len(pts), dbl))
     print("xADD: u(Q2 + Q3) from u(Q2), u(Q3) and u(Q2 - Q3), on %d pairs: %d wrong"
           % (checked, bad))

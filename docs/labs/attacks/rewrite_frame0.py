@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 
+sys.dont_write_bytecode = True   # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
 

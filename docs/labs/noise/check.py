@@ -24,6 +24,7 @@ import subprocess
 import sys
 import traceback
 
+sys.dont_write_bytecode = True   # no __pycache__ in the repository
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)

@@ -324,8 +324,13 @@ def section_rfc():
     print("Curve25519 (RFC 7748 §4.1): order 8 * l, l = 2^252 + %d" % (l - 2**252))
     tw = 2 * p + 2 - 8 * l
     print("its twist has 2p + 2 - 8l = 4 * %d points" % (tw // 4))
-    print("  l prime: %s; twist order / 4 prime: %s (Miller-Rabin, 12 bases)"
-          % (is_probable_prime(l), is_probable_prime(tw // 4)))
+    print("  l prime: %s; twist order / 4 prime: %s (Miller-Rabin, 12 bases); "
+          "l has %d bits, the twist's prime %d" % (is_probable_prime(l), is_probable_prime(tw // 4),
+                                        l.bit_length(), (tw // 4).bit_length()))
+    import math
+    print("  Pollard's rho, the best known attack on the discrete log in a group of order l, "
+          "needs about sqrt(pi * l / 4) = 2^%.1f group operations"
+          % math.log2(math.sqrt(math.pi * l / 4)))
     alice = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
     k = int.from_bytes(alice, "little")
     k = (k & ~7 & ~(1 << 255)) | (1 << 254)

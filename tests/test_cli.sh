@@ -12,7 +12,7 @@
 # OpenSSL's PEM keys both ways; 1 MiB of random bytes through
 # listen/connect byte for byte in NN, NK and XX with --allow, and 1 MiB
 # each way at once; --test-ephemeral makes sessions repeatable; wrong,
-# unknown and unexpected keys refused; --plain;
+# unknown and unexpected keys refused; --plain; --fingerprint;
 # standard output closed early; the demo script.
 set -u
 
@@ -148,7 +148,7 @@ mentions() {
 verdict "--help exits 0"
 mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey "
 verdict "--help describes each subcommand"
-mentions "$tmp/help" --key --peer --allow --plain --trace --timeout --pem --force NN NK XX \
+mentions "$tmp/help" --key --peer --allow --plain --trace --fingerprint --timeout --pem --force NN NK XX \
     "Exit status"
 verdict "--help documents every option, the patterns and the exit codes"
 for c in listen connect genkey pubkey; do
@@ -339,6 +339,24 @@ e_hex=$("$ss" pubkey "$tmp/e_client.key" | base64 -d | od -An -tx1 | tr -d ' \n'
     "$tmp/fixed1.cerr"
 verdict "  ...and the client's e is the public key of its --test-ephemeral file" "$tmp/fixed1.cerr"
 usage_error "--plain with --test-ephemeral" connect --plain --test-ephemeral x 127.0.0.1 1
+
+# --fingerprint: both sides print the same first 16 bytes of h, and they
+# are the handshake hash that the trace prints at the end.
+fingerprint_of() {
+    sed -n 's/^ssockets: fingerprint \([0-9a-f ]*\)$/\1/p' "$1" | tr -d ' '
+}
+session fp "$tmp/empty" "$tmp/empty" --fingerprint --trace -- --fingerprint
+h_traced=$(sed -n 's/^trace: responder end: handshake hash: h = //p' "$tmp/fp.serr" | cut -c1-32)
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] && [ ${#h_traced} -eq 32 ] &&
+    [ "$(fingerprint_of "$tmp/fp.serr")" = "$h_traced" ] &&
+    [ "$(fingerprint_of "$tmp/fp.cerr")" = "$h_traced" ]
+verdict "--fingerprint: both sides print the first 16 bytes of the handshake hash h" \
+    "$tmp/fp.serr" "$tmp/fp.cerr"
+session fp2 "$tmp/empty" "$tmp/empty" --fingerprint -- --fingerprint
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] && [ -n "$(fingerprint_of "$tmp/fp2.cerr")" ] &&
+    [ "$(fingerprint_of "$tmp/fp2.cerr")" != "$(fingerprint_of "$tmp/fp.cerr")" ]
+verdict "  ...and another session has another fingerprint" "$tmp/fp2.serr" "$tmp/fp2.cerr"
+usage_error "--plain with --fingerprint" listen --plain --fingerprint 127.0.0.1 0
 
 # ---------------------------------------------------------------- refusals
 

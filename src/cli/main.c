@@ -3,9 +3,9 @@
  * library.
  *
  *   ssockets listen  [--key FILE] [--peer KEY|FILE] [--allow FILE]
- *                    [--plain] [--trace] [--timeout S] HOST PORT
+ *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
  *   ssockets connect [--key FILE] [--peer KEY|FILE]
- *                    [--plain] [--trace] [--timeout S] HOST PORT
+ *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
  *   ssockets genkey  [--pem] [--force] FILE
  *   ssockets pubkey  FILE
  *
@@ -46,10 +46,10 @@ static const char main_help[] =
     "\n"
     "Commands:\n"
     "  listen  [--key FILE] [--peer KEY|FILE] [--allow FILE] [--plain] [--trace]\n"
-    "          [--timeout S] HOST PORT\n"
+    "          [--fingerprint] [--timeout S] HOST PORT\n"
     "              wait for one client on HOST:PORT, handshake, relay\n"
-    "  connect [--key FILE] [--peer KEY|FILE] [--plain] [--trace] [--timeout S]\n"
-    "          HOST PORT\n"
+    "  connect [--key FILE] [--peer KEY|FILE] [--plain] [--trace] [--fingerprint]\n"
+    "          [--timeout S] HOST PORT\n"
     "              connect to a listener on HOST:PORT, handshake, relay\n"
     "  genkey  [--pem] [--force] FILE\n"
     "              write a new private key to FILE (mode 0600), print its public key\n"
@@ -100,6 +100,11 @@ static const char main_help[] =
     "error, 3 key error.\n"
 
 #define COMMON_OPTIONS_HELP                                                     \
+    "  --fingerprint     after the handshake, print the first 16 bytes of the\n" \
+    "                    handshake hash h on standard error:\n"                \
+    "                      ssockets: fingerprint XXXX XXXX XXXX XXXX XXXX XXXX XXXX XXXX\n" \
+    "                    Both sides print the same line unless someone is in the\n" \
+    "                    middle: compare them by another channel (phone, in person)\n" \
     "  --trace           print every handshake step and every frame (in hex) on\n" \
     "                    standard error, including the SECRET keys (h, ck, k):\n" \
     "                    for learning only\n"                                  \
@@ -249,6 +254,7 @@ enum {
     OPT_PEM = 1 << 6,
     OPT_FORCE = 1 << 7,
     OPT_TEST_EPHEMERAL = 1 << 8,
+    OPT_FINGERPRINT = 1 << 9,
 };
 
 typedef struct {
@@ -261,7 +267,7 @@ static const option_spec option_specs[] = {
     {"--key", OPT_KEY, 1},         {"--peer", OPT_PEER, 1},   {"--allow", OPT_ALLOW, 1},
     {"--timeout", OPT_TIMEOUT, 1}, {"--trace", OPT_TRACE, 0}, {"--plain", OPT_PLAIN, 0},
     {"--pem", OPT_PEM, 0},         {"--force", OPT_FORCE, 0},
-    {"--test-ephemeral", OPT_TEST_EPHEMERAL, 1},
+    {"--test-ephemeral", OPT_TEST_EPHEMERAL, 1}, {"--fingerprint", OPT_FINGERPRINT, 0},
 };
 
 /* Everything a command line can say; NULL or 0 when not given. */
@@ -271,7 +277,7 @@ typedef struct {
     const char *allow_file; /* --allow FILE */
     const char *timeout;    /* --timeout S */
     const char *test_ephemeral_file; /* --test-ephemeral FILE */
-    int trace, plain, pem, force;
+    int trace, plain, pem, force, fingerprint;
     const char *operands[2]; /* HOST PORT, or FILE */
     int operand_count;
 } options;
@@ -304,6 +310,7 @@ static void set_option(options *o, int bit, const char *value)
     case OPT_PLAIN: o->plain = 1; break;
     case OPT_PEM: o->pem = 1; break;
     case OPT_TEST_EPHEMERAL: o->test_ephemeral_file = value; break;
+    case OPT_FINGERPRINT: o->fingerprint = 1; break;
     default: o->force = 1; break; /* OPT_FORCE */
     }
 }
@@ -511,6 +518,8 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
     if (o->plain && (o->key_file != NULL || o->peer != NULL || o->allow_file != NULL ||
                      o->test_ephemeral_file != NULL))
         usage(cmd, "--plain has no handshake, so it takes no keys");
+    if (o->plain && o->fingerprint)
+        usage(cmd, "--plain has no handshake, so it has no fingerprint");
     if (is_server && o->allow_file != NULL && o->key_file == NULL)
         usage(cmd, "--allow needs --key: only XX authenticates a client, and XX needs our key");
     if (is_server && o->peer != NULL && o->key_file == NULL)
@@ -568,6 +577,24 @@ static void announce(const ss_conn *c)
     fprintf(stderr, "ssockets: connected, %s, peer key %s\n", ss_protocol_name(c), text);
 }
 
+/* --fingerprint: "ssockets: fingerprint 2b9e 23b2 ..." — the first 16 bytes
+ * of the handshake hash h, which both ends compute from the whole
+ * transcript (Noise §11.2, channel binding). A man in the middle runs two
+ * handshakes, one with each side, and their h differ: reading the two
+ * lines to each other over the phone exposes him, even in NN. Why 16
+ * bytes and not 4: the attacker chooses his ephemeral keys, so he can try
+ * keys until his two sessions' fingerprints agree; that costs him about
+ * 2^(8n) tries for n bytes, 2^128 here (docs/handshake.md, section 9). */
+static void print_fingerprint(const ss_conn *c)
+{
+    uint8_t h[32];
+    ss_handshake_hash(h, c);
+    fputs("ssockets: fingerprint", stderr);
+    for (int i = 0; i < 16; i += 2)
+        fprintf(stderr, " %02x%02x", h[i], h[i + 1]);
+    fputc('\n', stderr);
+}
+
 static int run_listen(const command *cmd, const options *o)
 {
     const char *host = o->operands[0];
@@ -592,6 +619,8 @@ static int run_listen(const command *cmd, const options *o)
     if (c == NULL)
         cli_fail(EXIT_CONN, "%s", ss_last_error_message(NULL));
     announce(c);
+    if (o->fingerprint)
+        print_fingerprint(c);
     return cli_relay(c);
 }
 
@@ -606,6 +635,8 @@ static int run_connect(const command *cmd, const options *o)
     if (c == NULL)
         cli_fail(EXIT_CONN, "%s", ss_last_error_message(NULL));
     announce(c);
+    if (o->fingerprint)
+        print_fingerprint(c);
     return cli_relay(c);
 }
 
@@ -647,9 +678,12 @@ static int run_pubkey(const command *cmd, const options *o)
 
 static const command commands[] = {
     {"listen",
-     OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL,
+     OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
+         OPT_FINGERPRINT,
      {"HOST", "PORT"}, listen_help, run_listen},
-    {"connect", OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL,
+    {"connect",
+     OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
+         OPT_FINGERPRINT,
      {"HOST", "PORT"}, connect_help, run_connect},
     {"genkey", OPT_PEM | OPT_FORCE, {"FILE", NULL}, genkey_help, run_genkey},
     {"pubkey", 0, {"FILE", NULL}, pubkey_help, run_pubkey},

@@ -159,7 +159,7 @@ void ss_chacha20_block(uint8_t out[64], const uint8_t key[32], uint32_t counter,
  * In place (out == in) works because every byte (or word) of in is read
  * before the same position of out is written, and nothing is read again.
  *
- * The counter is a 32-bit word: state[12]++ wraps after 2^32 blocks (256 GB),
+ * The counter is a 32-bit word: state[12]++ wraps after 2^32 blocks (256 GiB),
  * which would repeat keystream. The header makes not reaching that the
  * caller's duty (the AEAD and Noise messages are far smaller).
  */

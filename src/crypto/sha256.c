@@ -289,11 +289,12 @@ void ss_sha256_final(ss_sha256_ctx *ctx, uint8_t out[32])
      * bits with l + 1 + k = 448 (mod 512), then l as a 64-bit big-endian
      * integer. For a byte-oriented message the "1" bit and the first seven
      * zero bits are the byte 0x80, and the total is a whole number of
-     * blocks. The 0x80 marks where the message ends, so "abc" and "abc"
-     * followed by a zero byte are padded differently; the length at the
-     * end ("Merkle-Damgard strengthening") makes sure no padded message is
-     * a suffix of another, which the proof that collisions of the whole
-     * hash need collisions of the compression function relies on. */
+     * blocks. The 0x80 is the standard's convention for where the message
+     * ends; it is the 64-bit length at the end that tells "abc" from "abc"
+     * followed by a zero byte (their padded forms differ in it) and makes
+     * sure no padded message is a suffix of another ("Merkle-Damgard
+     * strengthening"), which the proof that collisions of the whole hash
+     * need collisions of the compression function relies on. */
     uint64_t bit_len = ctx->total_len * 8;
     size_t n = ctx->block_len; /* 0..63, so there is room for the 0x80 */
 

@@ -446,7 +446,7 @@ static void fe_tobytes(uint8_t s[32], const fe f)
  *    ("+r"). The compiler cannot see inside, so after it mask may hold any
  *    value, and the 0-or-all-ones knowledge that would justify a branch is
  *    gone. It costs nothing: no instruction is emitted;
- *  - the result is checked, not trusted: a later issue runs the library
+ *  - the result is checked, not trusted: tests/test_ct.sh runs the library
  *    under valgrind with the secret bytes marked undefined, which reports
  *    any branch or memory index that depends on them.
  *
@@ -616,8 +616,10 @@ int ss_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t point[
     ss_wipe(x_1, sizeof x_1);
 
     /* RFC 7748 §6.1: an all-zero K means the peer's point had small
-     * order; the "secret" would be known to everyone. shared is written
-     * anyway (all zeros); the caller must abort on -1. */
+     * order (§7), and K depends on the point alone. The RFC lets
+     * implementations check (MAY); TLS 1.3 must (RFC 8446 §7.4.2). We
+     * report it and leave the policy to the caller: shared is written
+     * anyway (all zeros), and the handshake aborts on -1. */
     return -is_all_zero(shared);
 }
 

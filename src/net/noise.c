@@ -454,15 +454,25 @@ static int generate_keypair(ss_keypair *kp)
  * MixKey(DH(private_key, public_key)), the work of the ee, es and se
  * tokens. token and which only label the trace ("token es", "DH(e, rs)").
  *
- * A public key of low order (u = 0, u = 1, ...: RFC 7748 §6.1) makes the
- * X25519 result all zeros whatever our private key is, so this "shared
- * secret" is known to everyone. §12.1 allows an implementation to detect
- * that and signal an error (while noting that Noise stays secure without
- * it, because the other DH results and h still bind the session). The
- * SSockets/1 protocol requires the check: in NN the ee result is the only
- * secret, and a session keyed by zeros would be readable by anyone who saw
- * the handshake; an explicit "low-order key" error is better than a
- * channel that is silently not secret. The branch is on a public fact (the
+ * A public key of small order (its order divides the cofactor 8; u = 0
+ * and u = 1 are two such keys, RFC 7748 §7 says why they exist, and
+ * Wycheproof's x25519_test.json lists them under ZeroSharedSecret) makes
+ * the X25519 result all zeros whatever our private key is. Noise §12.1
+ * allows an implementation to detect this and signal an error, but
+ * discourages it: it adds complexity and implementation variance and does
+ * not improve Noise's security. (It does not: only the peer itself, or an
+ * active attacker who replaced a key, can send such a key; a passive
+ * observer cannot inject one, and an active attacker in NN already reads
+ * everything without it.)
+ *
+ * SSockets/1 rejects it anyway, as a policy choice, for these reasons:
+ * RFC 7748 §6.1 allows the check (MAY); TLS 1.3 requires it for X25519
+ * (RFC 8446 §7.4.2), so SSockets behaves like the protocol its users
+ * know; a peer that sends a degenerate key fails loudly
+ * (SS_ERR_LOW_ORDER_KEY) instead of getting a session keyed by a public
+ * value; and Noise §14 warns that invalid keys can make two sessions
+ * derive the same secret, so a higher layer that bound itself to the keys
+ * rather than to h could be fooled. The branch is on a public fact (the
  * peer chose that key), not on a secret.
  */
 static int mix_dh(ss_handshake *hs, const char *token, const char *which,

@@ -204,6 +204,7 @@ def start_c_listener(args, stdin=b""):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdin.write(stdin)
     p.stdin.close()
+    p.stdin = None          # so that communicate() does not touch it
     line = b""
     deadline = time.monotonic() + STEP
     while b"listening on" not in line and time.monotonic() < deadline:

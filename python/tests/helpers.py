@@ -24,6 +24,12 @@ if PYDIR not in sys.path:
     sys.path.insert(0, PYDIR)
 
 
+# For programs that are not Python (the command, openssl): without the
+# sanitizer runtime tests/test_python.sh preloads for Python when the library
+# is built with AddressSanitizer (such a command carries its own runtime).
+C_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def script_env(**extra):
     """The environment of a Python script run as a user would run it: only
     the import path set (plus the library when the build is not build/)."""
@@ -193,7 +199,7 @@ class Proxy:
 def run_c(args, stdin=b"", timeout=STEP):
     """Runs the ssockets command to the end; (status, stdout, stderr)."""
     p = subprocess.run([SSOCKETS] + args, input=stdin, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=timeout)
+                       stderr=subprocess.PIPE, timeout=timeout, env=C_ENV)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
 
 
@@ -201,7 +207,8 @@ def start_c_listener(args, stdin=b""):
     """Starts `ssockets listen ARGS 127.0.0.1 0`; returns (process, port)
     once it prints its listening line."""
     p = subprocess.Popen([SSOCKETS, "listen"] + args + ["--timeout", str(STEP), HOST, "0"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=C_ENV)
     p.stdin.write(stdin)
     p.stdin.close()
     p.stdin = None          # so that communicate() does not touch it

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import unittest
 
-from helpers import (HOST, SSOCKETS, STEP, Thread, closed_port, listening, run_c,
+from helpers import (C_ENV, HOST, SSOCKETS, STEP, Thread, closed_port, listening, run_c,
                      start_c_listener, wait_until)
 
 import ssockets
@@ -38,7 +38,7 @@ class WithTheCommand(unittest.TestCase):
     def python_client(self, listen_args, expect, **client_kw):
         p, port = start_c_listener(listen_args, stdin=b"from C\n")
         try:
-            with client(HOST, port, timeout=STEP, **client_kw) as c:
+            with client(HOST, port, **client_kw) as c:
                 self.assertEqual(c.protocol_name, expect)
                 c.send(b"from Python")
                 self.assertEqual(c.recv(), b"from C\n")
@@ -172,12 +172,12 @@ class KeyFiles(unittest.TestCase):
     def test_openssl_keys(self):
         key = os.path.join(self.dir, "openssl.pem")
         subprocess.run(["openssl", "genpkey", "-algorithm", "X25519", "-out", key], check=True,
-                       timeout=STEP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       timeout=STEP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=C_ENV)
         os.chmod(key, 0o600)
         der = subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-outform", "DER"],
-                             check=True, timeout=STEP, stdout=subprocess.PIPE).stdout
+                             check=True, timeout=STEP, stdout=subprocess.PIPE, env=C_ENV).stdout
         pem = subprocess.run(["openssl", "pkey", "-in", key, "-pubout"], check=True,
-                             timeout=STEP, stdout=subprocess.PIPE).stdout
+                             timeout=STEP, stdout=subprocess.PIPE, env=C_ENV).stdout
         # The public key OpenSSL derives is the one we derive.
         self.assertEqual(ssockets.load_keypair(key).public_key, der[-32:])
         self.assertEqual(ssockets.parse_public_key(pem.decode()), der[-32:])
@@ -190,7 +190,7 @@ class KeyFiles(unittest.TestCase):
         kp = ssockets.generate_keypair()
         kp.save(ours, pem=True)
         der = subprocess.run(["openssl", "pkey", "-in", ours, "-pubout", "-outform", "DER"],
-                             check=True, timeout=STEP, stdout=subprocess.PIPE).stdout
+                             check=True, timeout=STEP, stdout=subprocess.PIPE, env=C_ENV).stdout
         self.assertEqual(der[-32:], kp.public_key)
         self.assertEqual(ssockets.format_public_key(der[-32:]), kp.public_key_text)
 

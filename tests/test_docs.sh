@@ -472,19 +472,28 @@ def start_python_server(path, block, scratch):
     with open(script, "w") as f:
         f.write(block.text)
     out_path = os.path.join(scratch, "server.out")
-    out = open(out_path, "wb")
-    p = subprocess.Popen([sys.executable, script], cwd=ROOT, stdin=subprocess.DEVNULL,
-                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                         env=python_env())
-    out.close()
-    deadline = time.time() + PEER_WAIT
-    while time.time() < deadline:
-        if listens(p.pid):
-            return p, out_path
-        if p.poll() is not None:
+    deadline = time.time() + TIMEOUT      # Python starts slowly on a loaded machine
+    while True:
+        out = open(out_path, "wb")
+        p = subprocess.Popen([sys.executable, script], cwd=ROOT, stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                             env=python_env())
+        out.close()
+        while time.time() < deadline:
+            if listens(p.pid):
+                return p, out_path
+            if p.poll() is not None:
+                break
+            time.sleep(0.02)
+        # A fixed port (the original examples use 60000) lies in Linux's
+        # range of ephemeral ports: another program's connection may hold it
+        # for a moment on a busy machine. Try again until PEER_WAIT is over.
+        if p.poll() is None or time.time() >= deadline or \
+                "Address already in use" not in open(out_path, errors="replace").read():
             break
-        time.sleep(0.02)
-    fail(path, block.start, "python-server block did not start listening")
+        time.sleep(0.2)
+    fail(path, block.start, "python-server block did not start listening (%s)" % (
+        "still running" if p.poll() is None else "exited %d" % p.returncode))
     show(open(out_path, errors="replace").read())
     stop_peer(p)
     return None, None

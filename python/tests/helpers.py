@@ -57,6 +57,21 @@ def listening(port):
     return False
 
 
+def bindable(port):
+    """Whether a server could listen on HOST:port now. The original's fixed
+    ports (60000, ...) lie in Linux's range of ephemeral ports, so on a busy
+    machine another program's connection may hold one for a while."""
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((HOST, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def wait_until(condition, what, proc=None, limit=STEP):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:

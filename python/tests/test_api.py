@@ -303,3 +303,78 @@ class Server(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PatternTable(unittest.TestCase):
+    """The table of docs/python.md ("Which handshake runs"), cell by cell."""
+
+    def test_every_combination(self):
+        skp, ckp = ssockets.generate_keypair(), ssockets.generate_keypair()
+        servers = {"none": {}, "key": {"key": skp},
+                   "key+allowed": {"key": skp, "allowed": [ckp.public_key]}}
+        clients = {"none": {}, "peer": {"peer": skp.public_key}, "key": {"key": ckp},
+                   "key+peer": {"key": ckp, "peer": skp.public_key}}
+        want = {
+            ("none", "none"): "NN", ("none", "key"): None, ("none", "key+allowed"): None,
+            ("peer", "none"): None, ("peer", "key"): "NK", ("peer", "key+allowed"): None,
+            ("key", "none"): None, ("key", "key"): "XX", ("key", "key+allowed"): "XX",
+            ("key+peer", "none"): None, ("key+peer", "key"): "XX",
+            ("key+peer", "key+allowed"): "XX",
+        }
+        for (cname, sname), pattern in sorted(want.items()):
+            with self.subTest(client=cname, server=sname):
+                with listener(HOST, 0, **servers[sname]) as l:
+                    t = Thread(l.accept)
+                    t.start()
+                    if pattern is None:
+                        # A server refuses NK by closing after the client's
+                        # first message, exactly as a server with another key
+                        # does (conn.c): the client cannot tell them apart.
+                        seen = (ssockets.WrongServerKeyError if cname == "peer"
+                                else ssockets.PatternRefusedError)
+                        with self.assertRaises(seen):
+                            client(HOST, l.port, **clients[cname])
+                        with self.assertRaises(ssockets.PatternRefusedError):
+                            t.outcome()
+                        continue
+                    with client(HOST, l.port, **clients[cname]) as c, t.outcome() as s:
+                        name = "Noise_%s_25519_ChaChaPoly_SHA256" % pattern
+                        self.assertEqual((c.protocol_name, s.protocol_name), (name, name))
+                        c.send(b"ping")
+                        self.assertEqual(s.recv(), b"ping")
+
+
+class KeyForms(unittest.TestCase):
+    """peer= and allowed= take keys as bytes, text, KeyPair or files."""
+
+    def test_files(self):
+        d = tempfile.mkdtemp(prefix="ssockets-forms.")
+        self.addCleanup(shutil.rmtree, d, True)
+        skp, ckp = ssockets.generate_keypair(), ssockets.generate_keypair()
+        spub, allow = os.path.join(d, "server.pub"), os.path.join(d, "allowed")
+        with open(spub, "w") as f:
+            f.write(skp.public_key_text + "\n")
+        with open(allow, "w") as f:
+            f.write("# clients\n\n%s  # the test client\n" % ckp.public_key_text)
+        s, c = pair({"key": skp, "allowed": allow}, {"key": ckp, "peer": spub})
+        with s, c:
+            self.assertEqual(s.peer_public_key, ckp.public_key)
+            self.assertEqual(c.peer_public_key, skp.public_key)
+
+
+class CtrlC(unittest.TestCase):
+
+    def test_ctrl_c_stops_a_waiting_server(self):
+        # Python cannot interrupt a call inside C; while the main thread
+        # waits in C, Ctrl-C ends the program, as it ends the C command.
+        import signal
+        import subprocess
+        import sys
+        from helpers import STEP, closed_port, listening, script_env, wait_until
+        port = closed_port()
+        p = subprocess.Popen([sys.executable, "-c", "import ssockets; "
+                              "ssockets.server('127.0.0.1', %d)" % port], env=script_env())
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        wait_until(lambda: listening(port), "the server listens", p)
+        p.send_signal(signal.SIGINT)
+        self.assertEqual(p.wait(timeout=STEP), -signal.SIGINT)

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from helpers import HERE, STEP, listening, script_env, wait_until
+from helpers import HERE, STEP, bindable, listening, script_env, wait_until
 
 import ssockets
 
@@ -32,12 +32,22 @@ class OriginalScripts(unittest.TestCase):
         listens; returns their (status, stdout, stderr)."""
         for script in (server_script, client_script):
             shutil.copy(os.path.join(ORIGINAL, script), self.dir)
-        wait_until(lambda: not listening(port), "port %d is in use by another program" % port)
-        server = subprocess.Popen([sys.executable, os.path.basename(server_script)],
-                                  cwd=self.dir, env=script_env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        self.addCleanup(lambda: server.poll() is None and server.kill())
-        wait_until(lambda: listening(port), "the server listens on %d" % port, server)
+        for attempt in range(5):
+            wait_until(lambda: bindable(port), "port %d stays taken by another program" % port)
+            server = subprocess.Popen([sys.executable, os.path.basename(server_script)],
+                                      cwd=self.dir, env=script_env(), stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE)
+            self.addCleanup(lambda: server.poll() is None and server.kill())
+            try:
+                wait_until(lambda: listening(port), "the server listens on %d" % port, server)
+                break
+            except AssertionError:
+                # Another program's connection took the port between our
+                # check and the server's bind: the original's "Address
+                # already in use", which is not ours to fix. Try again.
+                err = server.communicate(timeout=STEP)[1].decode()
+                if "Address already in use" not in err or attempt == 4:
+                    raise AssertionError("the server did not start: %s" % err)
         client = subprocess.run([sys.executable, os.path.basename(client_script)], cwd=self.dir,
                                 env=script_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 timeout=STEP)

@@ -232,6 +232,9 @@ class Connection:
     """An open SSockets connection: what server(), client() and
     listener.accept() return."""
 
+    def __init__(self, *args, **kw):
+        raise TypeError("connections come from server(), client() or listener.accept()")
+
     def _adopt(self, handle, config):
         self._config = config
         self._state = _State(handle, config)
@@ -463,7 +466,7 @@ class listener:
             handle = _lib.ss_accept(self._handle)
         if not handle:
             raise last_error()
-        conn = Connection()
+        conn = Connection.__new__(Connection)
         conn._adopt(handle, self._config)
         return conn
 

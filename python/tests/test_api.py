@@ -54,6 +54,20 @@ class Messages(unittest.TestCase):
             self.assertTrue(s.peer_closed)
             self.assertEqual(s.recv(), b"")     # and it stays so
 
+    def test_a_temporary_client_sends_and_closes(self):
+        # client(...).send(b"...") as the original allowed: the object goes
+        # away at once, and its close frame follows the message.
+        with listener(HOST, 0) as l:
+            t = Thread(l.accept)
+            t.start()
+            client(HOST, l.port).send(b"fire and forget")
+            with t.outcome() as s:
+                self.assertEqual(s.recv(), b"fire and forget")
+                self.assertEqual(s.recv(), b"")
+                self.assertTrue(s.peer_closed)
+        with self.assertRaises(TypeError):
+            ssockets.Connection()
+
     def test_bytes_like_and_str(self):
         s, c = pair()
         with s, c:

@@ -76,9 +76,15 @@ fi
 # Installed without DESTDIR, the package finds the installed library by
 # itself (the directory make install recorded), with no environment help.
 p2="$tmp/prefix2"
+# A library built with AddressSanitizer (make check-asan) loads into Python
+# only behind the sanitizer's runtime (as in tests/test_python.sh).
+preload=
+if nm -D "$build/libssockets.so" 2>/dev/null | grep -q ' U __asan_init'; then
+    preload="LD_PRELOAD=$(${CC:-clang} -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0"
+fi
 if make --no-print-directory -s BUILD="$build" PREFIX="$p2" install >"$tmp/log" 2>&1; then
     pydir=$(dirname "$(dirname "$(find "$p2/lib" -path '*-packages/ssockets/__init__.py' | head -n 1)")")
-    got=$(cd "$tmp" && env -u SSOCKETS_LIBRARY -u LD_LIBRARY_PATH PYTHONPATH="$pydir" "$python" -c '
+    got=$(cd "$tmp" && env -u SSOCKETS_LIBRARY -u LD_LIBRARY_PATH $preload PYTHONPATH="$pydir" "$python" -c '
 import threading, ssockets
 l = ssockets.listener("127.0.0.1", 0)
 t = threading.Thread(target=lambda: l.accept().send(b"ok"))

@@ -8,7 +8,35 @@ network cut, a wrong server key a possible impostor, a refused pattern a
 configuration mismatch, a timeout a slow or absent peer.
 """
 
-# src/net/error.h, in order (ss_error).
+# The ss_error codes of src/net/error.h, with their values.
+SS_OK = 0
+SS_ERR_ARGUMENT = 1
+SS_ERR_NOMEM = 2
+SS_ERR_RANDOM = 3
+SS_ERR_SYSTEM = 4
+SS_ERR_RESOLVE = 5
+SS_ERR_CONNECT = 6
+SS_ERR_ADDR_IN_USE = 7
+SS_ERR_TIMEOUT = 8
+SS_ERR_TRUNCATED = 9
+SS_ERR_PEER_GONE = 10
+SS_ERR_PATTERN_REFUSED = 11
+SS_ERR_BAD_PROTOCOL = 12
+SS_ERR_BAD_FRAME = 13
+SS_ERR_TAMPERED = 14
+SS_ERR_WRONG_SERVER_KEY = 15
+SS_ERR_UNKNOWN_CLIENT_KEY = 16
+SS_ERR_WRONG_PEER_KEY = 17
+SS_ERR_LOW_ORDER_KEY = 18
+SS_ERR_BAD_TYPE = 19
+SS_ERR_DATA_AFTER_CLOSE = 20
+SS_ERR_NONCE_EXHAUSTED = 21
+SS_ERR_CLOSED = 22
+SS_ERR_KEY_FILE = 23
+SS_ERR_KEY_PERMISSIONS = 24
+SS_ERR_KEY_EXISTS = 25
+
+# Their names, by value.
 CODES = [
     "SS_OK", "SS_ERR_ARGUMENT", "SS_ERR_NOMEM", "SS_ERR_RANDOM", "SS_ERR_SYSTEM",
     "SS_ERR_RESOLVE", "SS_ERR_CONNECT", "SS_ERR_ADDR_IN_USE", "SS_ERR_TIMEOUT",
@@ -18,7 +46,6 @@ CODES = [
     "SS_ERR_BAD_TYPE", "SS_ERR_DATA_AFTER_CLOSE", "SS_ERR_NONCE_EXHAUSTED", "SS_ERR_CLOSED",
     "SS_ERR_KEY_FILE", "SS_ERR_KEY_PERMISSIONS", "SS_ERR_KEY_EXISTS",
 ]
-globals().update({name: i for i, name in enumerate(CODES)})
 
 
 class SSocketsError(Exception):

@@ -4,6 +4,7 @@ silent peer, a closed port, hostile raw peers, a missing library, bad
 arguments. Each carries the library's code and message."""
 
 import os
+import re
 import shutil
 import socket
 import struct
@@ -212,6 +213,26 @@ class Connections(Base):
                 self.assertError(ssockets.ClosedError, "SS_ERR_CLOSED", c.send, b"late")
                 self.assertEqual(s.recv(), b"")
         self.assertError(ssockets.ClosedError, "SS_ERR_CLOSED", l.accept)
+
+
+class Codes(unittest.TestCase):
+
+    def test_codes_mirror_error_h(self):
+        # errors.py lists the ss_error enum of src/net/error.h by hand: the
+        # same names, in the same order, and the library knows each of them.
+        with open(os.path.join(os.path.dirname(PYDIR), "src", "net", "error.h")) as f:
+            text = f.read()
+        enum = text[text.index("typedef enum {"):text.index("} ss_error;")]
+        names = re.findall(r"^\s*(SS_[A-Z_]+)", enum, re.M)
+        self.assertEqual(names[-1], "SS_ERR_COUNT")
+        self.assertEqual(errors.CODES, names[:-1])
+        for code, name in enumerate(errors.CODES):
+            self.assertEqual(getattr(errors, name), code)
+        from ssockets import _lib
+        unknown = _lib.ss_strerror(len(errors.CODES))
+        self.assertEqual(unknown, b"unknown error")
+        for code in range(len(errors.CODES)):
+            self.assertNotEqual(_lib.ss_strerror(code), unknown)
 
 
 class Library(unittest.TestCase):

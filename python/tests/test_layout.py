@@ -25,7 +25,8 @@ def c_fields():
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
     names = []
     for decl in body.split(";")[:-1]:
-        m = re.search(r"\(\s*\*\s*(\w+)\s*\)", decl) or re.search(r"(\w+)\s*(\[[^\]]*\])?\s*$", decl)
+        m = (re.search(r"\(\s*\*\s*(\w+)\s*\)", decl)          # const uint8_t (*name)[32]
+             or re.search(r"(\w+)\s*(\[[^\]]*\])?\s*$", decl))   # type name, type name[N]
         names.append(m.group(1))
     return names
 
@@ -39,7 +40,8 @@ class ConfigLayout(unittest.TestCase):
     @unittest.skipUnless(shutil.which(os.environ.get("CC") or "cc"), "no C compiler")
     def test_same_offsets(self):
         fields = [name for name, _ in _lib.ss_config._fields_]
-        prog = "#include <stddef.h>\n#include <stdio.h>\n#include \"net/conn.h\"\nint main(void)\n{\n"
+        prog = ("#include <stddef.h>\n#include <stdio.h>\n#include \"net/conn.h\"\n"
+                "int main(void)\n{\n")
         prog += '    printf("%zu\\n", sizeof(ss_config));\n'
         for name in fields:
             prog += '    printf("%%zu\\n", offsetof(ss_config, %s));\n' % name
@@ -52,8 +54,8 @@ class ConfigLayout(unittest.TestCase):
         subprocess.run([os.environ.get("CC") or "cc", "-std=c11", "-I", os.path.join(ROOT, "src"),
                         "-o", os.path.join(d, "layout"), os.path.join(d, "layout.c")],
                        check=True, timeout=STEP, env=C_ENV)
-        out = subprocess.run([os.path.join(d, "layout")], stdout=subprocess.PIPE, check=True, env=C_ENV,
-                             timeout=STEP).stdout.decode().split()
+        out = subprocess.run([os.path.join(d, "layout")], stdout=subprocess.PIPE, check=True,
+                             env=C_ENV, timeout=STEP).stdout.decode().split()
         import ctypes
         self.assertEqual(int(out[0]), ctypes.sizeof(_lib.ss_config))
         self.assertEqual([int(x) for x in out[1:]],

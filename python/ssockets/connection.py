@@ -67,7 +67,8 @@ def _check_alg(alg):
         raise ArgumentError(SS_ERR_ARGUMENT,
                             "alg='rsa': RSA is not offered. SSockets runs Noise handshakes with "
                             "X25519; X25519 key pairs (load_key=True, key_path=...) play the role "
-                            "RSA keys played, and alg='ecdh' (the default) or 'x25519' selects them")
+                            "RSA keys played, and alg='ecdh' (the default) or 'x25519' selects "
+                            "them")
     raise ArgumentError(SS_ERR_ARGUMENT, "alg=%r: unknown; 'ecdh' (the default) and 'x25519' "
                         "both mean X25519" % (alg,))
 

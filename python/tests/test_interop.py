@@ -172,7 +172,8 @@ class KeyFiles(unittest.TestCase):
     def test_openssl_keys(self):
         key = os.path.join(self.dir, "openssl.pem")
         subprocess.run(["openssl", "genpkey", "-algorithm", "X25519", "-out", key], check=True,
-                       timeout=STEP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=C_ENV)
+                       timeout=STEP, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=C_ENV)
         os.chmod(key, 0o600)
         der = subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-outform", "DER"],
                              check=True, timeout=STEP, stdout=subprocess.PIPE, env=C_ENV).stdout

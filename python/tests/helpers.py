@@ -35,7 +35,10 @@ def script_env(**extra):
     the import path set (plus the library when the build is not build/)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = PYDIR
-    if os.environ.get("SSOCKETS_LIBRARY") or os.environ.get("SS_BUILD", "build") != "build":
+    # With the default build, the package finds build/libssockets.so by
+    # itself, as it does in a user's checkout.
+    env.pop("SSOCKETS_LIBRARY", None)
+    if BUILD != os.path.join(ROOT, "build"):
         env["SSOCKETS_LIBRARY"] = LIBRARY
     env.update(extra)
     return env

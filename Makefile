@@ -4,7 +4,8 @@
 #   make check           install missing test packages (as root), build, run every test
 #   make check-long      the slow opt-in tests (RFC 7748 1,000,000 iterations,
 #                        1,000,000 differential cases per primitive)
-#   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc)
+#   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc,
+#                        the command, and the Python package for Debian's python3)
 #   make uninstall / make clean
 
 CC ?= cc
@@ -17,6 +18,13 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
 BUILD ?= build
+# The Python package python/ssockets is installed for this interpreter
+# (Debian's own python3, not one that may come first on PATH), into its
+# dist-packages (Debian) or site-packages under PREFIX; PREFIX=/usr/local
+# gives a directory that Debian's python3 searches. Skipped without Python.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+PYTHONDIR ?= $(shell $(PYTHON) -c 'import sys, sysconfig; print("$(PREFIX)/lib/python%d.%d/%s" % (sys.version_info[:2] + ("dist-packages" if "deb_system" in sysconfig.get_scheme_names() else "site-packages",)))' 2>/dev/null)
+PY_SRC := $(wildcard python/ssockets/*.py)
 VERSION = 0.1.0
 SONAME = libssockets.so.0
 
@@ -122,6 +130,9 @@ check-valgrind:
 	@$(MAKE) --no-print-directory tests
 	@SS_VALGRIND=1 sh tests/run.sh $(BUILD)
 
+# Written on every install: it holds PREFIX, which may differ from the last
+# install's (a file target that only depended on Makefile kept a stale one).
+.PHONY: $(BUILD)/ssockets.pc
 $(BUILD)/ssockets.pc: Makefile
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
@@ -139,12 +150,19 @@ install: all $(BUILD)/ssockets.pc
 	install -m 644 $(BUILD)/ssockets.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -n "$(CLI_BIN)" ]; then install -d $(DESTDIR)$(BINDIR) && \
 	    install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ssockets; fi
+	@# The Python package, and where it finds the library (_installed.py).
+	if [ -n "$(PYTHONDIR)" ]; then install -d $(DESTDIR)$(PYTHONDIR)/ssockets && \
+	    install -m 644 $(PY_SRC) $(DESTDIR)$(PYTHONDIR)/ssockets/ && \
+	    printf '%s\n' '# Written by make install: where libssockets.so.0 was installed.' \
+	        'LIBDIR = "$(LIBDIR)"' > $(DESTDIR)$(PYTHONDIR)/ssockets/_installed.py; \
+	else echo "make install: no $(PYTHON): the Python package is not installed"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libssockets.a $(DESTDIR)$(LIBDIR)/libssockets.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(PKGCONFIGDIR)/ssockets.pc \
 	    $(DESTDIR)$(BINDIR)/ssockets
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ssockets
+	if [ -n "$(PYTHONDIR)" ]; then rm -rf $(DESTDIR)$(PYTHONDIR)/ssockets; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -24,6 +24,11 @@ want tshark        command -v tshark
 want xxd           command -v xxd       # the docs' exercises show bytes with it
 want python3       command -v python3   # the docs checker and exercises
 want procps        command -v pgrep     # the chat test finds the chat under timeout
+# The Python package's install test: a venv of Debian's python3 and an
+# offline `pip install --no-build-isolation` with Debian's setuptools.
+want python3-venv  /usr/bin/python3 -c 'import venv, ensurepip'
+want python3-setuptools /usr/bin/python3 -c 'import setuptools'
+want python3-wheel /usr/bin/python3 -c 'import wheel'
 want valgrind      command -v valgrind
 # clang's sanitizer and libFuzzer runtimes (make check-asan, make fuzz); the
 # package carries clang's major version (Debian 12: libclang-rt-14-dev).

@@ -36,11 +36,18 @@
 #     before the block starts COMMAND first and waits for its "listening on"
 #     line; the peer is stopped when the program has ended.
 #  4. <!-- doc-test: output-of-previous --> before a ```text block: that
-#     block must equal, exactly, the standard output of the ```sh block just
-#     before it. And no value can sneak past this: every hex string of 16 or
+#     block must equal, exactly, the standard output of the ```sh (or
+#     ```python) block just before it. And no value can sneak past this: every hex string of 16 or
 #     more digits outside code blocks and in ```text blocks must appear in a
 #     checked output or a command of the same file, or in vectors/ (a fact
 #     transcribed from a standard).
+#
+#  5. Every ```python block runs with python3 from the repository root, with
+#     the package python/ssockets importable and using the build's library
+#     (60 s, stdin /dev/null, no litter) and must exit 0. A block preceded by
+#     <!-- doc-test: python-server --> is started in the background; the next
+#     ```python block runs once that server listens on a TCP port, and the
+#     server must then end by itself, with status 0.
 #
 # Commands in the docs say build/...; when SS_BUILD names another build
 # directory (make check-asan), build/ is read as $SS_BUILD/ when running them.
@@ -416,6 +423,120 @@ def env():
     return e
 
 
+def python_env():
+    """Convention 5: what a Python user has after `make`: the package on the
+    import path, the library of this build."""
+    e = env()
+    lib = os.path.abspath(os.path.join(BUILD, "libssockets.so"))
+    e["PYTHONPATH"] = os.path.join(ROOT, "python")
+    e["SSOCKETS_LIBRARY"] = lib
+    e["PYTHONDONTWRITEBYTECODE"] = "1"
+    # A library built with AddressSanitizer (make check-asan) loads into
+    # Python only behind the sanitizer's runtime.
+    nm = subprocess.run(["nm", "-D", lib], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if re.search(rb" U __asan_init\b", nm.stdout):
+        rt = subprocess.run([os.environ.get("CC") or "clang",
+                             "-print-file-name=libclang_rt.asan-x86_64.so"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        e["LD_PRELOAD"] = rt.stdout.decode().strip()
+        e["ASAN_OPTIONS"] = "detect_leaks=0"
+    return e
+
+
+def listens(pid):
+    """Whether process pid has a TCP socket in the LISTEN state."""
+    try:
+        inodes = set()
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and fields[9] in inodes:
+                        return True
+        except OSError:
+            pass
+    return False
+
+
+def start_python_server(path, block, scratch):
+    """Convention 5: a python-server block, in the background, until it
+    listens. Returns (process, its output file) or (None, None)."""
+    script = os.path.join(scratch, "server.py")
+    with open(script, "w") as f:
+        f.write(block.text)
+    out_path = os.path.join(scratch, "server.out")
+    deadline = time.time() + TIMEOUT      # Python starts slowly on a loaded machine
+    while True:
+        out = open(out_path, "wb")
+        p = subprocess.Popen([sys.executable, script], cwd=ROOT, stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                             env=python_env())
+        out.close()
+        while time.time() < deadline:
+            if listens(p.pid):
+                return p, out_path
+            if p.poll() is not None:
+                break
+            time.sleep(0.02)
+        # A fixed port (the original examples use 60000) lies in Linux's
+        # range of ephemeral ports: another program's connection may hold it
+        # for a moment on a busy machine. Try again until PEER_WAIT is over.
+        if p.poll() is None or time.time() >= deadline or \
+                "Address already in use" not in open(out_path, errors="replace").read():
+            break
+        time.sleep(0.2)
+    fail(path, block.start, "python-server block did not start listening (%s)" % (
+        "still running" if p.poll() is None else "exited %d" % p.returncode))
+    show(open(out_path, errors="replace").read())
+    stop_peer(p)
+    return None, None
+
+
+def run_python(path, block, scratch, server=None):
+    """Convention 5. Returns the block's stdout, or None if it failed."""
+    script = os.path.join(scratch, "block.py")
+    with open(script, "w") as f:
+        f.write(block.text)
+    out_path, err_path = os.path.join(scratch, "out"), os.path.join(scratch, "err")
+    before = tree_entries()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        status, timed_out = run_group([sys.executable, script], out, err, TIMEOUT,
+                                      env=python_env())
+    ok = not timed_out and status == 0
+    if server is not None:
+        p, server_out = server
+        try:
+            p.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        if p.poll() != 0:
+            fail(path, block.start, "the python-server block before this one %s" % (
+                "did not end" if p.poll() is None else "exited %d" % p.poll()))
+            show(open(server_out, errors="replace").read())
+        stop_peer(p)
+    check_litter(path, block, before)
+    out = open(out_path, encoding="utf-8", errors="replace").read()
+    err = open(err_path, encoding="utf-8", errors="replace").read()
+    if not ok:
+        fail(path, block.start, "python block %s" % ("did not end within %d s" % TIMEOUT
+                                                     if timed_out else "exited %d" % status))
+        if out:
+            print("#   stdout:")
+            show(out)
+        if err:
+            print("#   stderr:")
+            show(err)
+        return None
+    return out
+
+
 def tree_entries():
     """What the repository root holds, to notice a block's litter."""
     return set(os.listdir("."))
@@ -581,7 +702,8 @@ def check_file(path):
         return
     blocks, prose = parse(path, source)
     refs = check_references(path, prose)
-    counts = {"sh": 0, "c": 0, "output": 0}
+    counts = {"sh": 0, "c": 0, "python": 0, "output": 0}
+    server = None                 # a python-server block waiting for its client
     checked = []
     updates = []                  # (block, new text) for --update
     last_sh_out = None            # stdout of the sh block just before, if it ran
@@ -593,9 +715,9 @@ def check_file(path):
                     if b.info != "text":
                         fail(path, b.directive_line, "output-of-previous must precede a "
                              "```text block, not ```%s" % b.info)
-                    elif previous is None or previous.info != "sh":
+                    elif previous is None or previous.info not in ("sh", "python"):
                         fail(path, b.directive_line, "output-of-previous: the block before "
-                             "must be a ```sh block")
+                             "must be a ```sh or ```python block")
                     elif last_sh_out is not None:
                         counts["output"] += 1
                         want = b.text
@@ -615,9 +737,27 @@ def check_file(path):
                 elif re.match(r'^peer\s+"(.*)"$', b.directive):
                     if b.info != "c":
                         fail(path, b.directive_line, "a peer directive must precede a ```c block")
+                elif b.directive == "python-server":
+                    if b.info != "python":
+                        fail(path, b.directive_line, "python-server must precede a ```python "
+                             "block")
                 else:
                     fail(path, b.directive_line, "unknown doc-test directive %r" % b.directive)
-            if b.info == "sh":
+            if server is not None and b.info != "python":
+                fail(path, b.start, "a python-server block must be followed by the ```python "
+                     "block that connects to it")
+                stop_peer(server[0])
+                server = None
+            if b.info == "python" and b.directive == "python-server":
+                counts["python"] += 1
+                p, out = start_python_server(path, b, scratch)
+                server = (p, out) if p is not None else None
+                last_sh_out = None
+            elif b.info == "python":
+                counts["python"] += 1
+                last_sh_out = run_python(path, b, scratch, server)
+                server = None
+            elif b.info == "sh":
                 counts["sh"] += 1
                 last_sh_out = run_sh(path, b, scratch)
             elif b.info == "c":
@@ -627,6 +767,9 @@ def check_file(path):
                 fail(path, b.start, "```%s: commands go in ```sh blocks, which are run; output "
                      "in ```text (convention 2)" % b.info)
             previous = b
+        if server is not None:
+            fail(path, len(source.split("\n")), "a python-server block has no client block after it")
+            stop_peer(server[0])
     if UPDATE and updates:
         lines = source.split("\n")
         for b, new in reversed(updates):
@@ -639,8 +782,9 @@ def check_file(path):
         print("# %s: %d output blocks rewritten" % (path, len(updates)))
     check_values(path, blocks, prose, checked)
     if failures == before:
-        print("ok - %s: %d references, %d sh blocks, %d c blocks, %d outputs compared"
-              % (path, refs, counts["sh"], counts["c"], counts["output"]))
+        print("ok - %s: %d references, %d sh blocks, %d c blocks, %d python blocks, %d outputs "
+              "compared" % (path, refs, counts["sh"], counts["c"], counts["python"],
+                            counts["output"]))
 
 
 start = time.time()

@@ -2,7 +2,9 @@
 # test_install.sh — `make install` puts the libraries, the headers and
 # ssockets.pc where a user's build finds them; a program compiled with
 # `pkg-config --cflags --libs ssockets` against the installed copy (static
-# and shared) runs; `make uninstall` removes every installed file. CC,
+# and shared) runs; the Python package is installed where Debian's python3
+# finds it and loads the installed library; `make uninstall` removes every
+# installed file. CC,
 # CFLAGS and LDFLAGS from the environment (make check-asan) are honoured.
 set -u
 build=${SS_BUILD:-build}
@@ -59,6 +61,64 @@ if ${CC:-cc} -std=c11 ${CFLAGS:-} -o "$tmp/abc-static" "$tmp/abc.c" $(pkg-config
     ok "a program built against the installed static library runs"
 else
     bad "building or running against the installed static library"; sed 's/^/    /' "$tmp/cc.log"
+fi
+
+# The Python package, installed for Debian's python3 (/usr/bin/python3) when
+# there is one, else the python3 on PATH, as the Makefile chooses.
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+pyinit=$(find "$dest$prefix/lib" -path '*-packages/ssockets/__init__.py' 2>/dev/null | head -n 1)
+if [ -n "$pyinit" ] && [ -f "$(dirname "$pyinit")/_installed.py" ]; then
+    ok "the Python package is installed (${pyinit#"$dest"})"
+else
+    bad "the Python package is not installed under $prefix/lib"
+fi
+# Installed without DESTDIR, the package finds the installed library by
+# itself (the directory make install recorded), with no environment help.
+p2="$tmp/prefix2"
+# A library built with AddressSanitizer (make check-asan) loads into Python
+# only behind the sanitizer's runtime (as in tests/test_python.sh).
+preload=
+if nm -D "$build/libssockets.so" 2>/dev/null | grep -q ' U __asan_init'; then
+    preload="LD_PRELOAD=$(${CC:-clang} -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0"
+fi
+if make --no-print-directory -s BUILD="$build" PREFIX="$p2" install >"$tmp/log" 2>&1; then
+    pydir=$(dirname "$(dirname "$(find "$p2/lib" -path '*-packages/ssockets/__init__.py' | head -n 1)")")
+    got=$(cd "$tmp" && env -u SSOCKETS_LIBRARY -u LD_LIBRARY_PATH $preload PYTHONPATH="$pydir" "$python" -c '
+import threading, ssockets
+l = ssockets.listener("127.0.0.1", 0)
+t = threading.Thread(target=lambda: l.accept().send(b"ok"))
+t.start()
+with ssockets.client("127.0.0.1", l.port) as c:
+    print(c.recv().decode(), ssockets.library_path)
+t.join()' 2>&1)
+    if [ "$got" = "ok $p2/lib/libssockets.so.0" ]; then
+        ok "the installed Python package loads the installed library and connects"
+    else
+        bad "the installed Python package: $got"
+    fi
+    make --no-print-directory -s BUILD="$build" PREFIX="$p2" uninstall >"$tmp/log" 2>&1
+    left=$(find "$p2" -type f -o -type l)
+    [ -z "$left" ] || { bad "make uninstall (PREFIX=$p2) left:"; echo "$left" | sed 's/^/    /'; }
+else
+    bad "make install PREFIX=$p2 failed:"; sed 's/^/    /' "$tmp/log"
+fi
+# With the default PREFIX=/usr/local (staged under DESTDIR), the package
+# lands in a directory that Debian's python3 searches.
+d3="$tmp/root3"
+if make --no-print-directory -s BUILD="$build" DESTDIR="$d3" PREFIX=/usr/local install >"$tmp/log" 2>&1; then
+    pydir=$(dirname "$(dirname "$(find "$d3/usr/local/lib" -path '*-packages/ssockets/__init__.py' | head -n 1)")")
+    pydir=${pydir#"$d3"}
+    if "$python" -c 'import sys; sys.exit(0 if sys.argv[1] in sys.path else 1)' "$pydir"; then
+        ok "PREFIX=/usr/local installs the Python package in $pydir, on $python's path"
+    else
+        bad "PREFIX=/usr/local installs the Python package in $pydir, not on $python's path"
+    fi
+    make --no-print-directory -s BUILD="$build" DESTDIR="$d3" PREFIX=/usr/local uninstall >"$tmp/log" 2>&1
+    left=$(find "$d3" -type f -o -type l)
+    [ -z "$left" ] || { bad "make uninstall (PREFIX=/usr/local) left:"; echo "$left" | sed 's/^/    /'; }
+else
+    bad "make install DESTDIR=... PREFIX=/usr/local failed:"; sed 's/^/    /' "$tmp/log"
 fi
 
 make --no-print-directory -s BUILD="$build" DESTDIR="$dest" PREFIX="$prefix" uninstall >"$tmp/log" 2>&1

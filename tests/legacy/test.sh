@@ -24,6 +24,11 @@
 #                         and the Noise protocol name sent in clear in frame 0
 #                         (docs/protocol.md) is the expected one, so an NK run
 #                         really ran NK.
+#   run 3  Python         runs 1 and 2 again with the Python package on both
+#                         sides (python/tests/peer.py, the command's relay
+#                         written with `import ssockets`; its plain mode moves
+#                         the bytes with the original API's raw calls): the
+#                         marker is seen in plain mode, nothing in NN and NK.
 #   self-test             the checks of run 2 applied to a --plain transfer of
 #                         the same data must FAIL, through every detector
 #                         (hex and text, marker and windows). This proves that
@@ -243,7 +248,7 @@ capture_transfer() {
     #    our choice and its use (no fixed port, no race, no "in use").
     #    stdin is /dev/null: at its EOF the server sends its close and keeps
     #    receiving until the client's close.
-    timeout $STEP_TIMEOUT "$SS" listen "$@" "${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}" \
+    timeout $STEP_TIMEOUT "${LISTEN[@]}" "$@" "${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"}" \
         --timeout $STEP_TIMEOUT "$HOST" 0 \
         < /dev/null > "$dir/received" 2> "$dir/server.err" &
     spid=$!
@@ -286,7 +291,7 @@ capture_transfer() {
         tshark_trouble "$name: tshark did not record our probe packets"
 
     # 4. The transfer. The client's stdin is the input; both sides are bounded.
-    timeout $STEP_TIMEOUT "$SS" connect "$@" "${CLIENT_ARGS[@]+"${CLIENT_ARGS[@]}"}" \
+    timeout $STEP_TIMEOUT "${CONNECT[@]}" "$@" "${CLIENT_ARGS[@]+"${CLIENT_ARGS[@]}"}" \
         --timeout $STEP_TIMEOUT "$HOST" "$port" \
         < "$input" > "$dir/client.out" 2> "$dir/client.err" &
     cpid=$!
@@ -488,18 +493,43 @@ check_encrypted() {
 
 SERVER_ARGS=()
 CLIENT_ARGS=()
+# The programs on both ends: the command, or (run 3, SIDE=python-) the same
+# relay written with the Python package.
+LISTEN=("$SS" listen)
+CONNECT=("$SS" connect)
+SIDE=
+RUN1="run 1"
+RUN2="run 2"
+
+use_python() {
+    command -v python3 >/dev/null 2>&1 ||
+        fail "python3 is needed for the Python runs (apt-get install python3)"
+    local py=(env PYTHONPATH="$root/python" SSOCKETS_LIBRARY="$build/libssockets.so")
+    # A library built with AddressSanitizer loads into Python only behind
+    # the sanitizer's runtime (as in tests/test_python.sh).
+    if nm -D "$build/libssockets.so" 2>/dev/null | grep -q ' U __asan_init'; then
+        py+=(LD_PRELOAD="$(${CC:-clang} -print-file-name=libclang_rt.asan-x86_64.so)"
+             ASAN_OPTIONS=detect_leaks=0)
+    fi
+    py+=(python3 "$root/python/tests/peer.py")
+    LISTEN=("${py[@]}" listen)
+    CONNECT=("${py[@]}" connect)
+    SIDE=python-
+    RUN1="run 3 (Python) 1"
+    RUN2="run 3 (Python) 2"
+}
 
 run_plain() {
-    echo "== run 1: --plain (no encryption): the marker must be on the wire"
+    echo "== $RUN1: --plain (no encryption): the marker must be on the wire"
     echo "  sent: \"$MARKER\" ($(size_of "$tmp/marker.in") bytes)"
-    capture_transfer plain "$tmp/marker.in" --plain
+    capture_transfer "${SIDE}plain" "$tmp/marker.in" --plain
     describe_wire
     show_wire 4
-    cmp -s "$tmp/marker.in" "$dir/received" || fail "plain: the receiver did not get the marker"
-    grep -qF "$marker_hex" "$dir/wire.hex" || fail "plain: the marker is NOT in the capture (hex): the capture does not work"
-    grep -qF "$MARKER" "$dir/wire.txt" || fail "plain: the marker is NOT in the capture (text): the capture does not work"
+    cmp -s "$tmp/marker.in" "$dir/received" || fail "${SIDE}plain: the receiver did not get the marker"
+    grep -qF "$marker_hex" "$dir/wire.hex" || fail "${SIDE}plain: the marker is NOT in the capture (hex): the capture does not work"
+    grep -qF "$MARKER" "$dir/wire.txt" || fail "${SIDE}plain: the marker is NOT in the capture (text): the capture does not work"
     echo "  wire, as text: ...$(grep -oF "$MARKER" "$dir/wire.txt" | head -n 1)..."
-    echo "PASS plain: the marker was found on the wire in hex and in text: the capture works"
+    echo "PASS ${SIDE}plain: the marker was found on the wire in hex and in text: the capture works"
 }
 
 # run_encrypted PATTERN: NN, or NK with a fresh server key.
@@ -509,23 +539,23 @@ run_encrypted() {
     SERVER_ARGS=()
     CLIENT_ARGS=()
     if [ "$pattern" = NK ]; then
-        pub=$(timeout $STEP_TIMEOUT "$SS" genkey "$tmp/server.key" 2> "$tmp/genkey.err") ||
+        pub=$(timeout $STEP_TIMEOUT "$SS" genkey "$tmp/${SIDE}server.key" 2> "$tmp/genkey.err") ||
             fail "ssockets genkey: $(cat "$tmp/genkey.err")"
         pub=$(printf '%s\n' "$pub" | tail -n 1)
-        SERVER_ARGS=(--key "$tmp/server.key")
+        SERVER_ARGS=(--key "$tmp/${SIDE}server.key")
         CLIENT_ARGS=(--peer "$pub")
     fi
-    echo "== run 2 ($pattern): encrypted: nothing readable may be on the wire"
+    echo "== $RUN2 ($pattern): encrypted: nothing readable may be on the wire"
     echo "  sent: the marker + $TEXT_BYTES bytes of \"${KNOWN:0:40}...\" repeated" \
         "($(size_of "$tmp/big.in") bytes; $nwin distinct 16-byte windows)"
-    capture_transfer "$pattern" "$tmp/big.in"
+    capture_transfer "$SIDE$pattern" "$tmp/big.in"
     describe_wire
     show_wire 6
     if check_encrypted "$tmp/big.in" "$protocol"; then
-        echo "PASS $pattern: received intact; $stream_bytes payload bytes captured >= $(size_of "$tmp/big.in") sent;" \
+        echo "PASS $SIDE$pattern: received intact; $stream_bytes payload bytes captured >= $(size_of "$tmp/big.in") sent;" \
             "no marker and none of the $nwin windows in hex or text; protocol $protocol"
     else
-        fail "$pattern: the encrypted run leaked or lost data (see above)"
+        fail "$SIDE$pattern: the encrypted run leaked or lost data (see above)"
     fi
     SERVER_ARGS=()
     CLIENT_ARGS=()
@@ -563,6 +593,13 @@ if [ $do_runs = 1 ]; then
     run_plain
     run_encrypted NN
     run_encrypted NK
+    use_python
+    run_plain
+    run_encrypted NN
+    run_encrypted NK
+    LISTEN=("$SS" listen)
+    CONNECT=("$SS" connect)
+    SIDE=
 fi
 if [ $do_self = 1 ]; then
     self_test

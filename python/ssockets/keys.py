@@ -1,0 +1,147 @@
+"""
+keys.py -- X25519 key pairs and key files, the same files as `ssockets genkey`.
+
+A private key file is one line of base64 (as WireGuard writes keys) or an
+OpenSSL PEM "PRIVATE KEY"; a public key is 44 characters of base64 or a PEM
+"PUBLIC KEY". All parsing and writing is done by the C library
+(src/net/keys.c): files are written atomically with mode 0600, and a
+private key readable by others is refused, as ssh does.
+
+The secret half of a KeyPair lives in C memory (a ctypes ss_keypair), never
+in a Python bytes object, so that it can be wiped: KeyPair.wipe(), or when
+the object is collected.
+"""
+
+import ctypes
+import os
+
+from . import _lib
+from .errors import ArgumentError, KeyFileError, SS_ERR_ARGUMENT, SS_ERR_KEY_FILE, last_error
+
+
+def _path(path):
+    if isinstance(path, bytes):
+        return path
+    return os.fsencode(os.fspath(path))
+
+
+class KeyPair:
+    """An X25519 key pair. public_key: its 32-byte public key;
+    public_key_text: the same in base64, as `ssockets genkey` prints it."""
+
+    def __init__(self):
+        self._kp = _lib.ss_keypair()
+
+    @classmethod
+    def generate(cls):
+        kp = cls()
+        if _lib.ss_keypair_generate(ctypes.byref(kp._kp)) != 0:
+            raise last_error()
+        return kp
+
+    @classmethod
+    def load(cls, path):
+        kp = cls()
+        if _lib.ss_keypair_load(ctypes.byref(kp._kp), _path(path)) != 0:
+            raise last_error()
+        return kp
+
+    def save(self, path, pem=False, overwrite=False):
+        """Writes the private key to path (mode 0600, atomically); refuses to
+        replace an existing file unless overwrite."""
+        flags = (_lib.SS_KEY_PEM if pem else _lib.SS_KEY_BASE64)
+        if overwrite:
+            flags |= _lib.SS_KEY_OVERWRITE
+        if _lib.ss_keypair_save(ctypes.byref(self._kp), _path(path), flags) != 0:
+            raise last_error()
+
+    @property
+    def public_key(self):
+        return bytes(self._kp.public_key)
+
+    @property
+    def public_key_text(self):
+        return format_public_key(self.public_key)
+
+    def wipe(self):
+        _lib.ss_keypair_wipe(ctypes.byref(self._kp))
+
+    def __del__(self):
+        try:
+            self.wipe()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        return "<ssockets.KeyPair public %s>" % self.public_key_text
+
+
+def generate_keypair():
+    """A fresh key pair from the kernel's random numbers."""
+    return KeyPair.generate()
+
+
+def load_keypair(path):
+    """Reads a private key file (base64 or PEM) and derives its public key."""
+    return KeyPair.load(path)
+
+
+def save_keypair(keypair, path, pem=False, overwrite=False):
+    """Writes keypair's private key, like `ssockets genkey [--pem] [--force]`."""
+    keypair.save(path, pem=pem, overwrite=overwrite)
+
+
+def load_public_key(path):
+    """The 32 bytes of a public key file (base64 or PEM)."""
+    out = (ctypes.c_uint8 * 32)()
+    if _lib.ss_public_key_load(out, _path(path)) != 0:
+        raise last_error()
+    return bytes(out)
+
+
+def parse_public_key(text):
+    """The 32 bytes of a public key given as text (base64 or PEM)."""
+    if isinstance(text, str):
+        text = text.encode("ascii", "replace")
+    out = (ctypes.c_uint8 * 32)()
+    if _lib.ss_public_key_parse(out, text, len(text)) != 0:
+        raise last_error()
+    return bytes(out)
+
+
+def format_public_key(public_key):
+    """The base64 form of a 32-byte public key (44 characters)."""
+    public_key = bytes(public_key)
+    if len(public_key) != 32:
+        raise ArgumentError(SS_ERR_ARGUMENT, "a public key is 32 bytes, not %d" % len(public_key))
+    out = ctypes.create_string_buffer(45)
+    _lib.ss_public_key_format(out, (ctypes.c_uint8 * 32)(*public_key))
+    return out.value.decode("ascii")
+
+
+def public_key(path):
+    """The public key of the private key file at path, in base64, as
+    `ssockets pubkey FILE` prints it."""
+    kp = KeyPair.load(path)
+    try:
+        return kp.public_key_text
+    finally:
+        kp.wipe()
+
+
+def as_public_key(key, what="peer"):
+    """A public key given as 32 bytes, base64 or PEM text, a KeyPair, or the
+    path of a public key file (the forms `ssockets --peer` takes) -> bytes."""
+    if isinstance(key, KeyPair):
+        return key.public_key
+    if isinstance(key, (bytes, bytearray, memoryview)) and len(key) == 32:
+        return bytes(key)
+    if isinstance(key, os.PathLike) or (isinstance(key, str) and os.path.isfile(key)):
+        return load_public_key(key)
+    if isinstance(key, (str, bytes, bytearray)):
+        try:
+            return parse_public_key(bytes(key) if not isinstance(key, str) else key.strip())
+        except KeyFileError as e:
+            raise KeyFileError(SS_ERR_KEY_FILE, "%s=%r: %s" % (what, key, e.message)) from None
+    raise ArgumentError(SS_ERR_ARGUMENT, "%s must be a public key (32 bytes, base64 or PEM text, "
+                        "or a file), not %s" % (what, type(key).__name__))

@@ -1,0 +1,69 @@
+"""`pip install ./python` works in a venv of Debian's python3, offline (no
+package index: --no-index, and Debian's setuptools through
+--no-build-isolation), and the installed package runs a real exchange.
+(`make install` / `make uninstall` are tested by tests/test_install.sh.)"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from helpers import LIBRARY, PYDIR
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+# Run by the installed package, outside the source tree.
+EXCHANGE = r"""
+import threading, ssockets
+assert "site-packages" in ssockets.__file__, ssockets.__file__
+l = ssockets.listener("127.0.0.1", 0)
+t = threading.Thread(target=lambda: l.accept().send(b"installed and working"))
+t.start()
+with ssockets.client("127.0.0.1", l.port) as c:
+    print(c.recv().decode(), c.protocol_name)
+t.join()
+"""
+
+
+def debian_python_can_build():
+    if not os.access(DEBIAN_PYTHON, os.X_OK):
+        return False
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import venv, ensurepip, setuptools, wheel"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return probe.returncode == 0
+
+
+# Under CI the packages are installed by tests/deps.sh: a skip there would
+# mean the test silently stopped testing, so it fails instead.
+@unittest.skipUnless(debian_python_can_build() or os.environ.get("CI") == "true",
+                     "needs /usr/bin/python3 with venv, setuptools and wheel (Debian: "
+                     "python3-venv python3-setuptools python3-wheel; tests/deps.sh installs them)")
+class PipInstall(unittest.TestCase):
+
+    def test_pip_install_in_a_venv(self):
+        tmp = tempfile.mkdtemp(prefix="ssockets-pip.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        # A copy, so that the build's litter (build/, *.egg-info) stays out
+        # of the source tree.
+        src = os.path.join(tmp, "python")
+        shutil.copytree(PYDIR, src, ignore=shutil.ignore_patterns(
+            "tests", "__pycache__", "build", "*.egg-info"))
+        venv = os.path.join(tmp, "venv")
+        subprocess.run([DEBIAN_PYTHON, "-m", "venv", "--system-site-packages", venv],
+                       check=True, timeout=120)
+        pip = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--no-index",
+                              "--no-build-isolation", "--disable-pip-version-check", src],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        self.assertEqual(pip.returncode, 0, pip.stdout.decode())
+        env = dict(os.environ, SSOCKETS_LIBRARY=LIBRARY)
+        env.pop("PYTHONPATH", None)
+        run = subprocess.run([os.path.join(venv, "bin", "python"), "-c", EXCHANGE], cwd=tmp,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout.decode())
+        self.assertEqual(run.stdout.decode(),
+                         "installed and working Noise_NN_25519_ChaChaPoly_SHA256\n")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -420,16 +420,25 @@ end
 -- Showing one frame
 ------------------------------------------------------------------------
 
+-- Adds type and body; returns a summary such as: data, last fragment, "hello\n".
 local function show_plaintext(tree, ptvb)
     local t = ptvb(0, 1):uint()
     tree:add(F.type, ptvb(0, 1))
+    local summary = TYPES[t] or string.format("unknown type 0x%02x", t)
     if ptvb:len() > 1 then
         local body = ptvb(1)
         tree:add(F.body, body)
         local text = body:raw()
-        if not text:find("[^%g%s]") then tree:add(F.text, body, text) end
+        if not text:find("[^%g%s]") then
+            tree:add(F.text, body, text)
+            local shown = text:gsub("\n", "\\n")
+            if #shown > 40 then shown = shown:sub(1, 40) .. "..." end
+            summary = summary .. ', "' .. shown .. '"'
+        else
+            summary = summary .. ", " .. (ptvb:len() - 1) .. " bytes"
+        end
     end
-    return TYPES[t] or "unknown type"
+    return summary
 end
 
 local function dissect_frame(tvb, pinfo, tree, offset, r)
@@ -449,7 +458,7 @@ local function dissect_frame(tvb, pinfo, tree, offset, r)
         t:add(F.kind, frame, "plain-mode frame"):set_generated()
         t:add(F.plain, frame, true):set_generated()
         if body then
-            summary = "plain " .. show_plaintext(t, body:tvb())
+            summary = "plain: " .. show_plaintext(t, body:tvb())
         else
             t:add_proto_expert_info(E.short)
             summary = "plain, empty frame"
@@ -489,11 +498,11 @@ local function dissect_frame(tvb, pinfo, tree, offset, r)
         end
         t:add(F.ciphertext, body(0, len - 16))
         t:add(F.tag, body(len - 16, 16))
-        summary = "transport n=" .. r.n
+        summary = "transport n=" .. r.n .. ":"
         local keys = r.initiator_e and keys_for(r.initiator_e)
         if keys == nil then
             t:add_proto_expert_info(E.no_key)
-            summary = summary .. " (encrypted)"
+            summary = summary .. " encrypted (" .. (len - 16) .. " + 16 bytes)"
         else
             local key = r.is_client and keys[1] or keys[2]
             local plain = aead_open(key, noise_nonce(r.n), "", body:raw())

@@ -142,6 +142,26 @@ for p in nn xx; do
     check "$p-tampered" "$tmp/$p.trace" "$tmp/$p-flip.pcap" tampered "$tmp/$p.keys"
 done
 
+# Plain mode (--plain: no frame 0, no encryption) is found by port, the
+# preference ssockets.port (default 5000; here moved to 6000): type and body.
+pd=$tmp/plain
+mkdir -p "$pd"
+timeout 20 "$ss" listen --plain --trace 127.0.0.1 0 </dev/null >/dev/null 2>"$pd/server.err" &
+port=$(wait_listening "$pd/server.err")
+printf '%s\n' "$MARKER" | timeout 20 "$ss" connect --plain --trace 127.0.0.1 "$port" \
+    >/dev/null 2>"$pd/client.err" || fail "plain session: $(cat "$pd/client.err")"
+wait
+sed -n 's/^trace: /client: /p' "$pd/client.err" >"$pd/trace"
+sed -n 's/^trace: /server: /p' "$pd/server.err" >>"$pd/trace"
+python3 tools/wireshark/trace2pcap.py --server-port 6000 "$pd/plain.pcap" <"$pd/trace" ||
+    fail "trace2pcap (plain)"
+got=$(timeout 60 tshark -X "lua_script:$lua" -o ssockets.port:6000 -r "$pd/plain.pcap" \
+    -Y 'ssockets.plain' -T fields -e ssockets.type -e ssockets.text 2>/dev/null | tr '\t\n' '|;')
+[ "$got" = "0x00|$MARKER\\n;0x02|;0x02|;" ] || fail "plain mode on port 6000: got '$got'"
+n=$(timeout 60 tshark -X "lua_script:$lua" -r "$pd/plain.pcap" -Y ssockets 2>/dev/null | wc -l)
+[ "$n" = 0 ] || fail "plain mode: port 6000 decoded without the preference ($n packets)"
+echo "ok - plain mode: type and body, on the port of the preference ssockets.port only"
+
 # The fields can be filtered on.
 n=$(timeout 60 tshark -X "lua_script:$lua" -r "$tmp/xx-0.pcap" -Y 'ssockets.pattern == "XX" || ssockets.e || ssockets.tag' \
     2>/dev/null | wc -l | tr -d ' ')

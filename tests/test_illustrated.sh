@@ -57,6 +57,13 @@ print("ok - illustrated: %d traced values and %d wire fields on the page, all in
       % (len(traced), len(fields)))
 PY
 
+# Without JavaScript every record is open (the script closes them on screen).
+all=$(grep -c '<details class="rec ' "$page")
+open=$(grep -c '<details class="rec [a-z]*" id="[^"]*" open>' "$page")
+[ "$all" -gt 0 ] && [ "$all" = "$open" ] ||
+    fail "$open of $all records are open in the HTML: without JavaScript some would stay shut"
+echo "ok - illustrated: all $all records open without JavaScript"
+
 # 3. Self-contained.
 if grep -nE '<link|<img|<iframe|src=|url\(|@import|https?://' "$page"; then
     fail "the page refers to something outside itself (above)"

@@ -162,6 +162,21 @@ n=$(timeout 60 tshark -X "lua_script:$lua" -r "$pd/plain.pcap" -Y ssockets 2>/de
 [ "$n" = 0 ] || fail "plain mode: port 6000 decoded without the preference ($n packets)"
 echo "ok - plain mode: type and body, on the port of the preference ssockets.port only"
 
+# Installed as a plugin (the personal plugins folder, which Wireshark reads
+# too), without -X: found, and its fields registered.
+home=$tmp/home
+mkdir -p "$home/.local/lib/wireshark/plugins"
+cp "$lua" "$home/.local/lib/wireshark/plugins/"
+HOME=$home timeout 60 tshark -G plugins 2>/dev/null | grep -q '^ssockets\.lua' ||
+    fail "tshark does not list ssockets.lua from the personal plugins folder"
+n=$(HOME=$home timeout 60 tshark -r "$tmp/xx-0.pcap" -Y ssockets 2>/dev/null | wc -l)
+[ "$n" = 8 ] || fail "as a plugin: $n SSockets packets, expected 8"
+HOME=$home timeout 60 tshark -G fields 2>/dev/null | cut -f3 >"$tmp/fields"
+for f in frame_len protocol pattern e s s_tag payload_tag n ciphertext tag tag_ok type body; do
+    grep -qx "ssockets.$f" "$tmp/fields" || fail "field ssockets.$f is not registered"
+done
+echo "ok - as a plugin in the personal plugins folder: loaded, fields registered"
+
 # The fields can be filtered on.
 n=$(timeout 60 tshark -X "lua_script:$lua" -r "$tmp/xx-0.pcap" -Y 'ssockets.pattern == "XX" || ssockets.e || ssockets.tag' \
     2>/dev/null | wc -l | tr -d ' ')

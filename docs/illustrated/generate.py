@@ -439,6 +439,8 @@ pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding
 nav a { margin-right: 1rem; }
 .legend span { display: inline-block; padding: 0 .5rem; margin-right: .4rem; border-radius: 3px;
                color: #fff; }
+.legend span.f { color: #1a1a1a; }
+p code { white-space: nowrap; }
 details.rec { border-left: 6px solid #999; margin: .8rem 0; background: #fafafa; border-radius: 4px; }
 details.rec > summary { cursor: pointer; padding: .5rem .7rem; list-style-position: outside; }
 details.rec > summary:focus-visible { outline: 3px solid #f57900; }

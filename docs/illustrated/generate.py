@@ -197,10 +197,12 @@ def build_pattern(pattern):
             check("token e", pub[(side, "e")], m.group(1))
             state["pending"] = ("e", m.group(1))
             rec.fields.append(("e", "e: %s's ephemeral public key, in clear" % side, m.group(1)))
+            _, cmd = sstool("x25519-base", priv[(side, "e")])
             rec.steps.append(Step(
-                "token e", "send e.pub in clear (its private key is from --test-ephemeral)",
+                "token e", "e.pub = X25519(e.private, 9), sent in clear "
+                "(the private key is from --test-ephemeral)",
                 [("e.private", priv[(side, "e")], False)], [("e.pub", m.group(1), True)],
-                [], ["write_token"]))
+                [cmd], ["write_token"]))
             return
         m = re.search(r"MixHash: h = ([0-9a-f]{64})", rest)
         if m:

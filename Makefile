@@ -6,6 +6,7 @@
 #                        1,000,000 differential cases per primitive)
 #   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc,
 #                        the command, and the Python package for Debian's python3)
+#   make illustrated     docs/illustrated/index.html, from real traced sessions (commit it)
 #   make uninstall / make clean
 
 CC ?= cc
@@ -64,7 +65,8 @@ EXTRA_TEST_BIN =
 .DEFAULT_GOAL := all
 include $(sort $(wildcard tests/*/*.mk))
 
-.PHONY: all check check-run check-long check-asan check-valgrind tests install uninstall clean demo
+.PHONY: all check check-run check-long check-asan check-valgrind tests install uninstall clean demo \
+    illustrated
 
 all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN) $(EXAMPLE_BIN)
 
@@ -172,3 +174,9 @@ clean:
 # The README's first command: a real encrypted exchange on loopback.
 demo: all
 	@sh src/cli/demo.sh $(BUILD)
+
+# The Illustrated SSockets Connection: one page, every byte of real NN, NK
+# and XX sessions explained and recomputed (tests/test_illustrated.sh checks
+# that the committed page equals a fresh one).
+illustrated: all
+	@SS_BUILD=$(BUILD) python3 docs/illustrated/generate.py docs/illustrated/index.html

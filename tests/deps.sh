@@ -21,6 +21,10 @@ want libssl-dev    pkg-config --exists libcrypto
 want libjansson-dev pkg-config --exists jansson
 want openssl       command -v openssl
 want tshark        command -v tshark
+want lua5.2        command -v lua5.2    # the Wireshark dissector's crypto vs RFC 8439
+want chromium      command -v chromium  # the Illustrated Connection, in a real browser
+want chromium-driver command -v chromedriver
+want python3-selenium /usr/bin/python3 -c 'import selenium'
 want xxd           command -v xxd       # the docs' exercises show bytes with it
 want python3       command -v python3   # the docs checker and exercises
 want procps        command -v pgrep     # the chat test finds the chat under timeout

@@ -93,6 +93,7 @@
 #include "error.h"
 #include "fail.h"
 #include "frame.h"
+#include "keylog.h"
 #include "noise.h"
 #include "sock.h"
 
@@ -522,7 +523,12 @@ static int run_handshake(ss_conn *c, ss_handshake *hs, const ss_config *cfg, int
     }
     /* Noise §5.2 Split(): the initiator sends with the first CipherState,
      * the responder with the second (noise.c assigns them by role). */
+    int initiator = hs->initiator;
+    uint8_t initiator_e[32]; /* names the session in the key log */
+    memcpy(initiator_e, initiator ? hs->e.public_key : hs->re, 32);
     ss_handshake_split(hs, &c->send_cs, &c->recv_cs, c->handshake_hash);
+    ss_keylog_session(initiator_e, initiator ? c->send_cs.k : c->recv_cs.k,
+                      initiator ? c->recv_cs.k : c->send_cs.k); /* SSOCKETS_KEYLOGFILE */
     return 0;
 }
 

@@ -1,0 +1,622 @@
+"""generate.py — writes The Illustrated SSockets Connection (index.html).
+
+    python3 docs/illustrated/generate.py [OUT]      (default docs/illustrated/index.html)
+    make illustrated                               (the same)
+
+Runs three real sessions, NN, NK and XX, with docs/keys/session.sh: the real
+build/ssockets (or $SS_BUILD/ssockets) with the fixed keys of docs/keys,
+--test-ephemeral and --trace. Then, for every byte each side sent, it
+recomputes the value independently, one Noise or RFC 8439 step at a time,
+with build/examples/sstool (the library's primitives on hex arguments),
+and compares each result with the value the trace printed and with the
+bytes on the wire. Any difference stops it with an error: the page can only
+show values that the real program produced and that the step-by-step
+recomputation reproduces. The page shows, for each record, the explanation,
+each step with its inputs and outputs, the sstool commands that reproduce
+it, and the source lines that compute it (read from src/ as they are now).
+
+The output is one self-contained HTML file (inline CSS and a little inline
+JavaScript; no network, no fonts): records are <details> elements, open in
+the HTML so that a reader without JavaScript, or a printer, sees everything;
+the script closes them for reading on screen and opens them all again for
+printing. Python standard library only.
+"""
+import base64
+import html
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BUILD = os.environ.get("SS_BUILD", "build")
+SSTOOL = os.path.join(BUILD, "examples", "sstool")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("docs", "illustrated", "index.html")
+MESSAGES = {"client": "hello\n", "server": "hi\n"}   # what each side sends
+PROLOGUE = b"SSockets/1".hex()
+TYPES = {0: "data, last fragment", 1: "data, more fragments follow", 2: "close"}
+
+
+def fail(msg):
+    sys.exit("generate.py: " + msg)
+
+
+def run(args, **kw):
+    p = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=120, **kw)
+    if p.returncode != 0:
+        fail("%s failed: %s" % (" ".join(args), p.stderr.strip()))
+    return p.stdout
+
+
+def sstool(*args):
+    """Runs sstool; returns (its output, the command as a reader types it)."""
+    out = run([SSTOOL] + list(args)).strip()
+    shown = ["build/examples/sstool"] + [a if a else '""' for a in args]
+    return out, " ".join(shown)
+
+
+def key_hex(name):
+    with open(os.path.join(ROOT, "docs", "keys", name)) as f:
+        return base64.b64decode(f.read().strip()).hex()
+
+
+# ---------------------------------------------------------------- source excerpts
+
+def function_lines(path, name):
+    """(first, last, text) of a C function definition: from its comment to
+    its closing brace."""
+    lines = open(os.path.join(ROOT, path)).read().split("\n")
+    for i, l in enumerate(lines):
+        if re.match(r"^[A-Za-z_][\w \t*]*\b%s\(" % re.escape(name), l):
+            j = i
+            while not re.search(r"[{;]\s*$", lines[j]):
+                j += 1
+            if lines[j].rstrip().endswith(";"):
+                continue
+            k = j
+            while not lines[k].startswith("}"):
+                k += 1
+            start = i
+            while start > 0 and (lines[start - 1].startswith((" *", "/*")) or
+                                 lines[start - 1].startswith(" */")):
+                start -= 1
+            return start + 1, k + 1, "\n".join(lines[start:k + 1])
+    fail("no function %s in %s" % (name, path))
+
+
+SOURCES = {
+    "initialize_symmetric": "src/net/noise.c", "mix_hash": "src/net/noise.c",
+    "mix_key": "src/net/noise.c", "hkdf": "src/net/noise.c", "mix_dh": "src/net/noise.c",
+    "write_token": "src/net/noise.c", "encrypt_and_hash": "src/net/noise.c",
+    "ss_cipher_encrypt": "src/net/noise.c", "chachapoly_nonce": "src/net/noise.c",
+    "split": "src/net/noise.c", "client_handshake": "src/net/conn.c",
+    "send_fragment": "src/net/conn.c", "send_close": "src/net/conn.c",
+    "ss_frame_write": "src/net/frame.c", "ss_handshake_init": "src/net/noise.c",
+}
+
+
+# ---------------------------------------------------------------- one session
+
+class Step:
+    """One computation: a name, a formula, inputs and outputs (label,
+    hex, from_trace), the commands that reproduce it, and the functions that
+    compute it in the source."""
+
+    def __init__(self, name, formula, inputs, outputs, commands, functions):
+        self.name, self.formula = name, formula
+        self.inputs, self.outputs = inputs, outputs
+        self.commands, self.functions = commands, functions
+
+
+class Record:
+    def __init__(self, ident, kind, side, title, fields, explain):
+        self.ident, self.kind, self.side, self.title = ident, kind, side, title
+        self.fields = fields          # [(css class, label, hex)]
+        self.explain = explain        # HTML
+        self.steps = []
+
+
+def session(pattern):
+    out = run(["sh", "docs/keys/session.sh", pattern, MESSAGES["client"].rstrip("\n"),
+               MESSAGES["server"].rstrip("\n")], env=dict(os.environ, SS_BUILD=BUILD))
+    lines = {"client": [], "server": []}
+    for l in out.split("\n"):
+        side, _, rest = l.partition(": ")
+        if side in lines:
+            lines[side].append(rest)
+    return out, lines
+
+
+def build_pattern(pattern):
+    trace_text, lines = session(pattern)
+    P = pattern.upper()
+    priv = {("client", "e"): key_hex("init_ephemeral.key"),
+            ("server", "e"): key_hex("resp_ephemeral.key"),
+            ("client", "s"): key_hex("init_static.key") if P == "XX" else None,
+            ("server", "s"): key_hex("resp_static.key") if P in ("NK", "XX") else None}
+    keyfile = {("client", "e"): "init_ephemeral.key", ("server", "e"): "resp_ephemeral.key",
+               ("client", "s"): "init_static.key", ("server", "s"): "resp_static.key"}
+    pub = {}
+    sent = {side: [re.match(r"wire: sent ([0-9a-f]{4}) ([0-9a-f]*)$", l).groups()
+                   for l in lines[side] if l.startswith("wire: sent ")]
+            for side in lines}
+    state = {"h": None, "ck": None, "k": None, "n": 0}
+    records = []
+    checked = [0]
+
+    def check(what, got, want):
+        if got != want:
+            fail("%s %s: recomputed %s, but the trace says %s" % (P, what, got, want))
+        checked[0] += 1
+
+    # The key material: the four key files, and their public keys.
+    keys = Record(pattern + "-keys", "keys", None, "The keys of this session", [],
+                  "<p>Nothing in this session is random: the ephemeral keys come from "
+                  "<code>--test-ephemeral</code> files and the static keys from key files, all "
+                  "in <code>docs/keys</code> and all taken from the official Noise test vectors. "
+                  "<strong>Never use these keys, or <code>--test-ephemeral</code>, for anything "
+                  "real</strong>: their private halves are published. A public key is X25519 "
+                  "of the private key and the base point 9 (RFC 7748 §6.1).</p>")
+    for (side, kind), secret in sorted(priv.items()):
+        if secret is None:
+            continue
+        p, cmd = sstool("x25519-base", secret)
+        pub[(side, kind)] = p
+        keys.steps.append(Step(
+            "%s %s key" % (side, "ephemeral" if kind == "e" else "static"),
+            "public = X25519(private, 9)",
+            [("private (docs/keys/%s)" % keyfile[(side, kind)], secret, False)],
+            [("public", p, True)],
+            ["base64 -d docs/keys/%s | xxd -p -c 32" % keyfile[(side, kind)], cmd], []))
+    records.append(keys)
+
+    # Replays each trace line of the writer of each message, in protocol order.
+    def replay(side, rest, rec):
+        m = re.search(r"InitializeSymmetric: h = ck = ([0-9a-f]{64})", rest)
+        if m:
+            name = ("Noise_%s_25519_ChaChaPoly_SHA256" % P).encode().hex()
+            check("InitializeSymmetric", name, m.group(1))
+            state["h"] = state["ck"] = name
+            rec.steps.append(Step(
+                "InitializeSymmetric", "h = ck = protocol name (exactly 32 bytes: no hashing)",
+                [("protocol name", name, False)], [("h = ck", name, True)],
+                ["printf %s Noise_%s_25519_ChaChaPoly_SHA256 | xxd -p -c 32" % ("%s", P)],
+                ["initialize_symmetric"]))
+            return
+        if "prologue: 10 bytes" in rest:
+            state["pending"] = ("prologue \"SSockets/1\"", PROLOGUE)
+            return
+        m = re.search(r"pre-message <- s: rs = ([0-9a-f]{64})", rest)
+        if m:
+            check("pre-message s", pub[("server", "s")], m.group(1))
+            state["pending"] = ("the server's static key (NK pre-message)", m.group(1))
+            return
+        m = re.search(r"token e: e\.pub = ([0-9a-f]{64})", rest)
+        if m:
+            check("token e", pub[(side, "e")], m.group(1))
+            state["pending"] = ("e", m.group(1))
+            rec.fields.append(("e", "e: %s's ephemeral public key, in clear" % side, m.group(1)))
+            _, cmd = sstool("x25519-base", priv[(side, "e")])
+            rec.steps.append(Step(
+                "token e", "e.pub = X25519(e.private, 9), sent in clear "
+                "(the private key is from --test-ephemeral)",
+                [("e.private", priv[(side, "e")], False)], [("e.pub", m.group(1), True)],
+                [cmd], ["write_token"]))
+            return
+        m = re.search(r"MixHash: h = ([0-9a-f]{64})", rest)
+        if m:
+            label, data = state.pop("pending")
+            h, cmd = sstool("sha256", state["h"] + data)
+            check("MixHash(%s)" % label, h, m.group(1))
+            rec.steps.append(Step(
+                "MixHash(%s)" % label, "h = SHA-256(h || data)",
+                [("h", state["h"], True), ("data", data, False)], [("h", h, True)],
+                [cmd], ["mix_hash"]))
+            state["h"] = h
+            return
+        m = re.search(r"token (ee|es|se|ss): DH\((e|s), r(e|s)\) = ([0-9a-f]{64})", rest)
+        if m:
+            other = "server" if side == "client" else "client"
+            mine, theirs = m.group(2), m.group(3)
+            dh, cmd = sstool("x25519", priv[(side, mine)], pub[(other, theirs)])
+            check("DH %s" % m.group(1), dh, m.group(4))
+            state["dh"] = dh
+            rec.steps.append(Step(
+                "token %s: DH" % m.group(1),
+                "X25519(the %s's %s private key, the %s's %s public key)" % (
+                    side, mine, other, theirs),
+                [("%s.private (%s)" % (mine, side), priv[(side, mine)], False),
+                 ("%s.pub (%s)" % (theirs, other), pub[(other, theirs)], True)],
+                [("DH result", dh, True)], [cmd], ["mix_dh"]))
+            return
+        m = re.search(r"MixKey: ck = ([0-9a-f]{64}), k = ([0-9a-f]{64})", rest)
+        if m:
+            prk, c1 = sstool("hkdf-extract", state["ck"], state["dh"])
+            out, c2 = sstool("hkdf-expand", prk, "", "64")
+            check("MixKey ck", out[:64], m.group(1))
+            check("MixKey k", out[64:], m.group(2))
+            rec.steps.append(Step(
+                "MixKey(DH result)",
+                "temp = HMAC(ck, DH); ck = HMAC(temp, 01); k = HMAC(temp, ck || 02) "
+                "(HKDF-Extract, then HKDF-Expand with empty info; n = 0)",
+                [("ck", state["ck"], True), ("DH result", state["dh"], True)],
+                [("temp (HKDF-Extract)", prk, False), ("ck", out[:64], True),
+                 ("k", out[64:], True)],
+                [c1, c2], ["mix_key", "hkdf"]))
+            state["ck"], state["k"], state["n"] = out[:64], out[64:], 0
+            return
+        m = re.search(r"token s: s\.pub = ([0-9a-f]{64})", rest)
+        if m:
+            check("token s", pub[(side, "s")], m.group(1))
+            state["plain"] = m.group(1)
+            return
+        m = re.search(r"EncryptAndHash\((s\.pub|payload)\): (\d+) bytes -> (\d+) bytes( of ciphertext)?",
+                      rest)
+        if m:
+            what = m.group(1)
+            plaintext = state.pop("plain") if what == "s.pub" else ""
+            if not m.group(4):
+                state["pending"] = ("empty payload, in clear", "")
+                rec.steps.append(Step(
+                    "EncryptAndHash(empty payload)",
+                    "no key yet: the payload (empty) is sent as it is, nothing on the wire",
+                    [], [], [], ["encrypt_and_hash"]))
+                return
+            nonce = "00000000" + state["n"].to_bytes(8, "little").hex()
+            ct, cmd = sstool("aead-seal", state["k"], nonce, state["h"], plaintext)
+            rec.steps.append(Step(
+                "EncryptAndHash(%s)" % ("s.pub" if plaintext else "empty payload"),
+                "ChaCha20-Poly1305 with key k, nonce n = %d, associated data h" % state["n"],
+                [("k", state["k"], True), ("nonce (n = %d)" % state["n"], nonce, False),
+                 ("AD = h", state["h"], True)] +
+                ([("plaintext = s.pub", plaintext, True)] if plaintext else
+                 [("plaintext", "(empty)", False)]),
+                [("ciphertext || tag" if plaintext else "tag", ct, False)],
+                [cmd], ["encrypt_and_hash", "ss_cipher_encrypt", "chachapoly_nonce"]))
+            state["n"] += 1
+            state["pending"] = ("ciphertext", ct)
+            if plaintext:
+                rec.fields.append(("s", "s: %s's static public key, encrypted" % side, ct[:64]))
+                rec.fields.append(("tag", "tag of s (Poly1305, AD = h)", ct[64:]))
+            else:
+                rec.fields.append(("tag", "tag of the empty payload (Poly1305, AD = h)", ct))
+            return
+        m = re.search(r"Split: k1 = ([0-9a-f]{64}), k2 = ([0-9a-f]{64})", rest)
+        if m:
+            prk, c1 = sstool("hkdf-extract", state["ck"], "")
+            out, c2 = sstool("hkdf-expand", prk, "", "64")
+            check("Split k1", out[:64], m.group(1))
+            check("Split k2", out[64:], m.group(2))
+            rec.steps.append(Step(
+                "Split()", "temp = HMAC(ck, empty); k1 = HMAC(temp, 01); k2 = HMAC(temp, k1 || 02)",
+                [("ck", state["ck"], True)],
+                [("k1: client -> server", out[:64], True), ("k2: server -> client", out[64:], True)],
+                [c1, c2], ["split", "hkdf"]))
+            state["k1"], state["k2"] = out[:64], out[64:]
+            return
+        m = re.search(r"handshake hash: h = ([0-9a-f]{64})", rest)
+        if m:
+            check("handshake hash", state["h"], m.group(1))
+
+    def writer_lines(side, prefix):
+        return [l for l in lines[side] if prefix in l]
+
+    # Frame 0 and the setup (both sides do it; the client's trace shows it).
+    name_hex = sent["client"][0][1]
+    f0 = Record(pattern + "-frame0", "name", "client", "Frame 0: the protocol name",
+                [("len", "length: %d bytes follow" % int(sent["client"][0][0], 16),
+                  sent["client"][0][0]),
+                 ("name", "\"%s\" in ASCII, in clear" % bytes.fromhex(name_hex).decode(),
+                  name_hex)],
+                "<p>The client proposes a pattern by sending its name, in clear, as the first "
+                "frame: %s. The server accepts it or closes the connection (protocol.md §3). "
+                "Both sides then start the handshake from the same name, which they hash into "
+                "<code>h</code> with the prologue <code>SSockets/1</code>: a name changed on the "
+                "way makes the two <code>h</code> differ, and the next tag fails.</p>" % {
+                    "NN": "no keys on either side",
+                    "NK": "the client pins the server's static key",
+                    "XX": "both sides have static keys, sent encrypted"}[P])
+    for l in writer_lines("client", "setup:"):
+        replay("client", l, f0)
+    f0.steps.append(Step("frame", "2-byte big-endian length, then the bytes",
+                         [("name", name_hex, True)],
+                         [("frame", sent["client"][0][0] + name_hex, False)], [],
+                         ["client_handshake", "ss_frame_write"]))
+    records.append(f0)
+
+    # The handshake messages, each replayed from its writer's trace.
+    count = 3 if P == "XX" else 2
+    tokens = {"NN": ["e", "e, ee"], "NK": ["e, es", "e, ee"],
+              "XX": ["e", "e, ee, s, es", "s, se"]}[P]
+    index = {"client": 1, "server": 0}
+    for msg in range(1, count + 1):
+        side = "client" if msg % 2 else "server"
+        arrow = "->" if side == "client" else "<-"
+        length, body = sent[side][index[side]]
+        index[side] += 1
+        rec = Record("%s-msg%d" % (pattern, msg), "handshake", side,
+                     "Handshake message %d: %s %s" % (msg, arrow, tokens[msg - 1]),
+                     [("len", "length: %d bytes follow" % int(length, 16), length)], "")
+        for l in writer_lines(side, "msg %d write:" % msg):
+            replay(side, l, rec)
+        got = "".join(f[2] for f in rec.fields[1:])
+        check("message %d bytes" % msg, got, body)
+        rec.explain = explain_message(P, msg, side, tokens[msg - 1])
+        if msg == count:
+            for l in writer_lines("client", "end:"):
+                replay("client", l, rec)
+        records.append(rec)
+
+    # Transport frames: each side's data frame, then its close frame.
+    for side in ("client", "server"):
+        key_name = "k1" if side == "client" else "k2"
+        key = state[key_name]
+        first = index[side]
+        for n, (length, body) in enumerate(sent[side][first:]):
+            t = 0 if n == 0 else 2
+            pt = "%02x" % t + (MESSAGES[side].encode().hex() if t == 0 else "")
+            nonce = "00000000" + n.to_bytes(8, "little").hex()
+            ct, cmd = sstool("aead-seal", key, nonce, "", pt)
+            check("%s transport frame %d" % (side, n), ct, body)
+            kind = "close" if t == 2 else "transport"
+            title = ("Close frame (type 02)" if t == 2 else
+                     "Transport frame: %r" % MESSAGES[side])
+            rec = Record("%s-%s-%d" % (pattern, side, n), kind, side, title,
+                         [("len", "length: %d bytes follow" % int(length, 16), length),
+                          ("ct", "ChaCha20 ciphertext of type || body", ct[:-32]),
+                          ("tag", "tag (Poly1305, AD empty)", ct[-32:])],
+                         explain_transport(side, n, t, len(pt) // 2, key_name))
+            rec.steps.append(Step(
+                "EncryptWithAd(empty, type || body)",
+                "ChaCha20-Poly1305 with %s, nonce n = %d, no associated data" % (key_name, n),
+                [(key_name, key, True), ("nonce (n = %d)" % n, nonce, False),
+                 ("plaintext: type %02x (%s)%s" % (t, TYPES[t], " || %r" % MESSAGES[side]
+                                                    if t == 0 else ""), pt, False)],
+                [("ciphertext || tag", ct, False)], [cmd],
+                ["send_close", "send_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]
+                if t == 2 else ["send_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]))
+            records.append(rec)
+    return records, trace_text, checked[0]
+
+
+def explain_message(P, msg, side, tokens):
+    what = {
+        ("NN", 1): "The client's ephemeral public key, in clear. No key exists yet, so the "
+                   "empty payload adds nothing to the frame, not even a tag.",
+        ("NN", 2): "The server's ephemeral key, in clear, then <code>ee</code>: both sides "
+                   "compute the same X25519 result from their own ephemeral private key and the "
+                   "other's public key, and MixKey turns it into the first key <code>k</code>. "
+                   "The tag of the empty payload, under that key with <code>h</code> as "
+                   "associated data, proves to the client that the server derived the same key "
+                   "and saw the same transcript.",
+        ("NK", 1): "The client's ephemeral key, in clear, then <code>es</code>: X25519 of its "
+                   "ephemeral private key and the server's pinned static key. Only the real "
+                   "server can compute the same result, so only it can check the tag of the "
+                   "empty payload that follows.",
+        ("NK", 2): "The server's ephemeral key and <code>ee</code>, then the payload's tag "
+                   "under the new key: the client now knows that it talks to the holder of the "
+                   "pinned key.",
+        ("XX", 1): "The client's ephemeral public key, in clear; no key yet, so no tag.",
+        ("XX", 2): "The server's ephemeral key, in clear; <code>ee</code> gives a first key, "
+                   "under which the server's static key travels encrypted (with its own tag); "
+                   "then <code>es</code> mixes in X25519 of the server's static key, and the "
+                   "payload's tag proves that the server holds its private half.",
+        ("XX", 3): "The client's static key, encrypted under the key from <code>es</code> "
+                   "(counter n = 1: n = 0 was used by frame 2's payload), then <code>se</code> "
+                   "and the payload's tag, which proves that the client holds its private key. "
+                   "After this message both sides call Split().",
+    }[(P, msg)]
+    return ("<p>%s</p><p>Tokens <code>%s</code>, written by the %s. Each step below is one "
+            "line of the %s's <code>--trace</code>, recomputed with <code>sstool</code>.</p>"
+            % (what, html.escape(tokens), side, side))
+
+
+def explain_transport(side, n, t, plen, key_name):
+    other = "server" if side == "client" else "client"
+    if t == 2:
+        what = ("The close frame: type <code>02</code> and no body, so <code>L</code> = 1 + 16 "
+                "= 17. It is authenticated like data, so nobody on the path can forge an end "
+                "of the conversation, or hide one: a connection that ends without it is "
+                "reported as truncated (protocol.md §7).")
+    else:
+        what = ("One application message: the type byte <code>00</code> (last fragment) and "
+                "the %d bytes of the message, encrypted, then the 16-byte tag: "
+                "<code>L</code> = 1 + %d + 16 = %d." % (plen - 1, plen - 1, plen + 16))
+    return ("<p>%s</p><p>The %s encrypts with <code>%s</code>; the counter <code>n</code> = %d "
+            "is not on the wire: the %s counts frames too, so a dropped, repeated or reordered "
+            "frame fails its tag.</p>" % (what, side, key_name, n, other))
+
+
+# ---------------------------------------------------------------- HTML
+
+CSS = """
+:root { --name:#3465a4; --hs:#c17d11; --tr:#2e7d32; --close:#a40000; --keys:#5c3566; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem;
+       margin: 0 auto; padding: 1rem; line-height: 1.45; color: #1a1a1a; background: #fff; }
+h1 { font-size: 1.7rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #ccc; }
+code, pre, .hex { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: .85rem; }
+pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: .5rem;
+      border-radius: 4px; overflow-x: auto; }
+nav a { margin-right: 1rem; }
+.legend span { display: inline-block; padding: 0 .5rem; margin-right: .4rem; border-radius: 3px;
+               color: #fff; }
+.legend span.f { color: #1a1a1a; }
+p code { white-space: nowrap; }
+details.rec { border-left: 6px solid #999; margin: .8rem 0; background: #fafafa; border-radius: 4px; }
+details.rec > summary { cursor: pointer; padding: .5rem .7rem; list-style-position: outside; }
+details.rec > summary:focus-visible { outline: 3px solid #f57900; }
+details.rec > .body { padding: 0 1rem 1rem 1.2rem; }
+.rec.name { border-color: var(--name); } .rec.handshake { border-color: var(--hs); }
+.rec.transport { border-color: var(--tr); } .rec.close { border-color: var(--close); }
+.rec.keys { border-color: var(--keys); }
+.dir { font-weight: bold; } .title { font-weight: bold; }
+.bytes { display: block; margin-top: .3rem; word-break: break-all; }
+.f { padding: 0 .15rem; border-radius: 2px; }
+.f.len { background: #d3d7cf; } .f.name { background: #c6dbf5; } .f.e { background: #fce6b6; }
+.f.s { background: #e3cbe8; } .f.tag { background: #f6c6c6; } .f.ct { background: #cde8c9; }
+table.io { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; }
+table.io td { border-top: 1px solid #ddd; padding: .15rem .4rem; vertical-align: top; }
+table.io td:first-child { width: 13rem; }
+table.io td.v { word-break: break-all; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
+                font-size: .8rem; }
+.step h4 { margin: .6rem 0 .1rem; } .formula { font-style: italic; }
+.fields dt { font-family: ui-monospace, monospace; word-break: break-all; font-size: .8rem; }
+.fields dd { margin: 0 0 .3rem 1.5rem; }
+.controls button { margin-right: .5rem; }
+figcaption { font-size: .85rem; color: #555; }
+@media print {
+  body { max-width: none; font-size: 10pt; } nav, .controls { display: none; }
+  details.rec { break-inside: avoid-page; border-left-width: 3px; background: none; }
+  pre { background: none; border: 1px solid #ccc; }
+}
+"""
+
+JS = """
+(function () {
+  var recs = document.querySelectorAll('details.rec');
+  function all(open) { for (var i = 0; i < recs.length; i++) recs[i].open = open; }
+  all(false);  /* without this script every record stays open */
+  var c = document.getElementById('controls');
+  var b1 = document.createElement('button'); b1.type = 'button'; b1.textContent = 'Open all';
+  b1.addEventListener('click', function () { all(true); });
+  var b2 = document.createElement('button'); b2.type = 'button'; b2.textContent = 'Close all';
+  b2.addEventListener('click', function () { all(false); });
+  c.appendChild(b1); c.appendChild(b2);
+  window.addEventListener('beforeprint', function () { all(true); });
+  if (location.hash) { var t = document.getElementById(location.hash.slice(1)); if (t) t.open = true; }
+})();
+"""
+
+
+def esc(s):
+    return html.escape(s, quote=True)
+
+
+def render_record(rec, sources_used):
+    out = ['<details class="rec %s" id="%s" open>' % (rec.kind, rec.ident), "<summary>"]
+    if rec.side:
+        other = "server" if rec.side == "client" else "client"
+        out.append('<span class="dir">%s &rarr; %s</span> &middot; ' % (rec.side, other))
+    size = sum(len(f[2]) for f in rec.fields) // 2
+    out.append('<span class="title">%s</span>%s' % (
+        esc(rec.title), " &middot; %d bytes on the wire" % size if size else ""))
+    if rec.fields:
+        out.append('<span class="bytes hex">%s</span>' % " ".join(
+            '<span class="f %s" title="%s">%s</span>' % (c, esc(label), h)
+            for c, label, h in rec.fields))
+    out.append("</summary>")
+    out.append('<div class="body">')
+    out.append(rec.explain)
+    if rec.fields:
+        out.append("<h3>The bytes</h3><dl class=\"fields\">")
+        for c, label, h in rec.fields:
+            out.append('<dt><span class="f %s">%s</span></dt><dd>%s</dd>' % (c, h, esc(label)))
+        out.append("</dl>")
+    if rec.steps:
+        out.append("<h3>The calculation</h3>")
+    commands, functions = [], []
+    for s in rec.steps:
+        out.append('<div class="step"><h4>%s</h4><div class="formula">%s</div>'
+                   '<table class="io">' % (esc(s.name), esc(s.formula)))
+        for label, value, traced in s.inputs:
+            out.append('<tr><td>in: %s</td><td class="v%s">%s</td></tr>' % (
+                esc(label), " t" if traced else "", esc(value)))
+        for label, value, traced in s.outputs:
+            out.append('<tr><td>out: %s</td><td class="v%s">%s</td></tr>' % (
+                esc(label), " t" if traced else "", esc(value)))
+        out.append("</table></div>")
+        commands += [c for c in s.commands if c not in commands]
+        functions += [f for f in s.functions if f not in functions]
+    if commands:
+        out.append("<h3>Reproduce it</h3><p>From the top of the repository, after "
+                   "<code>make</code>; each command prints the value above:</p><pre>%s</pre>"
+                   % esc("\n".join(commands)))
+    if functions:
+        out.append("<h3>In the source</h3>")
+        for f in functions:
+            path = SOURCES[f]
+            a, b, text = function_lines(path, f)
+            sources_used.add((path, a, b))
+            out.append('<figure><figcaption><a href="../../%s#L%d-L%d">%s</a>, lines %d&ndash;%d: '
+                       '<code>%s</code></figcaption><pre>%s</pre></figure>'
+                       % (path, a, b, path, a, b, f, esc(text)))
+    out.append("</div></details>")
+    return "\n".join(out)
+
+
+def main():
+    if not os.access(os.path.join(ROOT, SSTOOL), os.X_OK):
+        fail("%s is missing: run make first" % SSTOOL)
+    sections, total = [], 0
+    for pattern in ("nn", "nk", "xx"):
+        records, trace_text, checked = build_pattern(pattern)
+        total += checked
+        sections.append((pattern, records, trace_text))
+    used = set()
+    body = []
+    intro = {
+        "nn": "No static keys: encrypted, but nobody is authenticated (protocol.md §1). Two "
+              "handshake messages.",
+        "nk": "The client pins the server's static public key: the server is authenticated, "
+              "the client stays anonymous. Two handshake messages.",
+        "xx": "Both sides have static keys and send them encrypted: both are authenticated. "
+              "Three handshake messages.",
+    }
+    for pattern, records, _ in sections:
+        body.append('<section id="%s"><h2>%s: Noise_%s_25519_ChaChaPoly_SHA256</h2><p>%s</p>'
+                    % (pattern, pattern.upper(), pattern.upper(), intro[pattern]))
+        body.append("<p>Command: <code>sh docs/keys/session.sh %s hello hi</code> prints both "
+                    "sides' traces, from which every value below was checked.</p>" % pattern)
+        for rec in records:
+            body.append(render_record(rec, used))
+        body.append("</section>")
+    page = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>The Illustrated SSockets Connection</title>
+<style>%(css)s</style>
+</head>
+<body>
+<header>
+<h1>The Illustrated SSockets Connection</h1>
+<p>Every byte of three real SSockets/1 connections, NN, NK and XX, explained and reproduced.
+Each coloured record is one frame on the wire: open it (click, or Tab and Enter) to see what it
+means, the calculation that produced it with its inputs and outputs, the commands that
+reproduce each value with this repository's <code>sstool</code>, and the source lines that
+compute it. In each session the client sends <code>hello</code> and the server
+<code>hi</code>, each followed by a newline, and both close.</p>
+<p>This page was generated by <code>make illustrated</code>
+(<code>docs/illustrated/generate.py</code>) from real runs of <code>build/ssockets</code> with
+<code>--trace</code>, the fixed keys of <code>docs/keys</code> and <code>--test-ephemeral</code>;
+%(checked)d values were recomputed step by step and compared with the traces and the wire
+bytes, and <code>make check</code> regenerates the page and fails if it changed. The wire
+format is <a href="../protocol.md">docs/protocol.md</a>; the course starts at
+<a href="../README.md">docs/README.md</a>; <a href="../wire.md">Watching the wire</a> shows
+the same sessions in tshark and Wireshark.</p>
+<p class="legend">Records: <span style="background:var(--keys)">keys</span><span
+style="background:var(--name)">frame 0</span><span style="background:var(--hs)">handshake</span><span
+style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span>
+Bytes: <span class="f len">length</span> <span class="f name">name</span> <span class="f e">ephemeral key</span>
+<span class="f s">encrypted static key</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
+<nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a></nav>
+<div class="controls" id="controls"></div>
+</header>
+<main>
+%(body)s
+</main>
+<footer><p>Values marked in the tables come from the traces; hex is lowercase, first byte
+first. Nonces are 32 zero bits followed by the counter n as a 64-bit little-endian number
+(Noise §12.3).</p></footer>
+<script>%(js)s</script>
+</body>
+</html>
+""" % {"css": CSS, "js": JS, "body": "\n".join(body), "checked": total}
+    with open(os.path.join(ROOT, OUT) if not os.path.isabs(OUT) else OUT, "w") as f:
+        f.write(page)
+    print("generate.py: wrote %s (%d values checked against the traces)" % (OUT, total))
+
+
+main()

@@ -542,20 +542,25 @@ static int write_token(ss_handshake *hs, int token, uint8_t *out, size_t *pos)
  * therefore brought to its one canonical form, the value X25519 actually
  * uses, before anything compares, hashes into a report or returns it (the
  * transcript hash h keeps the bytes as sent: it must match the peer's).
- * Public data, so plain comparisons are fine.
+ * Written without branches on the key's bytes, like every other key
+ * operation here: a received static key is public, but the constant-time
+ * check (tests/ct) treats the whole handshake input as secret.
  */
 static void canonicalise_key(uint8_t k[32])
 {
     k[31] &= 0x7f;
-    /* Now below 2^255: >= p only when bytes 31..1 are 7f ff .. ff and byte
-     * 0 is at least 0xed (p's low byte, little-endian); then k - p < 19. */
-    if (k[31] != 0x7f || k[0] < 0xed)
-        return;
+    /* Now below 2^255; >= p exactly when bytes 31..1 are 7f ff .. ff and
+     * byte 0 is at least 0xed (p's low byte, little-endian). Then k - p is
+     * byte 0 minus 0xed, the other bytes zero. */
+    uint32_t differ = (uint32_t)(k[31] ^ 0x7f);
     for (int i = 1; i < 31; i++)
-        if (k[i] != 0xff)
-            return;
-    k[0] = (uint8_t)(k[0] - 0xed);
-    memset(k + 1, 0, 31);
+        differ |= (uint32_t)(k[i] ^ 0xff);
+    uint32_t pattern = (differ - 1) >> 31;                 /* 1 iff differ == 0 */
+    uint32_t at_least = 1 ^ (((uint32_t)k[0] - 0xed) >> 31); /* 1 iff k[0] >= 0xed */
+    uint8_t mask = (uint8_t)(0u - (pattern & at_least));
+    k[0] = (uint8_t)(k[0] - (0xed & mask));
+    for (int i = 1; i < 32; i++)
+        k[i] &= (uint8_t)~mask;
 }
 
 /* One token of ReadMessage (§5.3), reading from msg + *pos. */

@@ -171,6 +171,15 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
     *fd_out = -1;
     if (resolve(&list, host, port, 0) < 0)
         return -1;
+    int rc = ss_sock_connect_list(fd_out, list, host, port, deadline);
+    freeaddrinfo(list);
+    return rc;
+}
+
+int ss_sock_connect_list(int *fd_out, const struct addrinfo *list, const char *host,
+                         uint16_t port, int64_t deadline)
+{
+    *fd_out = -1;
 
     /* Try each address until one answers; remember why the last one failed.
      * Each address gets a share of the time left: half of it while more
@@ -210,7 +219,6 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
         err = r;
         numeric_host(where, sizeof where, ai);
     }
-    freeaddrinfo(list);
 
     if (*fd_out >= 0)
         return 0;

@@ -60,6 +60,13 @@ int64_t ss_deadline_after(int timeout_ms);
  * (SS_ERR_RESOLVE, SS_ERR_CONNECT, SS_ERR_TIMEOUT, SS_ERR_SYSTEM). */
 int ss_sock_connect(int *fd, const char *host, uint16_t port, int64_t deadline);
 
+/* The connecting half of ss_sock_connect, on addresses already resolved
+ * (list, in the order to try; host and port only name them in errors).
+ * The tests use it to put a silent address ahead of a working one. */
+struct addrinfo;
+int ss_sock_connect_list(int *fd, const struct addrinfo *list, const char *host, uint16_t port,
+                         int64_t deadline);
+
 /* Binds and listens on host:port (host NULL: every local address), with
  * SO_REUSEADDR. port 0 lets the kernel choose; *bound_port tells which.
  * 0 or -1 (SS_ERR_RESOLVE, SS_ERR_ADDR_IN_USE, SS_ERR_SYSTEM). */

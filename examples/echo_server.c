@@ -39,7 +39,7 @@
  *
  * Per client the loop keeps a small record and, only while a message is
  * being received or echoed, a buffer for it; an idle established
- * connection holds about 1.3 KiB of library memory (ss_conn_memory), so
+ * connection holds about 1.6 KiB of library memory (ss_conn_memory), so
  * 10,000 clients fit in a few tens of MiB. (The thread-per-client version,
  * examples/echo_server_threads.c, needs a thread stack per client.)
  *

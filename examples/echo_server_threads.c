@@ -65,7 +65,7 @@
  *   - Stack size. A thread gets 8 MiB of address space for its stack by
  *     default; a handler needs a few KiB (its buffers are on the heap), so
  *     we ask for HANDLER_STACK (256 KiB). Memory per client is then about
- *     1.3 KiB of idle connection (frame buffers only while a frame is in
+ *     1.6 KiB of idle connection (frame buffers only while a frame is in
  *     flight, up to 64 KiB each way), 64 KiB..1 MiB of echo buffer, and a
  *     stack of which a few pages are touched: the stacks and the echo
  *     buffers, not the library, are what limit this design to hundreds of

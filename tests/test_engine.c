@@ -283,7 +283,7 @@ static void check_authentic(const side *receiver, const side *sender)
     for (size_t i = 0; i < sender->n_msgs; i++)
         total += sender->sizes[i];
     ck_assert_uint_le(receiver->got_len, total);
-    ck_assert(memcmp(receiver->got, sender->to_send, receiver->got_len) == 0);
+    ck_assert(receiver->got_len == 0 || memcmp(receiver->got, sender->to_send, receiver->got_len) == 0);
 }
 
 static void side_init(side *x, ss_engine *e, const uint8_t *msgs, const size_t *sizes, size_t n)

@@ -607,7 +607,8 @@ int ss_send(ss_conn *c, const void *msg, size_t len)
         }
         size_t t;
         pthread_mutex_lock(&c->engine_lock);
-        rc = ss_engine_send(c->engine, (const uint8_t *)msg + taken, len - taken, &t);
+        const uint8_t *rest = msg != NULL ? (const uint8_t *)msg + taken : NULL;
+        rc = ss_engine_send(c->engine, rest, len - taken, &t);
         int failed = ss_engine_error(c->engine) != SS_OK;
         pthread_mutex_unlock(&c->engine_lock);
         if (rc == -1)
@@ -695,7 +696,7 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
     for (;;) {
         int end;
         pthread_mutex_lock(&c->engine_lock);
-        ssize_t n = ss_engine_recv(c->engine, out + got, cap - got, &end);
+        ssize_t n = ss_engine_recv(c->engine, out != NULL ? out + got : NULL, cap - got, &end);
         int closed = ss_engine_peer_closed(c->engine);
         pthread_mutex_unlock(&c->engine_lock);
         if (n == -1)

@@ -270,6 +270,14 @@ static void *connect_one(void *arg)
 
 START_TEST(accept_out_of_descriptors_then_retry)
 {
+    /* valgrind keeps descriptors of its own above the limit it shows the
+     * program, and closes any the kernel hands out above it: under it a
+     * failed accept() loses the client, which is valgrind's doing. */
+    const char *vg = getenv("SS_VALGRIND");
+    if (vg != NULL && strcmp(vg, "1") == 0) {
+        printf("robust: out-of-descriptors case skipped under valgrind\n");
+        return;
+    }
     ss_listener *l = ss_listen("127.0.0.1", 0, NULL);
     ck_assert_ptr_nonnull(l);
     connector k = {.port = ss_listener_port(l)};
@@ -307,7 +315,9 @@ START_TEST(accept_out_of_descriptors_then_retry)
     ck_assert_msg(strstr(message, "Too many open files") != NULL, "%s", message);
     ck_assert_msg(strstr(message, "stays queued") != NULL, "%s", message);
     ck_assert(took < 5);
-    /* Descriptors are free again: the retry serves the queued client. */
+    /* Descriptors are free again: the retry serves the queued client
+     * (waiting at most 10 s for it, so a lost client fails, not hangs). */
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
     c = ss_accept(l);
     ck_assert_msg(c != NULL, "%s", ss_last_error_message(NULL));
     pthread_join(k.thread, NULL);

@@ -225,6 +225,26 @@ static void frame_recv_seeds(void)
 
 /* ---- handshakes ---- */
 
+/* A noise-mode handshake seed turned into an engine-mode one (handshake.c):
+ * bit 5 set, and after each message a byte saying where its frame is split
+ * (here: between the two length bytes, then after them, and so on). */
+static size_t engine_seed(uint8_t *seed, size_t n)
+{
+    static uint8_t out[3 * (2 + SS_NOISE_MAX_MESSAGE + 1) + 1];
+    size_t o = 0, i = 1;
+    out[o++] = seed[0] | 0x20;
+    for (uint8_t cut = 1; i + 2 <= n; cut++) {
+        size_t len = (size_t)seed[i] << 8 | seed[i + 1];
+        FUZZ_CHECK(i + 2 + len <= n, "seed: a cut message");
+        memcpy(out + o, seed + i, 2 + len);
+        o += 2 + len;
+        out[o++] = cut;
+        i += 2 + len;
+    }
+    memcpy(seed, out, o);
+    return o;
+}
+
 static void handshake_seeds(void)
 {
     static uint8_t seed[3 * (2 + SS_NOISE_MAX_MESSAGE) + 1];
@@ -237,6 +257,15 @@ static void handshake_seeds(void)
             write_seed(target, names[p], seed, n);
             n = fuzz_handshake_seed(seed, sizeof seed, initiator, p, (const uint8_t *)"hi", 2);
             snprintf(name, sizeof name, "%s_payload", names[p]);
+            write_seed(target, name, seed, n);
+        }
+        /* The same honest handshakes through the protocol engine (bit 5):
+         * each message followed by the point where its frame is split. */
+        for (uint8_t p = 0; p < 3; p++) {
+            char name[32];
+            size_t n = fuzz_handshake_seed(seed, sizeof seed, initiator, p, NULL, 0);
+            n = engine_seed(seed, n);
+            snprintf(name, sizeof name, "engine_%s", names[p]);
             write_seed(target, name, seed, n);
         }
         /* XX with the trace on (bit 6); NK with no payload room (bit 7). */

@@ -15,7 +15,9 @@
  *   - ss_listener_shutdown wakes a blocked ss_accept;
  *   - a message that fails part-way: the authenticated bytes first, the
  *     error with the next call;
- *   - a silent client does not delay ss_accept_nonblocking's next client.
+ *   - a silent client does not delay ss_accept_nonblocking's next client;
+ *   - a non-blocking ss_send finishes a message when repeated, and refuses
+ *     to splice another into it.
  * Loopback only, port 0, bounded waits.
  */
 #include <arpa/inet.h>
@@ -247,6 +249,82 @@ START_TEST(recv_waits_without_losing_the_connection)
     ck_assert_int_eq(ss_recv(s, buf, sizeof buf), 0);
     ck_assert(ss_peer_closed(s));
     ck_assert_int_eq(ss_close(s), 0);
+}
+END_TEST
+
+/* The reading side of nonblocking_send_whole: one big message, then one
+ * small one. */
+typedef struct {
+    ss_conn *c;
+    uint8_t *buf;
+    size_t cap;
+    ssize_t first, second;
+    int first_done;
+} reader;
+
+static void *read_two(void *arg)
+{
+    reader *r = arg;
+    size_t got = 0;
+    ssize_t n;
+    do {
+        n = ss_recv(r->c, r->buf + got, r->cap - got);
+        if (n > 0)
+            got += (size_t)n;
+    } while (n > 0 && !ss_message_done(r->c));
+    r->first = n < 0 ? -1 : (ssize_t)got;
+    r->first_done = ss_message_done(r->c);
+    char small[16];
+    r->second = ss_recv(r->c, small, sizeof small);
+    if (r->second != 5 || memcmp(small, "after", 5) != 0)
+        r->second = -1;
+    return NULL;
+}
+
+START_TEST(nonblocking_send_whole)
+{
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.io_timeout_ms = 30000;
+    ss_conn *c, *s;
+    pair(&c, &s, &cfg);
+    ck_assert_int_eq(ss_conn_set_nonblocking(c, 1), 0);
+    size_t big = 32 << 20;
+    uint8_t *msg = malloc(big);
+    ck_assert_ptr_nonnull(msg);
+    fill(msg, big, 3);
+    /* Nobody reads yet: the socket fills and the call says so. */
+    ck_assert_int_eq(ss_send(c, msg, big), SS_WANT_WRITE);
+    /* Another message now would be spliced into this one: refused. */
+    ck_assert_int_eq(ss_send(c, "after", 5), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_ARGUMENT);
+    ck_assert_int_eq(ss_last_error(c), SS_OK);
+    /* Someone reads; the same call, repeated when writable, finishes it. */
+    reader r = {.c = s, .buf = malloc(big + 1), .cap = big + 1};
+    ck_assert_ptr_nonnull(r.buf);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, read_two, &r), 0);
+    int rc = SS_WANT_WRITE;
+    for (int i = 0; i < 100000 && rc == SS_WANT_WRITE; i++) {
+        struct pollfd p = {.fd = ss_conn_fd(c), .events = POLLOUT};
+        poll(&p, 1, 1000);
+        rc = ss_send(c, msg, big);
+    }
+    ck_assert_int_eq(rc, 0);
+    for (int i = 0; i < 100000 && (rc = ss_send(c, "after", 5)) == SS_WANT_WRITE; i++) {
+        struct pollfd p = {.fd = ss_conn_fd(c), .events = POLLOUT};
+        poll(&p, 1, 1000);
+    }
+    ck_assert_int_eq(rc, 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(r.first, (ssize_t)big);
+    ck_assert(r.first_done && memcmp(r.buf, msg, big) == 0);
+    ck_assert_int_eq(r.second, 5);
+    ck_assert_int_eq(ss_conn_set_nonblocking(c, 0), 0);
+    ck_assert_int_eq(ss_close(c), 0);
+    ss_close(s);
+    free(msg);
+    free(r.buf);
 }
 END_TEST
 
@@ -497,6 +575,7 @@ int main(void)
     tcase_add_test(tc, close_to_a_peer_that_reads_nothing_is_bounded);
     tcase_add_test(tc, keepalive_on_request);
     tcase_add_test(tc, recv_waits_without_losing_the_connection);
+    tcase_add_test(tc, nonblocking_send_whole);
     tcase_add_test(tc, accept_out_of_descriptors_then_retry);
     tcase_add_test(tc, listener_shutdown_wakes_accept);
     tcase_add_test(tc, partial_message_then_error);

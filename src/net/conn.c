@@ -81,7 +81,8 @@ struct ss_conn {
     /* Non-blocking ss_send: how much of the message being sent is sealed
      * (the caller repeats the call with the same arguments, as OpenSSL's
      * SSL_write wants). */
-    size_t tx_taken;
+    const void *tx_msg;
+    size_t tx_len, tx_taken;
     int tx_busy;
 
     pthread_mutex_t engine_lock; /* around every engine call */
@@ -593,15 +594,22 @@ int ss_send(ss_conn *c, const void *msg, size_t len)
     /* send_timeout_ms bounds the whole call, however many frames it takes. */
     int64_t deadline = c->nonblocking ? SS_NOW : ss_deadline_after(c->send_timeout_ms);
     /* A non-blocking call repeated after SS_WANT_WRITE goes on where the
-     * last one stopped (same arguments, as with OpenSSL's SSL_write). */
-    size_t taken = c->tx_busy ? c->tx_taken : 0;
-    if (taken > len)
-        taken = 0;
+     * last one stopped (same arguments, as with OpenSSL's SSL_write). A
+     * different message while one is half sealed would be spliced into it
+     * on the wire, so it is refused. */
+    int repeat = c->tx_busy && c->tx_msg == msg && c->tx_len == len;
+    if (c->tx_busy && !repeat && c->tx_taken < c->tx_len)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_send: the last message is half sent; call "
+                                              "ss_send again with the same arguments");
+    size_t taken = repeat ? c->tx_taken : 0;
+    c->tx_busy = repeat; /* set again below once a fragment of it is sealed */
+    c->tx_msg = msg;
+    c->tx_len = len;
     for (;;) {
         rc = flush(c, deadline); /* the output must be empty for the next fragment */
         if (rc != 0)
             break;
-        if (c->tx_busy && taken == len) {
+        if (repeat && taken == len) {
             c->tx_busy = 0; /* a repeated call whose message is all out */
             return 0;
         }

@@ -99,8 +99,10 @@ SS_API void ss_listener_close(ss_listener *l);
  * SS_ERR_TIMEOUT. Each fragment is encrypted in place in the frame buffer:
  * no plaintext copy stays behind.
  * Non-blocking: SS_WANT_WRITE when the socket took only part of it; call
- * again with the same arguments when ss_conn_fd(c) is writable (0 once all
- * of it is out). */
+ * again with the same arguments (the same buffer, still holding the
+ * message) when ss_conn_fd(c) is writable: 0 once all of it is out. Until
+ * then another message is refused (SS_ERR_ARGUMENT): it would be spliced
+ * into this one. */
 SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
 
 /* Receives the next message, or its next part if it is longer than cap:
@@ -156,8 +158,9 @@ SS_API int ss_conn_set_nonblocking(ss_conn *c, int on);
  * or -1 (the handshake failed; ss_close(c) then). Blocking mode: runs it to
  * its end. The handshake deadline counts from connect or accept. */
 SS_API int ss_conn_handshake(ss_conn *c);
-/* Writes output still pending after SS_WANT_WRITE: 0 when nothing is left,
- * SS_WANT_WRITE, or -1. */
+/* Writes output still pending after SS_WANT_WRITE from ss_shutdown (or
+ * from ss_send, though repeating the ss_send call is what finishes a
+ * message): 0 when nothing is left, SS_WANT_WRITE, or -1. */
 SS_API int ss_flush(ss_conn *c);
 /* Bytes of heap c holds now: the connection, the engine, and any frame
  * buffer in flight. */

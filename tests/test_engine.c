@@ -224,8 +224,8 @@ static int output_step(side *from, side *to, attack *a, int dir)
     const uint8_t *p = ss_engine_output(from->e, &len);
     if (p == NULL)
         return 0;
-    /* During transport exactly one frame waits at a time; during the
-     * client's start the name and message 1 leave one after the other. */
+    /* Exactly one frame waits at a time (the client's name, then its
+     * message 1 once the name is out). */
     ck_assert_uint_ge(len, 2);
     ck_assert_uint_eq(len, 2 + ((size_t)p[0] << 8 | p[1]));
     uint8_t frame[2 + 65535];

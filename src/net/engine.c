@@ -110,9 +110,10 @@ enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
 
 /* Where the engine is. The state says what the next received frame is. */
 enum state {
-    ST_NAME,      /* server: waiting for frame 0; client: frame 0 not yet produced */
+    ST_NAME,      /* server: waiting for frame 0 (NAME_IN in the diagram);
+                     client: frame 0 not yet produced (NAME_OUT) */
     ST_HANDSHAKE, /* Noise messages, one per frame */
-    ST_OPEN,      /* transport frames */
+    ST_OPEN,      /* transport frames (sent_close, peer_closed: the two closes) */
     ST_FAILED     /* an error ended the engine (err says which) */
 };
 
@@ -141,7 +142,7 @@ struct ss_engine {
     uint8_t initiator_e[32];    /* for a key log (engine_internal.h) */
     int established;
 
-    /* Output: one frame (two during a client's start) on its way out. */
+    /* Output: one frame on its way out. */
     uint8_t *out;
     size_t out_len, out_pos;
     enum out_kind out_kind;

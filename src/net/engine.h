@@ -17,9 +17,10 @@
  *   (bytes out)   |                                                   |      ss_engine_close
  *                 +--------------------------------------------------+
  *
- * The states, drawn in docs/protocol.md ("The engine"):
- *   client: NAME_OUT -> HANDSHAKE -> OPEN -> (CLOSED) ; any -> FAILED
- *   server: NAME_IN  -> HANDSHAKE -> OPEN -> (CLOSED) ; any -> FAILED
+ * The states, drawn in docs/protocol.md (section 13, "The engine"):
+ *   client: NAME_OUT -> HANDSHAKE -> OPEN ; any -> FAILED
+ *   server: NAME_IN  -> HANDSHAKE -> OPEN ; any -> FAILED
+ * and in OPEN two flags: our close sent, the peer's close received.
  *
  * Input: the engine says how many bytes it wants next (the rest of a
  * 2-byte frame length, or the rest of a frame body) and where to put them,
@@ -28,9 +29,9 @@
  * by ss_engine_recv (that is the back-pressure: a peer cannot make it
  * buffer more than one frame).
  *
- * Output: at most one frame waits at a time during transport (two small
- * ones during the handshake); ss_engine_send refuses with SS_WANT_WRITE
- * until it has been put on the wire.
+ * Output: at most one frame waits at a time; the next one (a handshake
+ * message, say) is produced once it has been written, and ss_engine_send
+ * refuses with SS_WANT_WRITE until then.
  *
  * Memory: buffers are allocated for a frame in flight and freed once it has
  * been delivered or sent; an established, idle engine holds only its own

@@ -1,6 +1,7 @@
 /*
- * echo_server.c — a server for many clients at once: every message a
- * client sends comes back to it, byte for byte, as one message.
+ * echo_server.c — a server for thousands of clients at once, in one thread:
+ * every message a client sends comes back to it, byte for byte, as one
+ * message.
  *
  *   echo_server [--key FILE] [--max-conns N] [--max-clients N] HOST PORT
  *
@@ -10,10 +11,11 @@
  *   --key FILE       our static key (from `ssockets genkey`): clients may
  *                    then run NK (they pinned our public key) or XX.
  *                    Without it the server accepts NN only (conn.h).
- *   --max-conns N    at most N clients connected at once (default 256). One
- *                    more is refused: the connection is closed at once, so
- *                    its first ss_recv returns 0 with ss_peer_closed() set —
- *                    an authenticated "no", before any echo.
+ *   --max-conns N    at most N clients connected at once (default 16384,
+ *                    and never more than the descriptors allow). One more is
+ *                    refused: right after its handshake it gets our close,
+ *                    so its first ss_recv returns 0 with ss_peer_closed()
+ *                    set — an authenticated "no", before any echo.
  *   --max-clients N  stop accepting after N clients, let them finish, then
  *                    exit (tests use it so that the server ends by itself).
  *                    Without it the server runs until SIGINT or SIGTERM.
@@ -23,152 +25,112 @@
  * cut stream), waits up to GRACE_MS for them to close in turn, prints a
  * summary line and exits with status 0.
  *
- * Course position: an application, after the last chapter, and the first
- * program here with many peers. It uses only the public API (ssockets.h):
- * ss_listen / ss_accept / ss_listener_close for the listening side, then
- * ss_recv, ss_message_done, ss_send, ss_shutdown and ss_close per client.
- * tests/net/test_load.c runs it under load (200 clients at once).
+ * ---- An event loop ----
  *
- * ---- One thread per client: why ----
+ * One thread, one epoll instance, and every connection in non-blocking use
+ * (conn.h): a call that would wait returns SS_WANT_READ or SS_WANT_WRITE,
+ * and the loop calls again when epoll says that connection's socket
+ * (ss_conn_fd) is ready. Under the calls, the protocol engine (engine.h)
+ * keeps each connection's state: where its handshake is, what part of a
+ * frame has arrived. So a client that connects and says nothing, or sends
+ * one byte a second, costs one idle entry here and delays nobody:
+ * ss_accept_nonblocking hands the connection over before its handshake,
+ * and the handshake advances only when its bytes arrive.
  *
- * Every SSockets call blocks until it is done: ss_accept waits for a client
- * and then runs the whole handshake, ss_recv waits for the next message.
- * A server with many clients needs something that can wait for each of
- * them. The three classic designs:
+ * Per client the loop keeps a small record and, only while a message is
+ * being received or echoed, a buffer for it; an idle established
+ * connection holds about 1.6 KiB of library memory (ss_conn_memory), so
+ * 10,000 clients fit in a few tens of MiB. (The thread-per-client version,
+ * examples/echo_server_threads.c, needs a thread stack per client.)
  *
- *   poll/epoll event loop   one thread watches every socket and does a
- *                           little work on whichever is ready. It needs an
- *                           API whose calls return "would block" instead of
- *                           waiting, and that shows its sockets; SSockets
- *                           hides the socket and blocks (a non-blocking
- *                           API would be a state machine over the handshake
- *                           and the frames — another library). Not here.
- *   process per client      fork() after accept: the strongest isolation (a
- *                           crash or memory bug while serving one client
- *                           cannot touch another client's keys), but a
- *                           process per client costs more to start, and
- *                           shared state — the count of clients, the cap,
- *                           a clean shutdown that reaches everyone — needs
- *                           signals or pipes between processes.
- *   thread per client       each client gets a thread that simply blocks in
- *                           ss_recv and ss_send: the code reads as a
- *                           straight line, "receive a message, send it
- *                           back". conn.h allows different connections in
- *                           different threads. The price: all clients share
- *                           one address space (no isolation), and each
- *                           thread has a stack.
+ * Time: the library reads no clock while nothing happens, so the loop
+ * wakes every TICK_MS and sweeps the clients: a handshake past its
+ * deadline fails on the next ss_conn_handshake (the library checks it), and
+ * a client silent for IO_TIMEOUT_MS after its handshake is dropped.
  *
- * Threads are the natural fit for a blocking API, so this server uses them,
- * with three limits a real server needs:
+ * Signals arrive through a signalfd, as one more descriptor in the loop:
+ * no handler runs, so nothing needs to be async-signal-safe.
  *
- *   - Stack size. A thread gets 8 MiB of address space for its stack by
- *     default; a handler needs a few KiB (its buffers are on the heap), so
- *     we ask for HANDLER_STACK (256 KiB). Memory per client is then about
- *     256 KiB of connection (conn.c keeps four 64 KiB frame buffers),
- *     64 KiB..1 MiB of echo buffer, and a stack of which a few pages are
- *     touched.
- *   - A cap on clients connected at once (--max-conns): a table of that
- *     many slots. A client that finds no free slot is refused at once
- *     rather than queued, so it learns immediately that it was not served,
- *     and memory stays bounded by the cap.
- *   - Timeouts. A client that sends nothing (or reads nothing) for
- *     IO_TIMEOUT_MS is dropped, so it cannot hold a thread forever.
- *
- * The threads are detached: nobody joins them. Instead each handler, as it
- * ends, frees its slot and signals a condition variable under the server's
- * lock, and the main thread waits on that when it is time to stop. (Joined
- * threads would need the accept loop to reap finished handlers now and
- * then, for a result nobody reads.)
- *
- * One limit belongs to the library: ss_accept runs the handshake in the
- * accepting thread, so handshakes are served one after another. A client
- * that connects and says nothing delays the clients behind it until its
- * handshake times out (10 s by default). Only an API that hands over the
- * connection before the handshake could lift that.
- *
- * ---- Who touches what ----
- *
- *   main thread      accepts, admits clients into slots, and at the end
- *                    says goodbye (ss_shutdown) and waits;
- *   one handler      per client: ss_recv, ss_send, then ss_close;
- *   signal thread    waits in sigwait() for SIGINT/SIGTERM and starts the
- *                    stop (no signal handler runs at all, so nothing needs
- *                    to be async-signal-safe).
- *
- * conn.h lets one thread call ss_shutdown while another is inside ss_recv,
- * but not while another is inside ss_send (they share the sending
- * buffers). So each slot has a send_lock, held around the handler's
- * ss_send and the main thread's ss_shutdown.
+ * Course position: an application, after the last chapter. It uses only
+ * the public API (ssockets.h). tests/net/test_load.c runs it under load:
+ * hundreds of clients echoing megabytes, thousands held open at once, and
+ * silent and slow clients beside well-behaved ones.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 
 #include <errno.h>
-#include <netdb.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ssockets.h"
 
-#define DEFAULT_MAX_CONNS 256
-#define HANDLER_STACK (256 * 1024)
-/* The echo buffer starts at 64 KiB (a frame carries at most 65,518 bytes
- * of a message, SS_MAX_FRAGMENT) and doubles as needed. A message longer
- * than MAX_MESSAGE ends the connection: an echo server must hold a whole
- * message before sending it back, and one client must not be able to make
- * it hold without limit. */
-#define FIRST_BUFFER 65536
+#define DEFAULT_MAX_CONNS 16384
+/* A message longer than MAX_MESSAGE ends the connection: an echo server
+ * must hold a whole message before sending it back, and one client must
+ * not be able to make it hold without limit. */
+#define FIRST_BUFFER 4096
 #define MAX_MESSAGE (1024 * 1024)
 #define IO_TIMEOUT_MS 60000
 /* After our goodbye, how long clients get to close their side. */
 #define GRACE_MS 5000
-/* A failing accept() (e.g. EMFILE, no descriptor left) fails again at once;
- * pausing keeps the loop from spinning until a client leaves. */
-#define ACCEPT_PAUSE_MS 100
+#define TICK_MS 1000
+/* A close frame that cannot leave within this long is not waited for. */
+#define SEND_TIMEOUT_MS 1000
 
-/* One connected client. A slot is taken at admission and given back by
- * the handler just before it closes the connection (conn is cleared at the
- * same moment, so the main thread never touches a connection being
- * freed). */
-typedef struct {
-    int in_use;
+typedef struct client client;
+struct client {
     ss_conn *conn;
-    unsigned long number;       /* 1, 2, 3...: the order of arrival, for logs */
-    int said_goodbye;           /* ss_shutdown sent: echo nothing more */
-    pthread_mutex_t send_lock;  /* ss_send (handler) vs ss_shutdown (main) */
-} client_slot;
-
-/* Everything shared between the threads, guarded by lock. */
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t client_left;   /* a handler ended, or a stop was asked */
-    client_slot *slots;
-    size_t slot_count;
-    size_t connected;             /* handlers that have not closed yet */
-    int stopping;                 /* SIGINT/SIGTERM arrived */
-    unsigned long clients;        /* handshakes completed (served or refused) */
-    unsigned long refused;
-    unsigned long failed_handshakes;
-    unsigned long errors;         /* connections that ended in an error */
-} server = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
+    unsigned long number;   /* 1, 2, 3...: the order of arrival, for logs */
+    int established;        /* the handshake has finished */
+    int refused;            /* over --max-conns: goodbye right after the handshake */
+    int goodbye;            /* our close is due (stop, or refusal) */
+    int goodbye_sent;
+    uint8_t *buf;           /* the message being received, then echoed */
+    size_t cap, len;
+    int echoing;            /* buf holds a whole message being sent back */
+    uint32_t events;        /* what epoll watches for this client */
+    int64_t last_active;    /* ms, for IO_TIMEOUT_MS */
+    client *prev, *next;    /* every client, for the sweep and the goodbye */
 };
 
-/* Where we listen, for the signal thread's wake-up connection. */
-static const char *listen_host;
-static uint16_t listen_port;
+static struct {
+    int epoll;
+    ss_listener *listener;
+    int signal_fd;
+    client *clients;            /* a doubly linked list */
+    size_t connected;           /* entries in the list */
+    size_t established;         /* of them, past the handshake and admitted */
+    size_t max_conns;
+    unsigned long max_clients;  /* 0: no limit */
+    int stopping;
+    int64_t stop_deadline;
+    unsigned long arrivals;     /* accepted connections */
+    unsigned long clients_done; /* handshakes completed (served or refused) */
+    unsigned long refused;
+    unsigned long failed_handshakes;
+    unsigned long errors;       /* connections that ended in an error */
+} server;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void usage(void)
 {
     fputs("usage: echo_server [--key FILE] [--max-conns N] [--max-clients N] HOST PORT\n"
           "  PORT 0 picks a free port (printed on stderr).\n"
           "  --key FILE       static key: clients use NK or XX (default: NN only)\n"
-          "  --max-conns N    clients connected at once; more are refused (default 256)\n"
+          "  --max-conns N    clients connected at once; more are refused (default 16384)\n"
           "  --max-clients N  exit after N clients have come and gone\n",
           stderr);
     exit(2);
@@ -189,332 +151,355 @@ static unsigned long parse_number(const char *text, unsigned long min, unsigned 
 }
 
 /* ------------------------------------------------------------------ */
-/* A handler: one client, from its first message to its close.         */
+/* Clients: arrival, the watch list, departure                         */
 /* ------------------------------------------------------------------ */
 
-/* Receives one whole message into *buf (growing it as needed), however
- * many ss_recv calls it takes: a message longer than the space left comes
- * in parts, and ss_message_done says which part is the last. Returns 1 for
- * a message (possibly empty), 0 for the client's close, -1 for an error. */
-static int receive_message(ss_conn *c, unsigned long number, uint8_t **buf, size_t *cap,
-                           size_t *len)
+/* What epoll reports for this client: reading always (a close or an
+ * error must be seen), writing only while output waits. */
+static void watch(client *cl, int want_write)
 {
-    *len = 0;
-    for (;;) {
-        if (*len == *cap) {
-            /* Never call ss_recv with no room: it would take nothing. */
-            if (*cap >= MAX_MESSAGE) {
-                fprintf(stderr, "echo_server: client %lu: a message longer than %d bytes\n",
-                        number, MAX_MESSAGE);
-                return -1;
-            }
-            uint8_t *bigger = realloc(*buf, 2 * *cap);
-            if (bigger == NULL) {
-                fprintf(stderr, "echo_server: client %lu: out of memory\n", number);
-                return -1;
-            }
-            *buf = bigger;
-            *cap *= 2;
-        }
-        ssize_t n = ss_recv(c, *buf + *len, *cap - *len);
-        if (n < 0) {
-            /* Truncated, tampered, timed out...: ss_last_error_message
-             * says precisely which. */
-            fprintf(stderr, "echo_server: client %lu: %s\n", number, ss_last_error_message(c));
-            return -1;
-        }
-        if (n == 0 && *len == 0 && ss_peer_closed(c))
-            return 0; /* the client's authenticated close */
-        *len += (size_t)n;
-        if (ss_message_done(c))
-            return 1; /* the last part: never merged with the next message */
-    }
+    uint32_t events = EPOLLIN | (want_write ? EPOLLOUT : 0);
+    if (events == cl->events)
+        return;
+    struct epoll_event ev = {.events = events, .data.ptr = cl};
+    epoll_ctl(server.epoll, EPOLL_CTL_MOD, ss_conn_fd(cl->conn), &ev);
+    cl->events = events;
 }
 
-/* Sends the echo, unless we have already said goodbye (then the client's
- * remaining messages are read and dropped until its close arrives). */
-static int send_echo(client_slot *slot, const uint8_t *msg, size_t len)
+/* Closes and forgets a client. error: it ended in an error (counted and
+ * reported by the caller); a closed connection is dropped abruptly then. */
+static void drop(client *cl, int error)
 {
-    int rc = 0;
-    pthread_mutex_lock(&slot->send_lock);
-    if (!slot->said_goodbye && ss_send(slot->conn, msg, len) != 0) {
-        fprintf(stderr, "echo_server: client %lu: %s\n", slot->number,
-                ss_last_error_message(slot->conn));
-        rc = -1;
-    }
-    pthread_mutex_unlock(&slot->send_lock);
-    return rc;
-}
-
-/* The echo loop. 0 when the client closed, -1 on an error. */
-static int echo_until_close(client_slot *slot)
-{
-    size_t cap = FIRST_BUFFER, len;
-    uint8_t *buf = malloc(cap);
-    if (buf == NULL) {
-        fprintf(stderr, "echo_server: client %lu: out of memory\n", slot->number);
-        return -1;
-    }
-    int rc;
-    while ((rc = receive_message(slot->conn, slot->number, &buf, &cap, &len)) == 1)
-        if (send_echo(slot, buf, len) != 0) {
-            rc = -1;
-            break;
-        }
-    free(buf);
-    return rc;
-}
-
-static void *serve_client(void *arg)
-{
-    client_slot *slot = arg;
-    int rc = echo_until_close(slot);
-
-    /* Leave the table first: the main thread's goodbye can no longer
-     * reach the connection (ss_close must run alone), and the slot is free
-     * for the next client before our socket closes. Only after the close
-     * do we stop counting as connected, so the main thread, which waits
-     * for that count to reach 0, cannot exit while our close frame is
-     * still on its way. */
-    pthread_mutex_lock(&server.lock);
-    ss_conn *c = slot->conn;
-    slot->conn = NULL;
-    slot->in_use = 0;
-    pthread_mutex_unlock(&server.lock);
-
-    /* After the client's close, ss_close answers with ours. It may report
-     * a failure if the client has already gone completely; that is no
-     * error of the conversation, which ended properly. */
-    (void)ss_close(c);
-
-    pthread_mutex_lock(&server.lock);
-    server.connected--;
-    if (rc != 0)
+    epoll_ctl(server.epoll, EPOLL_CTL_DEL, ss_conn_fd(cl->conn), NULL);
+    /* After both closes ss_close sends nothing; otherwise its close frame
+     * waits at most SEND_TIMEOUT_MS (the configuration's send_timeout_ms). */
+    (void)ss_close(cl->conn);
+    if (cl->established && !cl->refused)
+        server.established--;
+    if (error)
         server.errors++;
-    pthread_cond_broadcast(&server.client_left);
-    pthread_mutex_unlock(&server.lock);
-    return NULL;
+    if (cl->prev != NULL)
+        cl->prev->next = cl->next;
+    else
+        server.clients = cl->next;
+    if (cl->next != NULL)
+        cl->next->prev = cl->prev;
+    server.connected--;
+    free(cl->buf);
+    free(cl);
 }
 
-/* ------------------------------------------------------------------ */
-/* The main thread: admitting clients, and the end.                    */
-/* ------------------------------------------------------------------ */
-
-/* Gives c a slot and a thread, or refuses it. */
-static void admit(ss_conn *c, const pthread_attr_t *attr)
+static void arrive(ss_conn *c)
 {
-    client_slot *slot = NULL;
-    pthread_mutex_lock(&server.lock);
-    unsigned long number = ++server.clients;
-    for (size_t i = 0; i < server.slot_count && slot == NULL; i++)
-        if (!server.slots[i].in_use)
-            slot = &server.slots[i];
-    if (slot != NULL) {
-        slot->in_use = 1;
-        slot->conn = c;
-        slot->number = number;
-        slot->said_goodbye = 0;
-        server.connected++;
-    } else {
-        server.refused++;
-    }
-    pthread_mutex_unlock(&server.lock);
-
-    if (slot == NULL) {
-        fprintf(stderr, "echo_server: client %lu refused: %zu clients already connected\n",
-                number, server.slot_count);
+    client *cl = calloc(1, sizeof *cl);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = cl};
+    if (cl == NULL || epoll_ctl(server.epoll, EPOLL_CTL_ADD, ss_conn_fd(c), &ev) != 0) {
+        fprintf(stderr, "echo_server: a client was not accepted: %s\n",
+                cl == NULL ? "out of memory" : strerror(errno));
+        free(cl);
         ss_close(c);
         return;
     }
-    pthread_t thread;
-    int err = pthread_create(&thread, attr, serve_client, slot);
-    if (err != 0) {
-        /* EAGAIN: the system's thread limit. Refuse this client too. */
-        fprintf(stderr, "echo_server: client %lu refused: no thread: %s\n", number,
-                strerror(err));
-        pthread_mutex_lock(&server.lock);
-        slot->in_use = 0;
-        slot->conn = NULL;
-        server.connected--;
-        server.refused++;
-        pthread_mutex_unlock(&server.lock);
-        ss_close(c);
-    }
+    cl->conn = c;
+    cl->number = ++server.arrivals;
+    cl->events = EPOLLIN;
+    cl->last_active = now_ms();
+    cl->next = server.clients;
+    if (server.clients != NULL)
+        server.clients->prev = cl;
+    server.clients = cl;
+    server.connected++;
 }
 
-static int stop_requested(void)
+/* Stops accepting: no new clients; an attempt is then refused by the
+ * kernel rather than left waiting in the backlog. */
+static void close_listener(void)
 {
-    pthread_mutex_lock(&server.lock);
-    int stopping = server.stopping;
-    pthread_mutex_unlock(&server.lock);
-    return stopping;
+    if (server.listener == NULL)
+        return;
+    epoll_ctl(server.epoll, EPOLL_CTL_DEL, ss_listener_fd(server.listener), NULL);
+    ss_listener_close(server.listener);
+    server.listener = NULL;
 }
 
-static void sleep_ms(long ms)
+/* Takes every waiting client, without waiting and without a handshake. */
+static void accept_clients(void)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Accepts until a stop is asked or max_clients (0: no limit) have come. */
-static void accept_clients(ss_listener *l, unsigned long max_clients,
-                           const pthread_attr_t *attr)
-{
-    for (unsigned long n = 0; max_clients == 0 || n < max_clients;) {
-        ss_conn *c = ss_accept(l);
-        if (stop_requested()) {
-            ss_close(c); /* NULL (the wake-up), or a client who came too late */
+    while (server.listener != NULL) {
+        ss_conn *c;
+        int rc = ss_accept_nonblocking(server.listener, &c);
+        if (rc == SS_WANT_READ)
             return;
-        }
-        if (c == NULL) {
-            /* A handshake that failed concerns that client only; a failed
-             * accept() itself (SS_ERR_SYSTEM) would fail again at once. */
-            int code = ss_last_error(NULL);
+        if (rc != 0) {
+            /* Out of descriptors (EMFILE): the client stays queued, and
+             * accepting again at once would fail the same way. Wait for a
+             * departure (or the next tick) before trying again. */
             fprintf(stderr, "echo_server: a client was not accepted: %s\n",
                     ss_last_error_message(NULL));
-            pthread_mutex_lock(&server.lock);
-            server.failed_handshakes += code != SS_ERR_SYSTEM;
-            pthread_mutex_unlock(&server.lock);
-            if (code == SS_ERR_SYSTEM)
-                sleep_ms(ACCEPT_PAUSE_MS);
-            continue;
+            struct epoll_event ev = {.events = 0, .data.ptr = NULL};
+            epoll_ctl(server.epoll, EPOLL_CTL_MOD, ss_listener_fd(server.listener), &ev);
+            return;
         }
-        admit(c, attr);
-        n++;
+        arrive(c);
     }
-}
-
-/* Our close to every connected client ("I will send nothing more"); each
- * handler then reads until the client's close. Called with server.lock
- * held, so no slot changes meanwhile. */
-static void say_goodbye(void)
-{
-    for (size_t i = 0; i < server.slot_count; i++) {
-        client_slot *slot = &server.slots[i];
-        if (slot->conn == NULL)
-            continue;
-        pthread_mutex_lock(&slot->send_lock);
-        (void)ss_shutdown(slot->conn); /* a failure ends that client anyway */
-        slot->said_goodbye = 1;
-        pthread_mutex_unlock(&slot->send_lock);
-    }
-}
-
-/* Waits until every client has gone. Clients normally leave when they
- * like; once a stop is asked (now, or while we wait), they get our goodbye
- * and GRACE_MS to close. Returns the number still connected. */
-static size_t wait_for_clients(void)
-{
-    struct timespec deadline;
-    int goodbye_sent = 0;
-    pthread_mutex_lock(&server.lock);
-    while (server.connected > 0) {
-        if (server.stopping && !goodbye_sent) {
-            say_goodbye();
-            goodbye_sent = 1;
-            clock_gettime(CLOCK_MONOTONIC, &deadline);
-            deadline.tv_sec += GRACE_MS / 1000;
-        }
-        if (!goodbye_sent)
-            pthread_cond_wait(&server.client_left, &server.lock);
-        else if (pthread_cond_timedwait(&server.client_left, &server.lock, &deadline) ==
-                 ETIMEDOUT)
-            break;
-    }
-    size_t left = server.connected;
-    pthread_mutex_unlock(&server.lock);
-    return left;
 }
 
 /* ------------------------------------------------------------------ */
-/* Signals                                                             */
+/* One client's work, whenever its socket is ready                     */
 /* ------------------------------------------------------------------ */
 
-/* ss_accept cannot be interrupted: the library retries poll() and accept()
- * after EINTR, as it should. So the signal thread wakes the main thread
- * the way any client would: it connects to our own port and hangs up at
- * once. That connection's handshake fails, ss_accept returns, and the main
- * thread sees the stop. */
-static void wake_acceptor(void)
+/* A result of a connection call: 1 go on, 0 wait (epoll set), -1 dropped. */
+static int outcome(client *cl, int rc, const char *what)
 {
-    char service[8];
-    snprintf(service, sizeof service, "%u", (unsigned)listen_port);
-    struct addrinfo hints, *list;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    if (getaddrinfo(listen_host, service, &hints, &list) != 0)
+    if (rc == 0)
+        return 1;
+    if (rc == SS_WANT_READ || rc == SS_WANT_WRITE) {
+        watch(cl, rc == SS_WANT_WRITE);
+        return 0;
+    }
+    fprintf(stderr, "echo_server: client %lu: %s%s\n", cl->number, what,
+            ss_last_error_message(cl->conn));
+    drop(cl, 1);
+    return -1;
+}
+
+static int handshake(client *cl)
+{
+    int rc = ss_conn_handshake(cl->conn);
+    if (rc == -1) {
+        fprintf(stderr, "echo_server: a client was not accepted: %s\n",
+                ss_last_error_message(cl->conn));
+        server.failed_handshakes++;
+        drop(cl, 0);
+        return -1;
+    }
+    if (rc != 0)
+        return outcome(cl, rc, "");
+    cl->established = 1;
+    server.clients_done++;
+    if (server.established >= server.max_conns || server.stopping) {
+        /* An authenticated "no": our close right away, no echo. */
+        cl->refused = 1;
+        cl->goodbye = 1;
+        server.refused++;
+        fprintf(stderr, "echo_server: client %lu refused: %zu clients already connected\n",
+                cl->number, server.max_conns);
+    } else {
+        server.established++;
+    }
+    if (server.max_clients != 0 && server.clients_done >= server.max_clients)
+        close_listener();
+    return 1;
+}
+
+/* Sends the echo (again, with the same arguments, after SS_WANT_WRITE). */
+static int echo(client *cl)
+{
+    int rc = ss_send(cl->conn, cl->buf, cl->len);
+    if (rc != 0)
+        return outcome(cl, rc, "");
+    /* Echoed: the buffer goes back, so an idle client holds none. */
+    cl->echoing = 0;
+    cl->len = 0;
+    free(cl->buf);
+    cl->buf = NULL;
+    cl->cap = 0;
+    watch(cl, 0);
+    return 1;
+}
+
+static int goodbye(client *cl)
+{
+    int rc = cl->goodbye_sent ? ss_flush(cl->conn) : ss_shutdown(cl->conn);
+    cl->goodbye_sent = 1;
+    if (rc != 0)
+        return outcome(cl, rc, "");
+    watch(cl, 0);
+    return 1;
+}
+
+/* Room for more of the message being received. 0 or -1 (dropped). */
+static int make_room(client *cl)
+{
+    if (cl->len < cl->cap)
+        return 0;
+    if (cl->cap >= MAX_MESSAGE) {
+        fprintf(stderr, "echo_server: client %lu: a message longer than %d bytes\n", cl->number,
+                MAX_MESSAGE);
+        drop(cl, 1);
+        return -1;
+    }
+    size_t cap = cl->cap == 0 ? FIRST_BUFFER : 2 * cl->cap;
+    uint8_t *bigger = realloc(cl->buf, cap);
+    if (bigger == NULL) {
+        fprintf(stderr, "echo_server: client %lu: out of memory\n", cl->number);
+        drop(cl, 1);
+        return -1;
+    }
+    cl->buf = bigger;
+    cl->cap = cap;
+    return 0;
+}
+
+/* Everything this client can do now without waiting. */
+static void serve(client *cl)
+{
+    cl->last_active = now_ms();
+    if (!cl->established && handshake(cl) <= 0)
         return;
-    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0)
+    /* An echo in progress first: messages are answered in order, and
+     * nothing more is read until it is out (the client's own back-pressure). */
+    if (cl->echoing && echo(cl) <= 0)
+        return;
+    if (cl->goodbye && (!cl->goodbye_sent || (cl->events & EPOLLOUT)) && goodbye(cl) <= 0)
+        return;
+    for (;;) {
+        if (make_room(cl) < 0)
+            return;
+        ssize_t n = ss_recv(cl->conn, cl->buf + cl->len, cl->cap - cl->len);
+        if (n == SS_WANT_READ)
+            return; /* epoll calls again when more arrives */
+        if (n < 0) {
+            outcome(cl, -1, "");
+            return;
+        }
+        if (n == 0 && cl->len == 0 && ss_peer_closed(cl->conn)) {
+            drop(cl, 0); /* the client's close: ss_close answers with ours */
+            return;
+        }
+        cl->len += (size_t)n;
+        if (!ss_message_done(cl->conn))
             continue;
-        int connected = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
-        close(fd);
-        if (connected)
-            break;
+        if (cl->goodbye) {
+            cl->len = 0; /* after our close, messages are read and dropped */
+            continue;
+        }
+        cl->echoing = 1;
+        if (echo(cl) <= 0)
+            return;
     }
-    freeaddrinfo(list);
 }
 
-static void *wait_for_signal(void *arg)
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Every TICK_MS: handshakes past their deadline (the library reports the
+ * timeout when asked), clients silent for too long, and the end of the
+ * grace period. */
+static void sweep(void)
 {
-    const sigset_t *set = arg;
-    int sig;
-    if (sigwait(set, &sig) != 0)
-        return NULL;
+    int64_t now = now_ms();
+    client *next;
+    for (client *cl = server.clients; cl != NULL; cl = next) {
+        next = cl->next;
+        if (!cl->established)
+            serve(cl);
+        else if (now - cl->last_active > IO_TIMEOUT_MS) {
+            fprintf(stderr, "echo_server: client %lu: silent for %d ms\n", cl->number,
+                    IO_TIMEOUT_MS);
+            drop(cl, 1);
+        } else if (server.stopping && now > server.stop_deadline) {
+            drop(cl, 0);
+        }
+    }
+    /* A paused listener (descriptors ran out) tries again. */
+    if (server.listener != NULL) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &server.listener};
+        epoll_ctl(server.epoll, EPOLL_CTL_MOD, ss_listener_fd(server.listener), &ev);
+    }
+}
+
+static void stop(int sig)
+{
     fprintf(stderr, "echo_server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    pthread_mutex_lock(&server.lock);
     server.stopping = 1;
-    pthread_cond_broadcast(&server.client_left); /* if main is already waiting */
-    pthread_mutex_unlock(&server.lock);
-    wake_acceptor();
-    return NULL;
+    server.stop_deadline = now_ms() + GRACE_MS;
+    close_listener();
+    client *next;
+    for (client *cl = server.clients; cl != NULL; cl = next) {
+        next = cl->next;
+        if (!cl->established) {
+            drop(cl, 0);
+            continue;
+        }
+        cl->goodbye = 1;
+        if (!cl->echoing)
+            serve(cl);
+    }
+}
+
+static void run(void)
+{
+    struct epoll_event events[256];
+    int64_t next_tick = now_ms() + TICK_MS;
+    for (;;) {
+        int done = server.listener == NULL && server.connected == 0;
+        if (done)
+            return;
+        int64_t wait = next_tick - now_ms();
+        int n = epoll_wait(server.epoll, events, 256, wait < 0 ? 0 : (int)wait);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "echo_server: epoll_wait: %s\n", strerror(errno));
+            return;
+        }
+        int sig = 0;
+        for (int i = 0; i < n; i++) {
+            void *who = events[i].data.ptr;
+            if (who == &server.listener) {
+                accept_clients();
+            } else if (who == &server.signal_fd) {
+                struct signalfd_siginfo info;
+                if (read(server.signal_fd, &info, sizeof info) == sizeof info)
+                    sig = (int)info.ssi_signo;
+            } else {
+                /* serve may drop this client; no later event of this batch
+                 * names it (epoll reports a descriptor once per call). */
+                serve(who);
+            }
+        }
+        /* After the batch: stopping drops clients that later events of the
+         * same batch could still name. */
+        if (sig != 0 && !server.stopping)
+            stop(sig);
+        if (now_ms() >= next_tick) {
+            sweep();
+            next_tick = now_ms() + TICK_MS;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
 /* Setting up                                                          */
 /* ------------------------------------------------------------------ */
 
-static int make_slots(size_t count)
+/* Thousands of clients need thousands of descriptors: raise the soft limit
+ * to the hard one, and keep --max-conns below what that allows. */
+static void raise_descriptor_limit(void)
 {
-    server.slots = calloc(count, sizeof *server.slots);
-    if (server.slots == NULL)
-        return -1;
-    server.slot_count = count;
-    for (size_t i = 0; i < count; i++)
-        pthread_mutex_init(&server.slots[i].send_lock, NULL);
-    /* The grace period is measured on CLOCK_MONOTONIC, which a change of
-     * the wall clock cannot move. */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&server.client_left, &ca);
-    pthread_condattr_destroy(&ca);
-    return 0;
-}
-
-static void free_slots(void)
-{
-    for (size_t i = 0; i < server.slot_count; i++)
-        pthread_mutex_destroy(&server.slots[i].send_lock);
-    free(server.slots);
-    pthread_cond_destroy(&server.client_left);
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return;
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+        server.max_conns + 16 > r.rlim_cur)
+        server.max_conns = r.rlim_cur > 32 ? (size_t)r.rlim_cur - 16 : 16;
 }
 
 int main(int argc, char **argv)
 {
     const char *key_file = NULL, *host = NULL, *port_text = NULL;
-    unsigned long max_conns = DEFAULT_MAX_CONNS, max_clients = 0;
+    server.max_conns = DEFAULT_MAX_CONNS;
 
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--key") == 0 && value != NULL)
             key_file = argv[++i];
         else if (strcmp(argv[i], "--max-conns") == 0 && value != NULL)
-            max_conns = parse_number(argv[++i], 1, 100000, "--max-conns");
+            server.max_conns = parse_number(argv[++i], 1, 1000000, "--max-conns");
         else if (strcmp(argv[i], "--max-clients") == 0 && value != NULL)
-            max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
+            server.max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
         else if (argv[i][0] == '-')
             usage();
         else if (host == NULL)
@@ -527,11 +512,13 @@ int main(int argc, char **argv)
     if (port_text == NULL)
         usage();
     uint16_t port = (uint16_t)parse_number(port_text, 0, 65535, "port");
+    raise_descriptor_limit();
 
     ss_config cfg;
     memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
-    cfg.io_timeout_ms = IO_TIMEOUT_MS;
+    cfg.send_timeout_ms = SEND_TIMEOUT_MS;
     ss_keypair key;
+    memset(&key, 0, sizeof key);
     if (key_file != NULL) {
         if (ss_keypair_load(&key, key_file) != 0) {
             fprintf(stderr, "echo_server: %s\n", ss_last_error_message(NULL));
@@ -540,63 +527,47 @@ int main(int argc, char **argv)
         cfg.static_key = &key; /* NK and XX */
     }
 
-    /* Block SIGINT and SIGTERM before any thread exists: every thread
-     * inherits the mask, so the signals stay pending until the signal
-     * thread takes them with sigwait(). */
-    static sigset_t stop_signals;
+    /* SIGINT and SIGTERM are blocked and read from a descriptor instead. */
+    sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-
-    ss_listener *l = ss_listen(host, port, &cfg);
-    if (l == NULL || make_slots(max_conns) != 0) {
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    server.signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    server.epoll = epoll_create1(EPOLL_CLOEXEC);
+    server.listener = ss_listen(host, port, &cfg);
+    if (server.listener == NULL || server.signal_fd < 0 || server.epoll < 0) {
         fprintf(stderr, "echo_server: %s\n",
-                l == NULL ? ss_last_error_message(NULL) : "out of memory");
-        ss_listener_close(l);
+                server.listener == NULL ? ss_last_error_message(NULL) : strerror(errno));
+        ss_listener_close(server.listener);
         ss_keypair_wipe(&key);
         return 1;
     }
-    listen_host = host;
-    listen_port = ss_listener_port(l);
     /* An IPv6 address goes in brackets, so the port stays readable. */
     int v6 = strchr(host, ':') != NULL;
     fprintf(stderr, "echo_server: listening on %s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
-            (unsigned)listen_port);
+            (unsigned)ss_listener_port(server.listener));
     if (key_file != NULL) {
         char text[SS_KEY_BASE64_LEN];
         ss_public_key_format(text, key.public_key);
         fprintf(stderr, "echo_server: public key %s (clients: NK or XX)\n", text);
     }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &server.listener};
+    epoll_ctl(server.epoll, EPOLL_CTL_ADD, ss_listener_fd(server.listener), &ev);
+    ev.data.ptr = &server.signal_fd;
+    epoll_ctl(server.epoll, EPOLL_CTL_ADD, server.signal_fd, &ev);
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, HANDLER_STACK);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t signal_thread;
-    int err = pthread_create(&signal_thread, &attr, wait_for_signal, &stop_signals);
-    if (err != 0) {
-        fprintf(stderr, "echo_server: cannot start the signal thread: %s\n", strerror(err));
-        ss_listener_close(l);
-        ss_keypair_wipe(&key);
-        return 1;
-    }
+    run();
 
-    accept_clients(l, max_clients, &attr);
-    /* No new clients from here on: a connection attempt is refused by the
-     * kernel rather than left waiting in the backlog. */
-    ss_listener_close(l);
-    size_t left = wait_for_clients();
-
-    pthread_mutex_lock(&server.lock);
+    size_t left = server.connected;
+    while (server.clients != NULL)
+        drop(server.clients, 0);
     fprintf(stderr,
             "echo_server: %lu clients (%lu refused), %lu failed handshakes, %lu errors%s\n",
-            server.clients, server.refused, server.failed_handshakes, server.errors,
+            server.clients_done, server.refused, server.failed_handshakes, server.errors,
             left > 0 ? "; some clients did not close in time" : "");
-    pthread_mutex_unlock(&server.lock);
-    if (left == 0)
-        free_slots(); /* else handlers still hold slots; exit frees everything */
-    pthread_attr_destroy(&attr);
+    close(server.epoll);
+    close(server.signal_fd);
     ss_keypair_wipe(&key);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * ssockets.h — everything public in SSockets, in the order of the course:
  * hashing, key derivation, the curve, the cipher and MAC, then the network
- * layer built on them. Course map (reading order, chapter per file):
+ * layer built on them: the protocol engine (no I/O) and the connection. Course map (reading order, chapter per file):
  * docs/README.md.
  */
 #ifndef SSOCKETS_H
@@ -17,6 +17,7 @@
 #include "crypto/random.h"
 #include "net/error.h"
 #include "net/keys.h"
+#include "net/engine.h"
 #include "net/conn.h"
 
 #endif

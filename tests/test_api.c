@@ -72,6 +72,34 @@ _Static_assert(HAS_TYPE(ss_close, int (*)(ss_conn *)), "ss_close");
 _Static_assert(HAS_TYPE(ss_listen, ss_listener *(*)(const char *, uint16_t, const ss_config *)),
                "ss_listen");
 _Static_assert(HAS_TYPE(ss_accept, ss_conn *(*)(ss_listener *)), "ss_accept");
+_Static_assert(HAS_TYPE(ss_accept_nonblocking, int (*)(ss_listener *, ss_conn **)),
+               "ss_accept_nonblocking");
+_Static_assert(HAS_TYPE(ss_listener_fd, int (*)(const ss_listener *)), "ss_listener_fd");
+_Static_assert(HAS_TYPE(ss_listener_shutdown, void (*)(ss_listener *)), "ss_listener_shutdown");
+_Static_assert(HAS_TYPE(ss_conn_fd, int (*)(const ss_conn *)), "ss_conn_fd");
+_Static_assert(HAS_TYPE(ss_conn_set_nonblocking, int (*)(ss_conn *, int)),
+               "ss_conn_set_nonblocking");
+_Static_assert(HAS_TYPE(ss_conn_handshake, int (*)(ss_conn *)), "ss_conn_handshake");
+_Static_assert(HAS_TYPE(ss_flush, int (*)(ss_conn *)), "ss_flush");
+_Static_assert(HAS_TYPE(ss_conn_memory, size_t (*)(const ss_conn *)), "ss_conn_memory");
+_Static_assert(HAS_TYPE(ss_engine_new, ss_engine *(*)(int, const ss_config *)), "ss_engine_new");
+_Static_assert(HAS_TYPE(ss_engine_free, void (*)(ss_engine *)), "ss_engine_free");
+_Static_assert(HAS_TYPE(ss_engine_input_buffer, uint8_t *(*)(ss_engine *, size_t *)),
+               "ss_engine_input_buffer");
+_Static_assert(HAS_TYPE(ss_engine_input_done, int (*)(ss_engine *, size_t)),
+               "ss_engine_input_done");
+_Static_assert(HAS_TYPE(ss_engine_feed, ssize_t (*)(ss_engine *, const uint8_t *, size_t)),
+               "ss_engine_feed");
+_Static_assert(HAS_TYPE(ss_engine_input_end, int (*)(ss_engine *)), "ss_engine_input_end");
+_Static_assert(HAS_TYPE(ss_engine_output, const uint8_t *(*)(ss_engine *, size_t *)),
+               "ss_engine_output");
+_Static_assert(HAS_TYPE(ss_engine_output_done, void (*)(ss_engine *, size_t)),
+               "ss_engine_output_done");
+_Static_assert(HAS_TYPE(ss_engine_send, int (*)(ss_engine *, const void *, size_t, size_t *)),
+               "ss_engine_send");
+_Static_assert(HAS_TYPE(ss_engine_recv, ssize_t (*)(ss_engine *, void *, size_t, int *)),
+               "ss_engine_recv");
+_Static_assert(HAS_TYPE(ss_engine_close, int (*)(ss_engine *)), "ss_engine_close");
 
 START_TEST(umbrella_header_compiles_alone)
 {

@@ -401,6 +401,16 @@ run listen --key "$tmp/b.key" --allow "$tmp/allow.bad" 127.0.0.1 0
 [ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "allow.bad:3:" "$tmp/err"
 verdict "a bad line in --allow: exit 3, one line naming FILE:LINE" "$tmp/err"
 
+# Trust files others can write are refused like loose private keys (StrictModes).
+printf '%s\n' "$pub_c" >"$tmp/allow.open" && chmod 0666 "$tmp/allow.open"
+run listen --key "$tmp/b.key" --allow "$tmp/allow.open" 127.0.0.1 0
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "allow.open.*0666.*write" "$tmp/err"
+verdict "--allow FILE writable by others: exit 3, one line naming the file and mode" "$tmp/err"
+printf '%s\n' "$pub_b" >"$tmp/peer.open" && chmod 0664 "$tmp/peer.open"
+run connect --peer "$tmp/peer.open" 127.0.0.1 1
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "peer.open.*0664.*write" "$tmp/err"
+verdict "--peer FILE writable by group: exit 3, one line naming the file and mode" "$tmp/err"
+
 run connect --peer "not-a-key" 127.0.0.1 1
 [ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "not-a-key" "$tmp/err"
 verdict "--peer that is neither a key nor a file: exit 3, one line" "$tmp/err"

@@ -587,6 +587,72 @@ START_TEST(load_refuses_loose_permissions)
 }
 END_TEST
 
+/* Like ssh's StrictModes: a public key file that group or others can write
+ * names whom we trust, and someone else may have put their key there. */
+START_TEST(public_key_refuses_writable_by_others)
+{
+    ss_keypair kp;
+    uint8_t pub[32];
+    char text[SS_KEY_BASE64_LEN + 1], mode_text[16];
+    ck_assert_int_eq(ss_keypair_generate(&kp), 0);
+    ss_public_key_format(text, kp.public_key);
+    strcat(text, "\n");
+    const char *path = path_of("peer.pub");
+    write_text(path, text, 0644);
+    static const mode_t loose[] = {0664, 0646, 0666, 0620, 0602};
+    for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+        ck_assert_int_eq(chmod(path, loose[i]), 0);
+        memset(pub, 0xaa, sizeof pub);
+        snprintf(mode_text, sizeof mode_text, "%04o", (unsigned)loose[i]);
+        expect_error(ss_public_key_load(pub, path), SS_ERR_KEY_PERMISSIONS, path, mode_text);
+        ck_assert(all_zero(pub, sizeof pub));
+    }
+    static const mode_t fine[] = {0644, 0444, 0600, 0604};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        ck_assert_int_eq(chmod(path, fine[i]), 0);
+        ck_assert_int_eq(ss_public_key_load(pub, path), 0);
+        ck_assert(memcmp(pub, kp.public_key, 32) == 0);
+    }
+}
+END_TEST
+
+/* A file system without hard links (FAT, some FUSE and network mounts):
+ * link() fails with EPERM or ENOTSUP. This program's own link() stands in
+ * for such a file system when link_fails is set (a definition in the
+ * program takes precedence over the C library's). */
+static int link_fails;
+
+int link(const char *from, const char *to)
+{
+    if (link_fails != 0) {
+        errno = link_fails;
+        return -1;
+    }
+    return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+START_TEST(save_without_hard_links)
+{
+    static const int errors[] = {EPERM, ENOTSUP};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        ss_keypair kp, back;
+        char name[32];
+        snprintf(name, sizeof name, "nolink%zu.key", i);
+        const char *path = path_of(name);
+        ck_assert_int_eq(ss_keypair_generate(&kp), 0);
+        link_fails = errors[i];
+        ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_BASE64), 0);
+        ck_assert_int_eq(mode_of(path) & 07777, 0600);
+        ck_assert_int_eq(ss_keypair_load(&back, path), 0);
+        ck_assert(memcmp(&back, &kp, sizeof kp) == 0);
+        /* Still never overwrites, and leaves no temporary file behind. */
+        expect_error(ss_keypair_save(&kp, path, SS_KEY_PEM), SS_ERR_KEY_EXISTS, path, "exists");
+        link_fails = 0;
+        ck_assert_int_eq(count_entries(), (int)i + 1);
+    }
+}
+END_TEST
+
 START_TEST(load_refuses_what_is_not_a_file)
 {
     ss_keypair kp;
@@ -1063,6 +1129,8 @@ int main(void)
     tcase_add_test(files, save_never_writes_through_a_symlink);
     tcase_add_test(files, save_errors);
     tcase_add_test(files, load_refuses_loose_permissions);
+    tcase_add_test(files, public_key_refuses_writable_by_others);
+    tcase_add_test(files, save_without_hard_links);
     tcase_add_test(files, load_refuses_what_is_not_a_file);
     tcase_add_test(files, load_refuses_broken_base64);
     tcase_add_test(files, load_accepts_whitespace_around);

@@ -769,6 +769,98 @@ START_TEST(random_ephemerals_and_split)
 }
 END_TEST
 
+/* XX with the initiator's static public key sent in a non-canonical form:
+ * bit 255 set, or the value plus p. X25519 computes the same DH results
+ * (RFC 7748 §5 ignores bit 255 and reduces mod p), so the responder must
+ * see, compare and report the one canonical key. Returns the read result
+ * of the last message and the rs the responder ended with. */
+static int xx_with_initiator_key(uint8_t rs_out[32], const uint8_t presented[32])
+{
+    uint8_t msg[512], back[512];
+    size_t len, back_len;
+    ss_keypair is, rs;
+    pair p;
+    fixed_keypair(&is, 0x31);
+    fixed_keypair(&rs, 0x42);
+    memcpy(is.public_key, presented, 32);
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(ss_handshake_init(&p.init, SS_NOISE_XX, 1, (const uint8_t *)"SSockets/1", 10,
+                                       &is, NULL, NULL, NULL), SS_OK);
+    ck_assert_int_eq(ss_handshake_init(&p.resp, SS_NOISE_XX, 0, (const uint8_t *)"SSockets/1", 10,
+                                       &rs, NULL, NULL, NULL), SS_OK);
+    int rc = SS_OK;
+    for (int i = 0; i < 3 && rc == SS_OK; i++) {
+        write_message(&p, i, msg, sizeof msg, &len, NULL, 0);
+        rc = ss_handshake_read(reader_of(&p, i), back, 0, &back_len, msg, len);
+    }
+    memcpy(rs_out, p.resp.rs, 32);
+    ss_handshake_wipe(&p.init);
+    ss_handshake_wipe(&p.resp);
+    return rc;
+}
+
+START_TEST(noncanonical_static_keys_canonicalised)
+{
+    ss_keypair is;
+    uint8_t key[32], seen[32];
+    fixed_keypair(&is, 0x31);
+    ck_assert_int_eq(xx_with_initiator_key(seen, is.public_key), SS_OK);
+    ck_assert(memcmp(seen, is.public_key, 32) == 0);
+    /* Bit 255 set: the same key for X25519; the responder must report the
+     * canonical bytes, so pins and allow-lists see one key, not two. */
+    memcpy(key, is.public_key, 32);
+    key[31] |= 0x80;
+    ck_assert_int_eq(xx_with_initiator_key(seen, key), SS_OK);
+    ck_assert(memcmp(seen, is.public_key, 32) == 0);
+    /* p itself is 0 for X25519: still refused as a low-order key. */
+    static uint8_t top[32];
+    memset(top, 0xff, 31);
+    top[31] = 0x7f;
+    memcpy(key, top, 32);
+    key[0] = 0xed;
+    ck_assert_int_eq(xx_with_initiator_key(seen, key), SS_ERR_LOW_ORDER_KEY);
+}
+END_TEST
+
+/* A write that fails inside the s token (the handshake's nonce counter at
+ * its end) adds no uninitialised count to the message length (valgrind
+ * checks the path under make check-valgrind) and leaves nothing to send. */
+START_TEST(failed_s_token_writes_nothing)
+{
+    uint8_t msg[512], back[512];
+    size_t len = 12345, back_len;
+    ss_keypair is, rs;
+    pair p;
+    fixed_keypair(&is, 0x31);
+    fixed_keypair(&rs, 0x42);
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(ss_handshake_init(&p.init, SS_NOISE_XX, 1, (const uint8_t *)"SSockets/1", 10,
+                                       &is, NULL, NULL, NULL), SS_OK);
+    ck_assert_int_eq(ss_handshake_init(&p.resp, SS_NOISE_XX, 0, (const uint8_t *)"SSockets/1", 10,
+                                       &rs, NULL, NULL, NULL), SS_OK);
+    write_message(&p, 0, msg, sizeof msg, &len, NULL, 0);
+    ck_assert_int_eq(ss_handshake_read(&p.resp, back, 0, &back_len, msg, len), SS_OK);
+    /* Message 2 ("e, ee, s, es"): its s is encrypted right after ee's
+     * MixKey, which resets n, so n cannot be forced there. Written by a
+     * copy of the responder whose n is forced: ee resets it, so it works. */
+    ss_handshake copy = p.resp;
+    copy.sym.cs.n = UINT64_MAX;
+    len = 12345;
+    ck_assert_int_eq(ss_handshake_write(&copy, msg, sizeof msg, &len, NULL, 0), SS_OK);
+    ss_handshake_wipe(&copy);
+    /* Message 3 ("s, se") encrypts s under the key of ee/es with no MixKey
+     * before it: there n can be forced. */
+    ck_assert_int_eq(ss_handshake_read(&p.init, back, 0, &back_len, msg, len), SS_OK);
+    p.init.sym.cs.n = UINT64_MAX;
+    len = 12345;
+    ck_assert_int_eq(ss_handshake_write(&p.init, msg, sizeof msg, &len, NULL, 0),
+                     SS_ERR_NONCE_EXHAUSTED);
+    ck_assert_uint_eq(len, 0);
+    assert_dead(&p.init);
+    ss_handshake_wipe(&p.resp);
+}
+END_TEST
+
 START_TEST(split_before_done_gives_no_keys)
 {
     ss_handshake hs;
@@ -984,6 +1076,8 @@ int main(void)
     tcase_add_test(neg, cipher_sizes_and_in_place);
     tcase_add_test(api, out_of_turn_is_refused);
     tcase_add_test(api, random_ephemerals_and_split);
+    tcase_add_test(neg, noncanonical_static_keys_canonicalised);
+    tcase_add_test(neg, failed_s_token_writes_nothing);
     tcase_add_test(api, split_before_done_gives_no_keys);
     tcase_add_test(api, init_arguments);
     tcase_add_test(api, protocol_names);

@@ -71,11 +71,11 @@ TRACE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
 
 
 class ss_config(ctypes.Structure):
-    """The one Python mirror of ss_config in src/net/conn.h: the same fields,
-    in the same order. When conn.h changes, change this class, and only it.
+    """The one Python mirror of ss_config in src/net/engine.h: the same fields,
+    in the same order. When engine.h changes it, change this class, and only it.
 
     A field appended to the C struct that is not mirrored here yet reads as
-    zero (see new_config), which conn.h defines as the default of every
+    zero (see new_config), which engine.h defines as the default of every
     field; so a library with a longer struct still gets a valid config."""
     _fields_ = [
         ("static_key", ctypes.POINTER(ss_keypair)),
@@ -88,10 +88,12 @@ class ss_config(ctypes.Structure):
         ("trace_arg", ctypes.c_void_p),
         ("plain", ctypes.c_int),
         ("test_ephemeral", ctypes.POINTER(ss_keypair)),
+        ("send_timeout_ms", ctypes.c_int),
+        ("keepalive_s", ctypes.c_int),
     ]
 
 
-# Zero bytes after the mirrored struct, for fields a newer conn.h appends.
+# Zero bytes after the mirrored struct, for fields a newer engine.h appends.
 _CONFIG_SLACK = 256
 
 

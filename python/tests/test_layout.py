@@ -1,6 +1,6 @@
-"""The ctypes mirror of ss_config (_lib.py) matches src/net/conn.h: the same
+"""The ctypes mirror of ss_config (_lib.py) matches src/net/engine.h: the same
 fields in the same order, at the same offsets, as the C compiler lays them
-out. When conn.h gains a field, this test names it, and _lib.ss_config is
+out. When engine.h gains a field, this test names it, and _lib.ss_config is
 the one place to add it."""
 
 import os
@@ -14,12 +14,12 @@ from helpers import C_ENV, ROOT, STEP
 
 from ssockets import _lib
 
-CONN_H = os.path.join(ROOT, "src", "net", "conn.h")
+CONFIG_H = os.path.join(ROOT, "src", "net", "engine.h")
 
 
 def c_fields():
-    """The field names of ss_config, in order, read from conn.h."""
-    with open(CONN_H) as f:
+    """The field names of ss_config, in order, read from engine.h."""
+    with open(CONFIG_H) as f:
         text = f.read()
     body = re.search(r"typedef struct \{(.*?)\} ss_config;", text, re.S).group(1)
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
@@ -35,7 +35,7 @@ class ConfigLayout(unittest.TestCase):
 
     def test_same_fields(self):
         mirrored = [name for name, _ in _lib.ss_config._fields_]
-        self.assertEqual(mirrored, c_fields(), "update _lib.ss_config to match conn.h")
+        self.assertEqual(mirrored, c_fields(), "update _lib.ss_config to match engine.h")
 
     @unittest.skipUnless(shutil.which(os.environ.get("CC") or "cc"), "no C compiler")
     def test_same_offsets(self):

@@ -455,6 +455,12 @@ static void load_allow_list(const char *path)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         cli_fail(EXIT_KEY, "--allow '%s': %s", path, strerror(errno));
+    /* The list says whom we trust: refused if others can write it (keys.h). */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        cli_fail(EXIT_KEY, "--allow '%s': %s", path, strerror(errno));
+    if (ss_trust_file_mode_ok(path, st.st_mode) != 0)
+        cli_fail(EXIT_KEY, "--allow: %s", ss_last_error_message(NULL));
 
     char line[512];
     unsigned long line_no = 0;

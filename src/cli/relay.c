@@ -39,6 +39,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/util.h"
+
 /* One read of stdin becomes one message of at most 64 KiB (four frames of
  * SS_MAX_FRAGMENT bytes). Large enough that copying a big file is not
  * dominated by per-message work; and read() returns whatever is available
@@ -61,7 +63,9 @@ static void *send_stdin(void *arg)
             cli_fail(EXIT_CONN, "reading standard input: %s", strerror(errno));
         if (n == 0)
             break; /* end of input */
-        if (ss_send(c, buf, (size_t)n) != 0)
+        int rc = ss_send(c, buf, (size_t)n);
+        ss_wipe(buf, (size_t)n); /* the plaintext does not outlive its message */
+        if (rc != 0)
             cli_fail(EXIT_CONN, "%s", ss_last_error_message(c));
     }
     /* The authenticated close tells the peer that our data is complete: a
@@ -107,6 +111,7 @@ int cli_relay(ss_conn *c)
         if (n == 0 && ss_peer_closed(c))
             break; /* the peer's authenticated close: its data is complete */
         write_stdout(buf, (size_t)n); /* n == 0: an empty message, nothing to write */
+        ss_wipe(buf, (size_t)n);      /* decrypted bytes do not linger once written */
     }
 
     /* Our half ends when stdin does. */

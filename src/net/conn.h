@@ -7,6 +7,19 @@
  * run the Noise handshake, and from then on every message travels in
  * encrypted, authenticated frames.
  *
+ * Design: the protocol itself is a state machine that does no I/O
+ * (engine.h); a connection is that engine plus a socket and deadlines
+ * (conn.c runs the loop between them). The calls below block until they
+ * are done or their deadline passes. A program with its own event loop
+ * switches a connection to non-blocking use (ss_accept_nonblocking,
+ * ss_conn_set_nonblocking): the same calls then return SS_WANT_READ or
+ * SS_WANT_WRITE where they would have waited, and the loop calls again
+ * when ss_conn_fd(c) is readable or writable (examples/echo_server.c).
+ *
+ * Memory: an established, idle connection holds about 1.6 KiB of heap
+ * (ss_conn_memory); frame buffers are taken while a frame is in flight and
+ * given back at once.
+ *
  * Threads: different connections may be used in different threads. On one
  * connection, one thread may be inside ss_recv while another calls ss_send
  * or ss_shutdown (they use separate buffers and cipher states); ss_close
@@ -23,50 +36,16 @@
 #include <sys/types.h>
 
 #include "../crypto/export.h"
+#include "engine.h"
 #include "keys.h"
 #include "trace.h"
 
 typedef struct ss_conn ss_conn;
 typedef struct ss_listener ss_listener;
 
-/*
- * Configuration; a NULL ss_config * means "all zero": pattern NN, no keys.
- *
- * Which Noise pattern runs:
- *   client  no static_key, no peer_public_key -> NN
- *           peer_public_key only              -> NK (the server must hold it)
- *           static_key                        -> XX (and if peer_public_key
- *                                                is set, the server's static
- *                                                key must equal it)
- *   server  no static_key   -> accepts NN only
- *           static_key      -> accepts NK and XX
- *           + allowed_keys  -> accepts XX only, from a listed client key
- *           + peer_public_key (XX) -> the client's key must equal it (the
- *                                     server then accepts XX only: NK would
- *                                     let a client skip the check)
- */
-typedef struct {
-    const ss_keypair *static_key;        /* our long-term key pair, or NULL */
-    const uint8_t *peer_public_key;      /* 32 bytes: the pinned peer key, or NULL */
-    const uint8_t (*allowed_keys)[32];   /* server: allowed client keys, or NULL */
-    size_t allowed_count;
-    int handshake_timeout_ms;            /* 0: 10 s; < 0: wait forever */
-    int io_timeout_ms;                   /* for ss_recv/ss_send; 0 or < 0: wait forever */
-    ss_trace_fn trace;                   /* narrate the handshake (prints secrets) */
-    void *trace_arg;
-    int plain;                           /* no handshake, no encryption: the same
-                                            frames in clear, for the capture demo only */
-    const ss_keypair *test_ephemeral;    /* course and tests only: use this ephemeral
-                                            key pair (public half included, e.g. from
-                                            ss_keypair_load) instead of a fresh random
-                                            one. NEVER in real use: a fixed ephemeral
-                                            key destroys forward secrecy and makes every
-                                            session identical. NULL: random, as it must be */
-} ss_config;
-
-/* Largest message body carried by one transport frame: 65535 minus the
- * 1-byte type and the 16-byte tag. Longer messages span several frames. */
-#define SS_MAX_FRAGMENT 65518
+/* ss_config (the keys, the pattern table, the timeouts), SS_MAX_FRAGMENT
+ * and SS_WANT_READ / SS_WANT_WRITE are defined in engine.h, the protocol
+ * engine under this API. */
 
 /* Connects to host:port (IPv4 or IPv6, names resolved with getaddrinfo)
  * and runs the handshake. NULL on failure; ss_last_error(NULL) says why:
@@ -88,8 +67,26 @@ SS_API ss_listener *ss_listen(const char *host, uint16_t port, const ss_config *
 /* The port l is bound to (0 when l is NULL). */
 SS_API uint16_t ss_listener_port(const ss_listener *l);
 /* Accepts the next client and runs the handshake; NULL on failure (the
- * listener stays usable). */
+ * listener stays usable). The handshake blocks this call (up to
+ * handshake_timeout_ms): a server that must not let one slow client delay
+ * the next accepts with ss_accept_nonblocking instead, or calls ss_accept
+ * from several threads. After ss_listener_shutdown: NULL, SS_ERR_CLOSED.
+ * Out of descriptors (EMFILE, ENFILE): NULL, SS_ERR_SYSTEM, at once (no
+ * spinning); the client stays queued in the kernel, and a later call
+ * accepts it once descriptors are free. */
 SS_API ss_conn *ss_accept(ss_listener *l);
+/* Accepts a waiting client without waiting and without running the
+ * handshake: *c is a non-blocking connection whose handshake is driven by
+ * ss_conn_handshake (or the first ss_send/ss_recv), within handshake_timeout_ms
+ * of this call. 0 (*c set), SS_WANT_READ (nobody is waiting: poll
+ * ss_listener_fd for reading), or -1 (as ss_accept). */
+SS_API int ss_accept_nonblocking(ss_listener *l, ss_conn **c);
+/* The listening socket, for poll/epoll (readable: a client waits). */
+SS_API int ss_listener_fd(const ss_listener *l);
+/* Wakes every ss_accept blocked on l (they return NULL, SS_ERR_CLOSED), and
+ * makes later ones fail the same way; the socket stays open until
+ * ss_listener_close. Safe from another thread and from a signal handler. */
+SS_API void ss_listener_shutdown(ss_listener *l);
 /* Closes the listening socket and frees l; connections already accepted
  * are not affected. NULL is accepted. */
 SS_API void ss_listener_close(ss_listener *l);
@@ -97,8 +94,15 @@ SS_API void ss_listener_close(ss_listener *l);
 /* Sends one whole message of any length (split into frames as needed).
  * 0 or -1: SS_ERR_ARGUMENT, SS_ERR_CLOSED (after ss_shutdown), or an error
  * that ends the connection (SS_ERR_TIMEOUT, SS_ERR_PEER_GONE,
- * SS_ERR_NONCE_EXHAUSTED, ...). The library's copy of each plaintext
- * fragment is wiped once it is encrypted and sent. */
+ * SS_ERR_NONCE_EXHAUSTED, ...). A peer that reads nothing blocks it for at
+ * most send_timeout_ms (default: io_timeout_ms, else 30 s), then
+ * SS_ERR_TIMEOUT. Each fragment is encrypted in place in the frame buffer:
+ * no plaintext copy stays behind.
+ * Non-blocking: SS_WANT_WRITE when the socket took only part of it; call
+ * again with the same arguments (the same buffer, still holding the
+ * message) when ss_conn_fd(c) is writable: 0 once all of it is out. Until
+ * then another message is refused (SS_ERR_ARGUMENT): it would be spliced
+ * into this one. */
 SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
 
 /* Receives the next message, or its next part if it is longer than cap:
@@ -109,8 +113,15 @@ SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
  *        error SS_ERR_TRUNCATED, never a 0; bytes already waiting behind
  *        the close frame make the call that meets the close fail with
  *        SS_ERR_DATA_AFTER_CLOSE instead of returning 0. If a message
- *        spanning several frames fails part-way, the call returns -1 and
- *        the part of it copied into buf in that call must be discarded.
+ *        spanning several frames fails part-way (or its deadline passes),
+ *        the authenticated bytes already copied into buf in that call are
+ *        returned first, with ss_message_done(c) 0, and the error comes
+ *        with the next call.
+ *   SS_WANT_READ  (non-blocking use only) nothing has arrived yet.
+ * io_timeout_ms bounds each call; a timeout ends the connection (the
+ * stream may be inside a frame). To wait with a timeout and keep the
+ * connection, poll ss_conn_fd(c) first, or use non-blocking mode: an
+ * SS_WANT_READ leaves it intact.
  * Two messages are never merged; after each call ss_message_done(c) says
  * whether the bytes returned end the message (1) or more of it follows (0).
  * A message that spans several frames comes back whole when cap allows.
@@ -131,8 +142,29 @@ SS_API int ss_shutdown(ss_conn *c);
 
 /* Sends the close frame (if the connection is healthy), closes the socket,
  * wipes every key and frees c. 0, or -1 if the close frame could not be
- * sent (c is freed either way). NULL is accepted. */
+ * sent within send_timeout_ms (c is freed either way). NULL is accepted. */
 SS_API int ss_close(ss_conn *c);
+
+/* ---- Non-blocking use (an event loop drives the connection) ---- */
+
+/* The socket to watch: readable after SS_WANT_READ, writable after
+ * SS_WANT_WRITE. Never read or write it directly (that would break the
+ * framing and the nonces). -1 when c is NULL. */
+SS_API int ss_conn_fd(const ss_conn *c);
+/* on != 0: ss_conn_handshake, ss_send, ss_recv, ss_shutdown and ss_flush return
+ * SS_WANT_READ / SS_WANT_WRITE instead of waiting. 0 or -1. */
+SS_API int ss_conn_set_nonblocking(ss_conn *c, int on);
+/* Drives the handshake: 0 once it is done, SS_WANT_READ / SS_WANT_WRITE,
+ * or -1 (the handshake failed; ss_close(c) then). Blocking mode: runs it to
+ * its end. The handshake deadline counts from connect or accept. */
+SS_API int ss_conn_handshake(ss_conn *c);
+/* Writes output still pending after SS_WANT_WRITE from ss_shutdown (or
+ * from ss_send, though repeating the ss_send call is what finishes a
+ * message): 0 when nothing is left, SS_WANT_WRITE, or -1. */
+SS_API int ss_flush(ss_conn *c);
+/* Bytes of heap c holds now: the connection, the engine, and any frame
+ * buffer in flight. */
+SS_API size_t ss_conn_memory(const ss_conn *c);
 
 /* The peer's authenticated static public key (NK: the server's, XX: both),
  * or NULL when the pattern gives none. Points into c: valid until

@@ -1,6 +1,6 @@
 /*
  * keylog.c — SSOCKETS_KEYLOGFILE: one line of traffic keys per connection
- * (format in keylog.h and docs/protocol.md §13).
+ * (format in keylog.h and docs/protocol.md §14).
  *
  * Course position: beside conn.c, which calls it once, right after Split().
  * It touches secrets only to print them on purpose: the line is built in a

@@ -13,7 +13,7 @@
  * as frame 1 carries it on the wire (it names the session), then the two
  * CipherState keys of Noise Split() (Noise rev 34 §5.2): k1 encrypts what
  * the initiator (client) sends, k2 what the responder (server) sends.
- * Lines starting with '#' are comments. docs/protocol.md §13 is the format's
+ * Lines starting with '#' are comments. docs/protocol.md §14 is the format's
  * reference; docs/wire.md shows it in use.
  *
  * Anyone who reads the file can read every logged session: it is a

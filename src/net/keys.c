@@ -586,6 +586,11 @@ static int read_key_file(char buf[SS_KEY_FILE_MAX], size_t *len, const char *pat
         key_fail(path, SS_ERR_KEY_PERMISSIONS, why);
         goto done;
     }
+    /* A public key says whom we trust: others may read it, but one that
+     * others can write may have been replaced by theirs (ssh's StrictModes
+     * refuses such files too). */
+    if (role == KEY_PUBLIC && ss_trust_file_mode_ok(path, st.st_mode) != 0)
+        goto done;
     if (st.st_size > SS_KEY_FILE_MAX) {
         snprintf(why, sizeof why, "is too large (%lld bytes; a key file has at most %d)",
                  (long long)st.st_size, SS_KEY_FILE_MAX);
@@ -618,6 +623,16 @@ static int read_key_file(char buf[SS_KEY_FILE_MAX], size_t *len, const char *pat
 done:
     close(fd);
     return rc;
+}
+
+int ss_trust_file_mode_ok(const char *path, unsigned mode)
+{
+    if ((mode & 022) == 0)
+        return 0;
+    char why[WHY_LEN];
+    snprintf(why, sizeof why, "mode %04o lets group or others write it; chmod go-w it",
+             mode & 07777);
+    return key_fail(path, SS_ERR_KEY_PERMISSIONS, why);
 }
 
 int ss_keypair_load(ss_keypair *kp, const char *path)
@@ -792,6 +807,30 @@ static int sync_parent_dir(const char *path)
 }
 
 /*
+ * "Create path from tmp, but never overwrite" where link() is not
+ * supported: first claim the name with O_CREAT | O_EXCL, which fails with
+ * EEXIST if anyone else has it (the refusal stays race-free), then rename()
+ * the full temporary file over our own empty placeholder in one step. A
+ * crash between the two leaves an empty file at path, never a partial key.
+ */
+static int place_without_link(const char *tmp, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return key_fail(path, SS_ERR_KEY_EXISTS, "already exists (refusing to overwrite it)");
+        return key_fail_errno(path, SS_ERR_SYSTEM, "cannot create", errno);
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(path); /* our placeholder, empty */
+        return key_fail_errno(path, SS_ERR_SYSTEM, "cannot create", err);
+    }
+    return 0;
+}
+
+/*
  * Puts data at path so that, whatever happens (crash, power cut, a full
  * disk), path either does not change or holds all of data:
  *   1. write a temporary file beside it, fsync it (the data is on disk);
@@ -837,11 +876,20 @@ static int write_atomically(const char *path, const char *data, size_t len, int 
         }
         tmp_exists = 0;
     } else if (link(tmp, path) != 0) {
-        if (errno == EEXIST)
-            key_fail(path, SS_ERR_KEY_EXISTS, "already exists (refusing to overwrite it)");
-        else
-            key_fail_errno(path, SS_ERR_SYSTEM, "cannot create", errno);
-        goto done;
+        int err = errno;
+        if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP) {
+            /* No hard links on this file system (FAT, some FUSE and
+             * network mounts): the fallback below, still race-free. */
+            if (place_without_link(tmp, path) != 0)
+                goto done;
+            tmp_exists = 0;
+        } else {
+            if (err == EEXIST)
+                key_fail(path, SS_ERR_KEY_EXISTS, "already exists (refusing to overwrite it)");
+            else
+                key_fail_errno(path, SS_ERR_SYSTEM, "cannot create", err);
+            goto done;
+        }
     } else {
         /* The key now has two names; drop the temporary one before the
          * directory is synced, so a crash cannot leave a stray copy. */

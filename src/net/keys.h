@@ -56,8 +56,10 @@ SS_API int ss_keypair_save(const ss_keypair *kp, const char *path, int flags);
  * (SS_ERR_KEY_PERMISSIONS), like ssh. 0 or -1; kp is wiped on failure. */
 SS_API int ss_keypair_load(ss_keypair *kp, const char *path);
 
-/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). 0 or -1
- * (SS_ERR_ARGUMENT, SS_ERR_KEY_FILE); public_key is zeroed on failure. */
+/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). Refuses a
+ * file that group or others can write (SS_ERR_KEY_PERMISSIONS): whoever can
+ * write it chooses whom we trust. 0 or -1 (SS_ERR_ARGUMENT, SS_ERR_KEY_FILE);
+ * public_key is zeroed on failure. */
 SS_API int ss_public_key_load(uint8_t public_key[32], const char *path);
 
 /* Parses a public key given as text (base64 or PEM). 0 or -1
@@ -76,6 +78,12 @@ SS_API void ss_keypair_wipe(ss_keypair *kp);
  * The key-file code is built on these; the tests call them directly, since
  * the public functions only ever handle 32-byte keys.
  */
+
+/* A file naming trusted keys (a public key file, the CLI's --allow list),
+ * with mode bits `mode` (st_mode): 0, or -1 with SS_ERR_KEY_PERMISSIONS
+ * recorded ("key file 'PATH': mode 0664 lets group or others write it")
+ * when group or others may write it. */
+int ss_trust_file_mode_ok(const char *path, unsigned mode);
 
 /* The largest key file that is read, in bytes. A key is at most 119 bytes
  * in either format; a bigger file is refused before it is read. */

@@ -514,7 +514,7 @@ static int dh_token(ss_handshake *hs, int token)
 /* One token of WriteMessage (§5.3); out + *pos is where its bytes go. */
 static int write_token(ss_handshake *hs, int token, uint8_t *out, size_t *pos)
 {
-    size_t written;
+    size_t written = 0; /* stays 0 when encrypt_and_hash fails */
     int rc;
     switch (token) {
     case E:
@@ -535,11 +535,42 @@ static int write_token(ss_handshake *hs, int token, uint8_t *out, size_t *pos)
         /* s: append EncryptAndHash(s.public_key). */
         trace_values(hs, "token s", "s.pub", hs->s.public_key, NULL, NULL);
         rc = encrypt_and_hash(hs, "s.pub", out + *pos, &written, hs->s.public_key, DHLEN);
-        *pos += written;
+        if (rc == SS_OK)
+            *pos += written;
         return rc;
     default:
         return dh_token(hs, token);
     }
+}
+
+/*
+ * RFC 7748 §5: X25519 ignores bit 255 of a public key and reduces the rest
+ * mod p = 2^255 - 19. So one private key has several byte strings that act
+ * as its public key: k, k with bit 255 set, and for k < 19 also k + p. Pins,
+ * allow-lists and ss_peer_public_key compare bytes, so a peer could present
+ * a "different" key that is really the same one. A received static key is
+ * therefore brought to its one canonical form, the value X25519 actually
+ * uses, before anything compares, hashes into a report or returns it (the
+ * transcript hash h keeps the bytes as sent: it must match the peer's).
+ * Written without branches on the key's bytes, like every other key
+ * operation here: a received static key is public, but the constant-time
+ * check (tests/ct) treats the whole handshake input as secret.
+ */
+static void canonicalise_key(uint8_t k[32])
+{
+    k[31] &= 0x7f;
+    /* Now below 2^255; >= p exactly when bytes 31..1 are 7f ff .. ff and
+     * byte 0 is at least 0xed (p's low byte, little-endian). Then k - p is
+     * byte 0 minus 0xed, the other bytes zero. */
+    uint32_t differ = (uint32_t)(k[31] ^ 0x7f);
+    for (int i = 1; i < 31; i++)
+        differ |= (uint32_t)(k[i] ^ 0xff);
+    uint32_t pattern = (differ - 1) >> 31;                 /* 1 iff differ == 0 */
+    uint32_t at_least = 1 ^ (((uint32_t)k[0] - 0xed) >> 31); /* 1 iff k[0] >= 0xed */
+    uint8_t mask = (uint8_t)(0u - (pattern & at_least));
+    k[0] = (uint8_t)(k[0] - (0xed & mask));
+    for (int i = 1; i < 32; i++)
+        k[i] &= (uint8_t)~mask;
 }
 
 /* One token of ReadMessage (§5.3), reading from msg + *pos. */
@@ -563,6 +594,7 @@ static int read_token(ss_handshake *hs, int token, const uint8_t *msg, size_t *p
         rc = decrypt_and_hash(hs, "s", hs->rs, &got, msg + *pos, len);
         if (rc != SS_OK)
             return rc;
+        canonicalise_key(hs->rs);
         hs->has_rs = 1;
         *pos += len;
         trace_values(hs, "token s", "rs", hs->rs, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
- * sock.c — TCP sockets with deadlines, for the framing layer and conn.c.
+ * sock.c — TCP sockets with deadlines, for conn.c.
  *
- * Course position: the lowest layer of src/net, below frame.c. Nothing
+ * Course position: the lowest layer of src/net, below conn.c. Nothing
  * here knows about frames, keys or Noise; it moves bytes, and it is where
  * the classic socket pitfalls are dealt with, once:
  *   - "Address already in use" after a restart (the original library's
@@ -171,11 +171,29 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
     *fd_out = -1;
     if (resolve(&list, host, port, 0) < 0)
         return -1;
+    int rc = ss_sock_connect_list(fd_out, list, host, port, deadline);
+    freeaddrinfo(list);
+    return rc;
+}
 
-    /* Try each address until one answers; remember why the last one failed. */
+int ss_sock_connect_list(int *fd_out, const struct addrinfo *list, const char *host,
+                         uint16_t port, int64_t deadline)
+{
+    *fd_out = -1;
+
+    /* Try each address until one answers; remember why the last one failed.
+     * Each address gets a share of the time left: half of it while more
+     * addresses follow (the last one gets all that remains), so one address
+     * that silently drops packets cannot use up the whole deadline before
+     * a working one is tried. */
     int code = SS_ERR_CONNECT, err = 0, timed_out = 0;
     char where[NI_MAXHOST] = "?";
     for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        int64_t share = deadline;
+        if (deadline != SS_NO_DEADLINE && ai->ai_next != NULL)
+            share = now_ms() + (deadline - now_ms()) / 2;
+        else if (deadline == SS_NO_DEADLINE && ai->ai_next != NULL)
+            share = now_ms() + SS_CONNECT_TRY_MS;
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                         ai->ai_protocol);
         if (fd < 0) {
@@ -183,7 +201,7 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
             err = errno;
             continue;
         }
-        int r = connect_one(fd, ai, deadline);
+        int r = connect_one(fd, ai, share);
         if (r == 0) {
             configure_stream(fd);
             *fd_out = fd;
@@ -191,19 +209,22 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
         }
         close(fd);
         if (r < 0) {
-            timed_out = 1; /* the deadline covers all addresses: stop */
-            break;
+            timed_out = 1;
+            numeric_host(where, sizeof where, ai);
+            if (ai->ai_next == NULL)
+                break; /* the whole deadline is used up */
+            continue;  /* this address's share is: try the next */
         }
         code = SS_ERR_CONNECT;
         err = r;
         numeric_host(where, sizeof where, ai);
     }
-    freeaddrinfo(list);
 
     if (*fd_out >= 0)
         return 0;
-    if (timed_out)
-        return -1;
+    if (timed_out && err == 0)
+        return ss_fail(NULL, SS_ERR_TIMEOUT, "%s (%s) port %u: no answer while connecting", host,
+                       where, (unsigned)port);
     return ss_fail(NULL, code, "%s (%s) port %u: %s", host, where, (unsigned)port,
                    strerror(err));
 }
@@ -262,10 +283,36 @@ int ss_sock_listen(int *fd_out, uint16_t *bound_port, const char *host, uint16_t
     return 0;
 }
 
-int ss_sock_accept(int *fd_out, int listen_fd, int64_t deadline)
+/* Sleeps until the listener has a client or wake_fd (if >= 0) is readable
+ * (ss_listener_shutdown); the latter fails with SS_ERR_CLOSED. */
+static int wait_for_client(int listen_fd, int wake_fd, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN, .revents = 0},
+                              {.fd = wake_fd, .events = POLLIN, .revents = 0}};
+        int r = poll(p, wake_fd >= 0 ? 2 : 1, remaining_ms(deadline));
+        if (r > 0 && wake_fd >= 0 && p[1].revents != 0)
+            return ss_fail(NULL, SS_ERR_CLOSED, "the listener was shut down");
+        if (r > 0)
+            return 0;
+        if (r == 0)
+            return ss_fail(NULL, SS_ERR_TIMEOUT, "no client connected");
+        if (errno != EINTR)
+            return ss_fail(NULL, SS_ERR_SYSTEM, "poll: %s", strerror(errno));
+    }
+}
+
+int ss_sock_accept(int *fd_out, int listen_fd, int wake_fd, int64_t deadline)
 {
     *fd_out = -1;
     for (;;) {
+        /* Checked first, so a shut-down listener accepts no one more even
+         * when clients are queued. */
+        if (wake_fd >= 0) {
+            struct pollfd p = {.fd = wake_fd, .events = POLLIN, .revents = 0};
+            if (poll(&p, 1, 0) > 0)
+                return ss_fail(NULL, SS_ERR_CLOSED, "the listener was shut down");
+        }
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             configure_stream(fd);
@@ -280,7 +327,9 @@ int ss_sock_accept(int *fd_out, int listen_fd, int64_t deadline)
             /* The listener is non-blocking too: if a client resets its
              * connection between poll() saying "readable" and accept(), a
              * blocking accept() would hang; ours returns EAGAIN and waits. */
-            if (wait_for(listen_fd, POLLIN, deadline, "no client connected") < 0)
+            if (deadline == SS_NOW)
+                return SS_SOCK_AGAIN;
+            if (wait_for_client(listen_fd, wake_fd, deadline) < 0)
                 return -1;
             break;
         case EINTR:
@@ -295,6 +344,18 @@ int ss_sock_accept(int *fd_out, int listen_fd, int64_t deadline)
         case ENETUNREACH:
         case EOPNOTSUPP:
             break;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            /* Out of descriptors or memory: the client stays queued in the
+             * kernel's backlog (accept took nothing), and retrying at once
+             * would fail the same way, so neither spin nor drop it: report,
+             * and let the caller retry once descriptors are free. */
+            return ss_fail(NULL, SS_ERR_SYSTEM,
+                           "accept: %s (the client stays queued: call ss_accept again once "
+                           "descriptors are free)",
+                           strerror(errno));
         default:
             return ss_fail(NULL, SS_ERR_SYSTEM, "accept: %s", strerror(errno));
         }
@@ -303,40 +364,62 @@ int ss_sock_accept(int *fd_out, int listen_fd, int64_t deadline)
 
 /* ---- moving bytes ---- */
 
-int ss_sock_read_full(int fd, void *buf, size_t len, size_t *got, int64_t deadline)
+int ss_sock_read_some(int fd, void *buf, size_t len, size_t *got, int64_t deadline)
 {
-    uint8_t *p = buf;
-    size_t done = 0;
-    int rc = 0;
-    while (done < len) {
-        ssize_t n = recv(fd, p + done, len - done, 0);
+    *got = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
         if (n > 0) {
-            done += (size_t)n; /* a short read: ask for the rest */
-            continue;
+            *got = (size_t)n;
+            return 0;
         }
-        if (n == 0) {
-            rc = SS_SOCK_EOF; /* the peer's FIN: an orderly end of stream */
-            break;
-        }
+        if (n == 0)
+            return SS_SOCK_EOF; /* the peer's FIN */
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (wait_for(fd, POLLIN, deadline, "nothing arrived before the deadline") < 0) {
-                rc = -1;
-                break;
-            }
+            if (deadline == SS_NOW)
+                return SS_SOCK_AGAIN;
+            if (wait_for(fd, POLLIN, deadline, "nothing arrived before the deadline") < 0)
+                return -1;
             continue;
         }
-        if (errno == ECONNRESET) {
-            rc = SS_SOCK_EOF; /* the peer's RST: gone as well, less politely */
-            break;
-        }
-        rc = ss_fail(NULL, SS_ERR_SYSTEM, "recv: %s", strerror(errno));
-        break;
+        if (errno == ECONNRESET)
+            return SS_SOCK_EOF; /* the peer's RST */
+        return ss_fail(NULL, SS_ERR_SYSTEM, "recv: %s", strerror(errno));
     }
-    if (got != NULL)
-        *got = done;
-    return rc;
+}
+
+int ss_sock_write_some(int fd, const void *buf, size_t len, size_t *done)
+{
+    *done = 0;
+    for (;;) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0) {
+            *done = (size_t)n;
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SS_SOCK_AGAIN;
+        if (errno == EPIPE || errno == ECONNRESET)
+            return SS_SOCK_EOF;
+        return ss_fail(NULL, SS_ERR_SYSTEM, "send: %s", strerror(errno));
+    }
+}
+
+void ss_sock_keepalive(int fd, int idle_s)
+{
+    /* RFC 1122 §4.2.3.6: keep-alives are off unless asked for. After
+     * idle_s seconds without traffic the kernel sends a probe, then one
+     * every idle_s seconds; after 4 unanswered probes the connection is
+     * reset, so a blocked ss_recv on a vanished peer ends. */
+    int one = 1, count = 4;
+    (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle_s, sizeof idle_s);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 /* Drops the first n bytes of an iovec array that sendmsg() has sent. */

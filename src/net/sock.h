@@ -40,14 +40,32 @@
  * limit forever. */
 #define SS_NO_DEADLINE (-1)
 
+/* "Do not wait at all": the calls that take it return SS_SOCK_AGAIN where
+ * they would have waited (the non-blocking mode of conn.c). */
+#define SS_NOW (-2)
+/* Nothing can be done without waiting (EAGAIN). Not an error; records nothing. */
+#define SS_SOCK_AGAIN (-3)
+/* With no deadline, how long each address of several may try before the
+ * next one gets its turn (the last address waits without limit). */
+#define SS_CONNECT_TRY_MS 10000
+
 /* now + timeout_ms; a negative timeout gives SS_NO_DEADLINE. */
 int64_t ss_deadline_after(int timeout_ms);
 
 /* Resolves host (a name, an IPv4 or an IPv6 address) and connects to the
- * first address that answers, trying each in getaddrinfo's order. The
+ * first address that answers, trying each in getaddrinfo's order, each
+ * with a share of the time left (half of it while more addresses follow),
+ * so one silent address does not keep a working one from being tried. The
  * socket is non-blocking, close-on-exec, with TCP_NODELAY. 0 or -1
  * (SS_ERR_RESOLVE, SS_ERR_CONNECT, SS_ERR_TIMEOUT, SS_ERR_SYSTEM). */
 int ss_sock_connect(int *fd, const char *host, uint16_t port, int64_t deadline);
+
+/* The connecting half of ss_sock_connect, on addresses already resolved
+ * (list, in the order to try; host and port only name them in errors).
+ * The tests use it to put a silent address ahead of a working one. */
+struct addrinfo;
+int ss_sock_connect_list(int *fd, const struct addrinfo *list, const char *host, uint16_t port,
+                         int64_t deadline);
 
 /* Binds and listens on host:port (host NULL: every local address), with
  * SO_REUSEADDR. port 0 lets the kernel choose; *bound_port tells which.
@@ -55,13 +73,24 @@ int ss_sock_connect(int *fd, const char *host, uint16_t port, int64_t deadline);
 int ss_sock_listen(int *fd, uint16_t *bound_port, const char *host, uint16_t port);
 
 /* Accepts one connection on a listening socket, configured like those of
- * ss_sock_connect. 0 or -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM). */
-int ss_sock_accept(int *fd, int listen_fd, int64_t deadline);
+ * ss_sock_connect. wake_fd (or -1): once readable, the wait ends with
+ * SS_ERR_CLOSED. deadline SS_NOW: SS_SOCK_AGAIN instead of waiting. 0 or
+ * -1 (SS_ERR_TIMEOUT, SS_ERR_CLOSED, SS_ERR_SYSTEM; on EMFILE/ENFILE the
+ * client stays queued in the kernel and a later call can take it). */
+int ss_sock_accept(int *fd, int listen_fd, int wake_fd, int64_t deadline);
 
-/* Reads exactly len bytes. 0, -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM), or
- * SS_SOCK_EOF if the stream ended first; *got (may be NULL) is the number
- * of bytes read in every case. */
-int ss_sock_read_full(int fd, void *buf, size_t len, size_t *got, int64_t deadline);
+/* One recv(): at least one byte (0, *got set), SS_SOCK_EOF, -1
+ * (SS_ERR_TIMEOUT, SS_ERR_SYSTEM), or with deadline SS_NOW SS_SOCK_AGAIN
+ * when nothing is there yet. */
+int ss_sock_read_some(int fd, void *buf, size_t len, size_t *got, int64_t deadline);
+
+/* One send() that never waits: 0 (*done bytes went), SS_SOCK_AGAIN,
+ * SS_SOCK_EOF or -1 (SS_ERR_SYSTEM). */
+int ss_sock_write_some(int fd, const void *buf, size_t len, size_t *done);
+
+/* Turns on TCP keepalive: probes after idle_s idle seconds, then every
+ * idle_s seconds, 4 at most. Failures are ignored (only liveness is lost). */
+void ss_sock_keepalive(int fd, int idle_s);
 
 /* Writes every byte of iov[0..iovcnt) (the array is modified as it is
  * consumed). 0, -1 (SS_ERR_TIMEOUT, SS_ERR_SYSTEM) or SS_SOCK_EOF. */

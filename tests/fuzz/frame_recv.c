@@ -1,21 +1,23 @@
 /*
- * frame_recv.c — fuzz target: the transport-frame receiver (ss_recv and
- * next_fragment in src/net/conn.c) on an established connection, checked
- * against a reference model of docs/protocol.md.
+ * frame_recv.c — fuzz target: the transport-frame receiver of the protocol
+ * engine (open_fragment and ss_engine_recv in src/net/engine.c) on an
+ * established engine, checked against a reference model of
+ * docs/protocol.md.
  *
- * The input is turned into the byte stream a peer sends. That stream is
- * written into one end of a socketpair, and that end is shut down (the
- * peer's FIN); the other end becomes an ss_conn through conn.c's test hook
- * (conn_internal.h), receiving with a transport key this file knows. Then
- * ss_recv is called, with receive buffers of several sizes, until it fails
- * or reports the peer's close.
+ * The input is turned into the byte stream a peer sends. No socket: the
+ * stream is handed to an engine made by the test hook of
+ * engine_internal.h (established, receiving with a transport key this file
+ * knows) in pieces of several sizes (ss_engine_feed), with the stream's end
+ * reported as the peer's FIN would be (ss_engine_input_end), and
+ * ss_engine_recv is called, with receive buffers of several sizes, until it
+ * fails or reports the peer's close.
  *
  * Input layout:
  *   byte 0     bit 0: 1 = raw mode, 0 = record mode;
  *              bit 1: both frame counters start at 2^64 - 1 - (bits 2..3),
  *                     so the nonce runs out after at most 3 frames
  *   bytes 1-2  four receive-buffer sizes, one per nibble (CAPS[nibble & 7]),
- *              used in turn by successive ss_recv calls
+ *              used in turn by successive ss_engine_recv calls
  *   raw mode:    the rest is the peer's byte stream, as is (random bytes
  *                almost never pass a tag: this mode tests the framing and
  *                length checks before it).
@@ -47,30 +49,25 @@
  * describes, decrypting with OpenSSL instead of the library, and says what
  * a correct receiver delivers: the bodies of the authentic data fragments
  * in order, where each message ends, and how the stream ends (the close
- * frame, or which error). Any difference from what ss_recv did aborts.
+ * frame, or which error). Any difference from what the engine did aborts.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "fuzz.h"
-#include "net/conn.h"
-#include "net/conn_internal.h"
+#include "net/engine.h"
+#include "net/engine_internal.h"
 #include "net/error.h"
 #include "oracle.h"
 
 #define TAG_LEN 16
-#define FRAME_MAX 65535                  /* frame.h: a 2-byte length */
+#define FRAME_MAX 65535                  /* a 2-byte length */
 #define PLAIN_MAX (FRAME_MAX - TAG_LEN)  /* type || body of the largest frame */
 #define TYPE_LAST 0x00
 #define TYPE_MORE 0x01
 #define TYPE_CLOSE 0x02
 
-/* The stream is cut here; a socket buffer raised with SO_SNDBUF holds it
- * all, so it can be written before the first ss_recv (no thread, and the
- * "bytes after the close frame" check sees exactly what was sent). */
+/* The stream is cut here. */
 #define WIRE_MAX (256 * 1024)
 /* The smallest frame is 2 + 17 bytes, so no stream ends more messages. */
 #define ENDS_MAX (WIRE_MAX / (2 + 1 + TAG_LEN) + 1)
@@ -165,9 +162,8 @@ static void model(outcome *o, const uint8_t *wire, size_t len, const uint8_t key
                 return;
             }
             /* docs/protocol.md §7: "Any byte after the peer's close frame
-             * is SS_ERR_DATA_AFTER_CLOSE". Here every byte was sent before
-             * the first ss_recv, so the call that meets the close frame
-             * already sees them. */
+             * is SS_ERR_DATA_AFTER_CLOSE". The harness hands the engine
+             * every byte of the stream, so it sees them. */
             if (pos < len)
                 o->error = SS_ERR_DATA_AFTER_CLOSE;
             else
@@ -186,7 +182,8 @@ static void model(outcome *o, const uint8_t *wire, size_t len, const uint8_t key
 /* The library, driven the way an application would                    */
 /* ------------------------------------------------------------------ */
 
-static void run_receiver(outcome *o, ss_conn *c, const size_t caps[4], size_t wire_len)
+static void run_receiver(outcome *o, ss_engine *e, const size_t caps[4], const uint8_t *wire,
+                         size_t wire_len)
 {
     /* Each call's buffer ends where this heap block ends, so a byte
      * written past cap is an AddressSanitizer report. */
@@ -194,47 +191,78 @@ static void run_receiver(outcome *o, ss_conn *c, const size_t caps[4], size_t wi
     if (block == NULL)
         block = fuzz_alloc(CAP_MAX);
     /* Every fourth call at least has room (see LLVMFuzzerTestOneInput),
-     * and each such call hands out a byte or reads a frame; so this many
-     * calls without an end means ss_recv is stuck. */
+     * and each call either hands out a byte, ends a message, or feeds at
+     * least one byte; so this many calls without an end means the engine
+     * is stuck. */
     size_t limit = 8 * (wire_len + 16);
+    size_t pos = 0;
+    int ended = 0;
     outcome_reset(o);
     for (size_t call = 0;; call++) {
-        FUZZ_CHECK(call < limit, "ss_recv makes no progress");
+        FUZZ_CHECK(call < limit, "the engine makes no progress");
         size_t cap = caps[call % 4];
         uint8_t *buf = block + CAP_MAX - cap;
-        ssize_t r = ss_recv(c, buf, cap);
+        int end;
+        ssize_t r = ss_engine_recv(e, buf, cap, &end);
+        if (r == SS_WANT_READ) {
+            FUZZ_CHECK(!ended, "the engine wants bytes after the end of the stream");
+            if (pos < wire_len) {
+                /* Pieces of the sizes of the receive buffers (plus one, so
+                 * never empty): lengths split across calls, frames whole. */
+                size_t piece = cap + 1 < wire_len - pos ? cap + 1 : wire_len - pos;
+                ssize_t n = ss_engine_feed(e, wire + pos, piece);
+                if (n >= 0) {
+                    FUZZ_CHECK(n > 0, "the engine took nothing while wanting bytes");
+                    pos += (size_t)n;
+                    continue;
+                }
+            } else {
+                ended = 1;
+                FUZZ_CHECK(ss_engine_input_end(e) == -1, "a stream without a close ended well");
+            }
+            r = -1;
+        }
         if (r < 0) {
-            o->error = ss_last_error(c);
-            FUZZ_CHECK(o->error != SS_OK, "ss_recv failed without an error code");
-            FUZZ_CHECK(ss_last_error(NULL) == o->error, "the thread's error differs from c's");
-            /* Any error ends the connection: the next call repeats it. */
-            FUZZ_CHECK(ss_recv(c, buf, cap) == -1 && ss_last_error(c) == o->error,
-                       "a failed connection did not stay failed");
+            o->error = ss_engine_error(e);
+            FUZZ_CHECK(o->error != SS_OK, "the engine failed without an error code");
+            FUZZ_CHECK(ss_last_error(NULL) == o->error, "the thread's error differs from e's");
+            /* Any error ends the engine: the next call repeats it. */
+            FUZZ_CHECK(ss_engine_recv(e, buf, cap, &end) == -1 && ss_engine_error(e) == o->error,
+                       "a failed engine did not stay failed");
             return;
         }
-        FUZZ_CHECK((size_t)r <= cap, "ss_recv returned more than the buffer holds");
-        if (ss_peer_closed(c)) {
-            FUZZ_CHECK(r == 0 && ss_message_done(c), "the close came with bytes");
+        FUZZ_CHECK((size_t)r <= cap, "ss_engine_recv returned more than the buffer holds");
+        if (ss_engine_peer_closed(e)) {
+            FUZZ_CHECK(r == 0 && end, "the close came with bytes");
+            /* The stream must end here: a byte after the close is an error. */
+            if (pos < wire_len) {
+                FUZZ_CHECK(ss_engine_feed(e, wire + pos, wire_len - pos) == -1,
+                           "bytes after the close frame were accepted");
+                o->error = ss_engine_error(e);
+                return;
+            }
+            FUZZ_CHECK(ss_engine_input_end(e) == 0, "the end after the close is not clean");
             break;
         }
         FUZZ_CHECK(o->len + (size_t)r <= WIRE_MAX, "more bytes out than went in");
         memcpy(o->data + o->len, buf, (size_t)r);
         o->len += (size_t)r;
-        if (ss_message_done(c)) {
+        if (end) {
             FUZZ_CHECK(o->n_ends < ENDS_MAX, "more message ends than frames");
             o->ends[o->n_ends++] = o->len;
         }
     }
     o->closed = 1;
     /* The end stays the end: the next call returns 0 again. */
-    FUZZ_CHECK(ss_recv(c, block, CAP_MAX) == 0 && ss_peer_closed(c) && ss_message_done(c),
-               "after the close, ss_recv must keep returning 0");
+    int end;
+    FUZZ_CHECK(ss_engine_recv(e, block, CAP_MAX, &end) == 0 && ss_engine_peer_closed(e) && end,
+               "after the close, ss_engine_recv must keep returning 0");
 }
 
 static void compare(const outcome *model_says, const outcome *library_did)
 {
     if (model_says->error != library_did->error || model_says->closed != library_did->closed)
-        fprintf(stderr, "frame_recv: model: error %d (%s), closed %d; ss_recv: error %d (%s), "
+        fprintf(stderr, "frame_recv: model: error %d (%s), closed %d; engine: error %d (%s), "
                         "closed %d\n",
                 model_says->error, ss_strerror(model_says->error), model_says->closed,
                 library_did->error, ss_strerror(library_did->error), library_did->closed);
@@ -243,13 +271,12 @@ static void compare(const outcome *model_says, const outcome *library_did)
     /* Every byte handed out is authentic and in order: a prefix of the
      * model's bytes. It holds every complete message; only when the
      * stream failed may the tail of an unfinished message be missing
-     * (the ss_recv call that meets the failure returns -1, and the bytes
-     * it had copied for that message are not counted as delivered). */
+     * (the fragment that failed is never handed out). */
     size_t complete = model_says->n_ends > 0 ? model_says->ends[model_says->n_ends - 1] : 0;
     FUZZ_CHECK(library_did->len <= model_says->len &&
                    memcmp(model_says->data, library_did->data, library_did->len) == 0,
-               "ss_recv handed out other bytes than the authentic fragments");
-    FUZZ_CHECK(library_did->len >= complete, "ss_recv lost bytes of a complete message");
+               "ss_engine_recv handed out other bytes than the authentic fragments");
+    FUZZ_CHECK(library_did->len >= complete, "ss_engine_recv lost bytes of a complete message");
     FUZZ_CHECK(model_says->error != SS_OK || library_did->len == model_says->len,
                "a cleanly closed stream did not deliver every byte");
     FUZZ_CHECK(model_says->n_ends == library_did->n_ends &&
@@ -348,23 +375,6 @@ static void build_records(sender *s, fuzz_input *in, const uint8_t key[32])
 /* One input                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Writes wire[0..len) into fd without blocking, then shuts fd down for
- * writing. Returns how much went in (all of it, with the raised buffer). */
-static size_t send_stream(int fd, const uint8_t *wire, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = send(fd, wire + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    shutdown(fd, SHUT_WR);
-    return done;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const fuzz_keys *keys = fuzz_get_keys();
@@ -389,26 +399,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         build_records(&tx, &in, keys->transport_key);
     }
 
-    /* The connection: it receives with the transport key (from first_n) and
-     * sends with another; only ss_close's close frame uses that one. */
-    int sv[2];
-    FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair failed");
-    int bufsize = 4 * WIRE_MAX;
-    (void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
-    size_t sent = send_stream(sv[0], tx.wire, tx.len);
-
+    /* The engine: it receives with the transport key (from first_n) and
+     * sends with another (it sends nothing here). */
     ss_cipher_state send_cs = {{0}, first_n, 1}, recv_cs = {{0}, first_n, 1};
     memcpy(send_cs.k, keys->remote_static.public_key, 32); /* any other key */
     memcpy(recv_cs.k, keys->transport_key, 32);
-    ss_conn *c = ss_conn_from_fd_for_tests(sv[1], &send_cs, &recv_cs);
-    FUZZ_CHECK(c != NULL, "ss_conn_from_fd_for_tests failed");
+    ss_engine *e = ss_engine_established_for_tests(&send_cs, &recv_cs);
+    FUZZ_CHECK(e != NULL, "ss_engine_established_for_tests failed");
 
-    /* What the receiver should do with exactly the bytes that went in. */
-    model(&want, tx.wire, sent, keys->transport_key, first_n);
-    run_receiver(&got, c, caps, sent);
+    /* What the receiver should do with exactly these bytes. */
+    model(&want, tx.wire, tx.len, keys->transport_key, first_n);
+    run_receiver(&got, e, caps, tx.wire, tx.len);
     compare(&want, &got);
 
-    ss_close(c);
-    close(sv[0]);
+    ss_engine_free(e);
     return 0;
 }

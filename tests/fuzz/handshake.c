@@ -1,6 +1,8 @@
 /*
  * handshake.c — fuzzing the Noise handshake (src/net/noise.c) through its
- * internal API: ss_handshake_init, _write, _read, _split.
+ * internal API: ss_handshake_init, _write, _read, _split; and the same
+ * handshake through the protocol engine (src/net/engine.c), frames and
+ * all (fuzz_engine_handshake, at the end).
  *
  * The side under test ("local") runs NN, NK or XX as initiator or
  * responder; every message it reads comes from the fuzzer ("remote").
@@ -9,7 +11,10 @@
  * the same handshake every time, and a seed recorded from an honest remote
  * (make_seeds.c) stays valid.
  *
- * Input:  byte 0       pattern = (byte & 63) % 3 (0 NN, 1 NK, 2 XX); bit 7 set:
+ * Input:  byte 0       pattern = (byte & 31) % 3 (0 NN, 1 NK, 2 XX); bit 5 set:
+ *                      local is a protocol engine (src/net/engine.c, see
+ *                      fuzz_engine_handshake below) instead of noise.c's
+ *                      handshake object; bit 7 set:
  *                      local reads with no room for a payload (the
  *                      "payload does not fit" check); bit 6 set: local
  *                      narrates through a trace callback (the trace lines
@@ -45,6 +50,8 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "net/engine.h"
+#include "net/engine_internal.h"
 #include "net/error.h"
 #include "net/noise.h"
 
@@ -127,12 +134,18 @@ static void check_split(ss_handshake *local, ss_handshake *remote, int in_step)
                "local cannot read the remote's first transport message");
 }
 
+static void fuzz_engine_handshake(fuzz_input *in, ss_noise_pattern p, int initiator);
+
 void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
 {
     const fuzz_keys *k = fuzz_get_keys();
     fuzz_input in = fuzz_begin(data, size);
     uint8_t first = fuzz_u8(&in);
-    ss_noise_pattern p = (ss_noise_pattern)((first & 0x3f) % 3);
+    ss_noise_pattern p = (ss_noise_pattern)((first & 0x1f) % 3);
+    if (first & 0x20) {
+        fuzz_engine_handshake(&in, p, initiator);
+        return;
+    }
     size_t room = (first & 0x80) ? 0 : sizeof payload;
     ss_handshake local, remote;
     int in_step = 1; /* the honest remote has seen and sent what local has */
@@ -207,7 +220,7 @@ void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
 size_t fuzz_handshake_seed(uint8_t *out, size_t cap, int initiator, uint8_t pattern_byte,
                            const uint8_t *payload_in, size_t payload_len)
 {
-    ss_noise_pattern p = (ss_noise_pattern)((pattern_byte & 0x3f) % 3);
+    ss_noise_pattern p = (ss_noise_pattern)((pattern_byte & 0x1f) % 3);
     ss_handshake local, remote;
     size_t n = 0, len, got;
     FUZZ_CHECK(cap > 0, "no room for a seed");
@@ -236,4 +249,162 @@ size_t fuzz_handshake_seed(uint8_t *out, size_t cap, int initiator, uint8_t patt
     ss_handshake_wipe(&local);
     ss_handshake_wipe(&remote);
     return n;
+}
+
+/*
+ * The same handshake through the protocol engine (engine.h), as the
+ * library runs it: local is a client engine (initiator) or a server engine
+ * configured for pattern p with the keys of fuzz.h; the fuzzer's messages
+ * reach it as frames (a 2-byte length, then the message; the server first
+ * gets frame 0, the protocol name), fed in pieces. The remote is the same
+ * honest ss_handshake as above, with empty payloads (SSockets/1 has no
+ * others). Checks: a failed engine stays failed and puts nothing more out;
+ * an accepted tagged message is exactly the honest one; a completed
+ * handshake agrees with the honest remote on h, on the peer's static key,
+ * and on the transport keys (the engine's first data frame decrypts).
+ */
+static void engine_config(ss_config *cfg, ss_noise_pattern p, int initiator)
+{
+    const fuzz_keys *k = fuzz_get_keys();
+    memset(cfg, 0, sizeof *cfg);
+    cfg->test_ephemeral = &k->local_ephemeral;
+    if (initiator) {
+        if (p == SS_NOISE_NK || p == SS_NOISE_XX)
+            cfg->peer_public_key = k->remote_static.public_key;
+        if (p == SS_NOISE_XX)
+            cfg->static_key = &k->local_static;
+    } else if (p != SS_NOISE_NN) {
+        cfg->static_key = &k->local_static;
+    }
+}
+
+/* Takes local's next frame: 1 (its body in msg, *len), 0 if none. */
+static int engine_frame(ss_engine *e, size_t *len)
+{
+    size_t n;
+    const uint8_t *out = ss_engine_output(e, &n);
+    if (out == NULL)
+        return 0;
+    FUZZ_CHECK(n >= 2 && n == 2 + ((size_t)out[0] << 8 | out[1]) && n - 2 <= sizeof msg,
+               "the engine put out something that is not one frame");
+    *len = n - 2;
+    memcpy(msg, out + 2, *len);
+    ss_engine_output_done(e, n);
+    return 1;
+}
+
+static void engine_check_dead(ss_engine *e)
+{
+    size_t n, taken;
+    int end;
+    uint8_t byte = 0;
+    FUZZ_CHECK(ss_engine_error(e) != SS_OK, "the engine failed without an error code");
+    FUZZ_CHECK(ss_engine_output(e, &n) == NULL && n == 0, "a failed engine puts bytes out");
+    FUZZ_CHECK(ss_engine_feed(e, &byte, 1) == -1 && ss_engine_recv(e, &byte, 1, &end) == -1 &&
+                   ss_engine_send(e, &byte, 1, &taken) == -1,
+               "a failed engine accepts another call");
+}
+
+static void fuzz_engine_handshake(fuzz_input *in, ss_noise_pattern p, int initiator)
+{
+    const fuzz_keys *k = fuzz_get_keys();
+    ss_config cfg;
+    engine_config(&cfg, p, initiator);
+    ss_engine *e = ss_engine_new(!initiator, &cfg);
+    FUZZ_CHECK(e != NULL, "ss_engine_new refused a valid configuration");
+    ss_handshake remote;
+    init_side(&remote, p, !initiator, 0, 0);
+    int in_step = 1;
+    size_t len, got;
+    const char *name = ss_noise_protocol_name(p);
+    if (initiator) {
+        FUZZ_CHECK(engine_frame(e, &len) && len == strlen(name) && memcmp(msg, name, len) == 0,
+                   "the client's frame 0 is not its protocol name");
+    } else {
+        uint8_t frame0[2 + SS_NOISE_NAME_MAX];
+        frame0[0] = 0;
+        frame0[1] = (uint8_t)strlen(name);
+        memcpy(frame0 + 2, name, strlen(name));
+        FUZZ_CHECK(ss_engine_feed(e, frame0, 2 + strlen(name)) == (ssize_t)(2 + strlen(name)),
+                   "the server refused the protocol name it accepts");
+    }
+    for (int index = 0; !ss_engine_established(e); index++) {
+        if (engine_frame(e, &len)) {
+            /* Local's message: the honest remote reads it. */
+            if (in_step)
+                FUZZ_CHECK(ss_handshake_read(&remote, payload, sizeof payload, &got, msg, len) ==
+                                   SS_OK && got == 0,
+                           "the honest remote rejects the engine's message");
+            continue;
+        }
+        if (ss_engine_error(e) != SS_OK) {
+            engine_check_dead(e);
+            break;
+        }
+        if (in->left == 0)
+            break;
+        size_t mlen;
+        const uint8_t *m = fuzz_bytes(in, fuzz_u16(in), &mlen);
+        static uint8_t frame[2 + SS_NOISE_MAX_MESSAGE];
+        frame[0] = (uint8_t)(mlen >> 8);
+        frame[1] = (uint8_t)mlen;
+        memcpy(frame + 2, m, mlen);
+        /* In two pieces: the length split from the body at a point the
+         * input chooses. */
+        size_t cut = in->left > 0 ? fuzz_u8(in) % (mlen + 3) : 0;
+        ssize_t fed = ss_engine_feed(e, frame, cut);
+        if (fed == (ssize_t)cut)
+            fed = ss_engine_feed(e, frame + cut, 2 + mlen - cut);
+        if (fed < 0) {
+            int rc = ss_engine_error(e);
+            FUZZ_CHECK(rc == SS_ERR_BAD_FRAME || rc == SS_ERR_TAMPERED ||
+                           rc == SS_ERR_LOW_ORDER_KEY,
+                       "a handshake message failed with an unexpected error");
+            engine_check_dead(e);
+            break;
+        }
+        if (has_tag(p, index))
+            FUZZ_CHECK(in_step, "FORGERY: a tagged message accepted after the fuzzer "
+                                "replaced the remote's ephemeral key");
+        if (in_step) {
+            size_t honest_len;
+            FUZZ_CHECK(ss_handshake_write(&remote, msg, sizeof msg, &honest_len, NULL, 0) ==
+                           SS_OK,
+                       "the honest remote cannot write");
+            if (honest_len != mlen || memcmp(msg, m, mlen) != 0) {
+                FUZZ_CHECK(!has_tag(p, index),
+                           "FORGERY: an accepted tagged message differs from the only valid one");
+                in_step = 0;
+            }
+        }
+    }
+    /* The engine's last message (if it wrote the last one) goes to the remote. */
+    while (in_step && ss_engine_established(e) && engine_frame(e, &len))
+        FUZZ_CHECK(ss_handshake_read(&remote, payload, sizeof payload, &got, msg, len) == SS_OK,
+                   "the honest remote rejects the engine's last message");
+    if (ss_engine_established(e)) {
+        FUZZ_CHECK(in_step || (p == SS_NOISE_NN && !initiator),
+                   "FORGERY: the handshake completed with an impostor");
+        if (in_step) {
+            FUZZ_CHECK(ss_handshake_done(&remote), "the engine finished, the remote did not");
+            ss_cipher_state r_send, r_recv;
+            uint8_t l_h[32], r_h[32], back[8];
+            ss_handshake_split(&remote, &r_send, &r_recv, r_h);
+            ss_engine_handshake_hash(l_h, e);
+            FUZZ_CHECK(memcmp(l_h, r_h, 32) == 0, "the two sides' handshake hashes differ");
+            const uint8_t *peer = ss_engine_peer_public_key(e);
+            FUZZ_CHECK(p == SS_NOISE_NN || (!initiator && p == SS_NOISE_NK)
+                           ? peer == NULL
+                           : peer != NULL && memcmp(peer, k->remote_static.public_key, 32) == 0,
+                       "the engine reports another peer key than the remote's");
+            size_t taken;
+            FUZZ_CHECK(ss_engine_send(e, "ping", 4, &taken) == 0 && engine_frame(e, &len) &&
+                           len == 1 + 4 + 16 &&
+                           ss_cipher_decrypt(&r_recv, back, NULL, 0, msg, len) == SS_OK &&
+                           back[0] == 0x00 && memcmp(back + 1, "ping", 4) == 0,
+                       "the remote cannot read the engine's first transport frame");
+        }
+    }
+    ss_engine_free(e);
+    ss_handshake_wipe(&remote);
 }

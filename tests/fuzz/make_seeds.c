@@ -8,8 +8,8 @@
  * sequence, a complete handshake, an input of the shape a target parses.
  * Where a seed must be valid (frames under the transport key, handshake
  * messages), it is recorded from the library doing the real thing:
- *   - frame_recv raw seeds: the bytes ss_send and ss_shutdown put on a
- *     socket, on a connection sending with the key frame_recv receives with;
+ *   - frame_recv raw seeds: the bytes the engine puts out for ss_send and
+ *     ss_shutdown, sending with the key frame_recv receives with;
  *   - handshake seeds: the messages of an honest remote (fuzz.h's remote
  *     keys) in a handshake with the local side, as fuzz_handshake replays
  *     them (handshake.c).
@@ -19,14 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
 #include "handshake.h"
-#include "net/conn.h"
-#include "net/conn_internal.h"
+#include "net/engine.h"
+#include "net/engine_internal.h"
 
 static const char *root;
 
@@ -99,29 +98,32 @@ static void header(uint8_t flags, uint16_t caps)
     add_byte((uint8_t)caps);
 }
 
-/* Raw mode: what the library itself sends, read off the socket. */
+/* Raw mode: what the library itself sends, as the engine puts it out. */
 static void raw_capture(const char *name, uint16_t caps)
 {
     const fuzz_keys *k = fuzz_get_keys();
     ss_cipher_state send_cs = {{0}, 0, 1}, recv_cs = {{0}, 0, 1};
     memcpy(send_cs.k, k->transport_key, 32);
-    int sv[2];
-    FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
-    ss_conn *c = ss_conn_from_fd_for_tests(sv[0], &send_cs, &recv_cs);
-    FUZZ_CHECK(c != NULL, "ss_conn_from_fd_for_tests");
+    ss_engine *e = ss_engine_established_for_tests(&send_cs, &recv_cs);
+    FUZZ_CHECK(e != NULL, "ss_engine_established_for_tests");
     static uint8_t longer[300];
     for (size_t i = 0; i < sizeof longer; i++)
         longer[i] = (uint8_t)(i * 7);
-    FUZZ_CHECK(ss_send(c, "hello", 5) == 0 && ss_send(c, "", 0) == 0 &&
-                   ss_send(c, longer, sizeof longer) == 0 && ss_shutdown(c) == 0,
-               "ss_send");
     header(1, caps);
-    uint8_t chunk[4096];
-    ssize_t n;
-    while ((n = recv(sv[1], chunk, sizeof chunk, MSG_DONTWAIT)) > 0)
-        add(chunk, (size_t)n);
-    ss_close(c);
-    close(sv[1]);
+    const struct {
+        const void *p;
+        size_t len;
+    } messages[3] = {{"hello", 5}, {"", 0}, {longer, sizeof longer}};
+    for (int i = 0; i <= 3; i++) {
+        size_t taken, len;
+        int rc = i < 3 ? ss_engine_send(e, messages[i].p, messages[i].len, &taken)
+                       : ss_engine_close(e);
+        FUZZ_CHECK(rc == 0, "ss_engine_send");
+        const uint8_t *out = ss_engine_output(e, &len);
+        add(out, len);
+        ss_engine_output_done(e, len);
+    }
+    ss_engine_free(e);
     frame_seed(name);
 }
 
@@ -223,6 +225,26 @@ static void frame_recv_seeds(void)
 
 /* ---- handshakes ---- */
 
+/* A noise-mode handshake seed turned into an engine-mode one (handshake.c):
+ * bit 5 set, and after each message a byte saying where its frame is split
+ * (here: between the two length bytes, then after them, and so on). */
+static size_t engine_seed(uint8_t *seed, size_t n)
+{
+    static uint8_t out[3 * (2 + SS_NOISE_MAX_MESSAGE + 1) + 1];
+    size_t o = 0, i = 1;
+    out[o++] = seed[0] | 0x20;
+    for (uint8_t cut = 1; i + 2 <= n; cut++) {
+        size_t len = (size_t)seed[i] << 8 | seed[i + 1];
+        FUZZ_CHECK(i + 2 + len <= n, "seed: a cut message");
+        memcpy(out + o, seed + i, 2 + len);
+        o += 2 + len;
+        out[o++] = cut;
+        i += 2 + len;
+    }
+    memcpy(seed, out, o);
+    return o;
+}
+
 static void handshake_seeds(void)
 {
     static uint8_t seed[3 * (2 + SS_NOISE_MAX_MESSAGE) + 1];
@@ -235,6 +257,15 @@ static void handshake_seeds(void)
             write_seed(target, names[p], seed, n);
             n = fuzz_handshake_seed(seed, sizeof seed, initiator, p, (const uint8_t *)"hi", 2);
             snprintf(name, sizeof name, "%s_payload", names[p]);
+            write_seed(target, name, seed, n);
+        }
+        /* The same honest handshakes through the protocol engine (bit 5):
+         * each message followed by the point where its frame is split. */
+        for (uint8_t p = 0; p < 3; p++) {
+            char name[32];
+            size_t n = fuzz_handshake_seed(seed, sizeof seed, initiator, p, NULL, 0);
+            n = engine_seed(seed, n);
+            snprintf(name, sizeof name, "engine_%s", names[p]);
             write_seed(target, name, seed, n);
         }
         /* XX with the trace on (bit 6); NK with no payload room (bit 7). */

@@ -163,16 +163,16 @@ mutant "keys.c: base64 no longer requires the unused bits before '=' to be zero"
     "            bad |= 0;" \
     key_parse
 
-mutant "conn.c: a transport frame needs only a tag, not a type byte too (off by one)" \
-    src/net/conn.c \
-    "        if (len < 1 + TAG_LEN)" \
-    "        if (len < TAG_LEN)" \
+mutant "engine.c: a transport frame needs only a tag, not a type byte too (off by one)" \
+    src/net/engine.c \
+    "    if (!e->plain && len < 1 + TAG_LEN)" \
+    "    if (!e->plain && len < TAG_LEN)" \
     frame_recv
 
-mutant "conn.c: a close frame with a body is accepted" \
-    src/net/conn.c \
-    "    if (*type == TYPE_CLOSE && c->rx_len != 0) {" \
-    "    if (*type == TYPE_CLOSE && c->rx_len > 65536) {" \
+mutant "engine.c: a close frame with a body is accepted" \
+    src/net/engine.c \
+    "    if (type == TYPE_CLOSE && body != 0)" \
+    "    if (type == TYPE_CLOSE && body > 65536)" \
     frame_recv
 
 mutant "noise.c: a failed tag is ignored when there is associated data (the handshake)" \

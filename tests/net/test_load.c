@@ -26,6 +26,18 @@
  *                    authenticated close; once a client leaves, its slot
  *                    serves the next one.
  *
+ *   held             10,000 NN connections open at once on one server
+ *                    (RLIMIT_NOFILE raised), each exchanging a message at
+ *                    its start and at the end, byte for byte; the server's
+ *                    VmRSS stays at or below 256 MiB, and the library's heap
+ *                    per idle connection (ss_conn_memory) at or below 16 KiB.
+ *   silent           200 well-behaved clients at once, then again beside
+ *                    100 silent TCP clients and 100 slowloris clients (one
+ *                    byte a second): all served, and the silent ones still
+ *                    connected afterwards, so nobody waited for their
+ *                    handshake timeout; prints the p99 handshake latency
+ *                    of both rounds.
+ *
  * Connections per second and throughput are printed, never asserted (the
  * machine is shared; a timing assertion would only ever flake).
  *
@@ -73,7 +85,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -864,6 +880,264 @@ START_TEST(refusal)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Many connections held at once                                       */
+/* ------------------------------------------------------------------ */
+
+/* 10,000 (a few seconds: make check runs the full size); 1,000 under
+ * AddressSanitizer and 200 under valgrind, where each connection is slow. */
+static int held_count(void)
+{
+    long fallback = under_valgrind() ? 200 : UNDER_ASAN ? 1000 : 10000;
+    return (int)env_long("SS_LOAD_HOLD", fallback, 1, 15000);
+}
+
+/* Descriptors for n connections in this process (and in the server,
+ * which inherits the limit and raises its own). */
+static void raise_fd_limit(int n)
+{
+    struct rlimit r;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &r), 0);
+    rlim_t want = (rlim_t)n + 256;
+    ck_assert_msg(r.rlim_max == RLIM_INFINITY || r.rlim_max >= want,
+                  "RLIMIT_NOFILE hard limit %llu is below the %llu descriptors needed",
+                  (unsigned long long)r.rlim_max, (unsigned long long)want);
+    if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+        r.rlim_cur = want;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &r), 0);
+    }
+}
+
+/* One message and its echo, byte for byte. */
+static void exchange(ss_conn *c, const char *what, int i)
+{
+    char msg[64], back[64];
+    int len = snprintf(msg, sizeof msg, "%s %d", what, i);
+    ck_assert_int_eq(ss_send(c, msg, (size_t)len), 0);
+    ssize_t n = ss_recv(c, back, sizeof back);
+    ck_assert_msg(n == len && ss_message_done(c) && memcmp(msg, back, (size_t)len) == 0,
+                  "connection %d: the echo of '%s' differs (%zd bytes)", i, msg, n);
+}
+
+START_TEST(held_connections)
+{
+    int count = held_count();
+    raise_fd_limit(count);
+    char max_clients[32];
+    snprintf(max_clients, sizeof max_clients, "%d", count);
+    const char *args[] = {"--max-clients", max_clients, NULL};
+    echo_server s;
+    server_make_dir(&s);
+    server_start(&s, args);
+
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.io_timeout_ms = WAIT_MS;
+    ss_conn **conns = calloc((size_t)count, sizeof *conns);
+    ck_assert_ptr_nonnull(conns);
+    double t0 = now_s();
+    for (int i = 0; i < count; i++) {
+        conns[i] = ss_client(HOST, s.port, &cfg);
+        ck_assert_msg(conns[i] != NULL, "connection %d: %s", i, ss_last_error_message(NULL));
+        exchange(conns[i], "hello from", i);
+    }
+    double t1 = now_s();
+    /* All of them open at once: the server holds a descriptor for each. */
+    int server_fds = count_fds((long)s.pid);
+    long rss = vm_kib(s.pid, "VmRSS");
+    size_t heap = ss_conn_memory(conns[0]);
+    printf("load: %d NN connections held at once by one echo_server process: opened and "
+           "echoed in %.2f s; server descriptors %d, VmRSS %ld KiB (%.1f KiB per connection); "
+           "library heap per idle connection %zu bytes\n",
+           count, t1 - t0, server_fds, rss, (double)rss / count, heap);
+    ck_assert_int_ge(server_fds, count);
+    ck_assert_msg(rss <= 256 * 1024, "server VmRSS %ld KiB with %d connections (> 256 MiB)",
+                  rss, count);
+    ck_assert_uint_le(heap, 16 * 1024);
+    for (int i = 0; i < count; i++) {
+        exchange(conns[i], "goodbye from", i);
+        ck_assert_int_eq(ss_close(conns[i]), 0);
+    }
+    free(conns);
+    server_wait(&s, (unsigned long)count, 0);
+    server_cleanup(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Silent and slow clients delay nobody                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    uint16_t port;
+    double latency;          /* seconds from ss_client's call to its return */
+    int failed;
+    char why[300];
+} quick_job;
+
+static void *quick_client(void *arg)
+{
+    quick_job *job = arg;
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.io_timeout_ms = WAIT_MS;
+    double t0 = now_s();
+    ss_conn *c = ss_client(HOST, job->port, &cfg);
+    job->latency = now_s() - t0;
+    if (c == NULL) {
+        job->failed = 1;
+        snprintf(job->why, sizeof job->why, "%s", ss_last_error_message(NULL));
+        return NULL;
+    }
+    char back[16];
+    if (ss_send(c, "ping", 4) != 0 || ss_recv(c, back, sizeof back) != 4 ||
+        memcmp(back, "ping", 4) != 0) {
+        job->failed = 1;
+        snprintf(job->why, sizeof job->why, "echo: %s", ss_last_error_message(c));
+    }
+    if (ss_close(c) != 0 && !job->failed) {
+        job->failed = 1;
+        snprintf(job->why, sizeof job->why, "close: %s", ss_last_error_message(NULL));
+    }
+    return NULL;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* n well-behaved clients at once; returns the p99 handshake latency. */
+static double quick_round(uint16_t port, int n)
+{
+    quick_job *jobs = calloc((size_t)n, sizeof *jobs);
+    pthread_t *threads = calloc((size_t)n, sizeof *threads);
+    double *lat = calloc((size_t)n, sizeof *lat);
+    ck_assert(jobs != NULL && threads != NULL && lat != NULL);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, CLIENT_STACK);
+    for (int i = 0; i < n; i++) {
+        jobs[i].port = port;
+        ck_assert_int_eq(pthread_create(&threads[i], &attr, quick_client, &jobs[i]), 0);
+    }
+    pthread_attr_destroy(&attr);
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_msg(!jobs[i].failed, "well-behaved client %d: %s", i, jobs[i].why);
+        lat[i] = jobs[i].latency;
+    }
+    qsort(lat, (size_t)n, sizeof *lat, compare_double);
+    double p99 = lat[(size_t)(0.99 * (n - 1))];
+    free(jobs);
+    free(threads);
+    free(lat);
+    return p99;
+}
+
+/* A plain TCP connection to the server that says nothing (yet). */
+static int raw_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s",
+                  strerror(errno));
+    return fd;
+}
+
+/* 1 while the server has not closed fd (nothing to read, no end). */
+static int still_open(int fd)
+{
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* The slowloris clients: one byte of a valid frame 0 per second each. */
+typedef struct {
+    int *fds;
+    int n;
+    volatile int stop;
+} slow_job;
+
+static void *slowloris(void *arg)
+{
+    slow_job *job = arg;
+    static const char frame0[] = "\x00\x20Noise_NN_25519_ChaChaPoly_SHA256";
+    for (size_t byte = 0; !job->stop && byte < sizeof frame0 - 1; byte++) {
+        for (int i = 0; i < job->n; i++)
+            (void)send(job->fds[i], frame0 + byte, 1, MSG_NOSIGNAL);
+        for (int t = 0; t < 10 && !job->stop; t++)
+            sleep_ms(100);
+    }
+    return NULL;
+}
+
+START_TEST(silent_clients_delay_nobody)
+{
+    int good = under_valgrind() ? 20 : 200, silent = under_valgrind() ? 10 : 100;
+    raise_fd_limit(good + 2 * silent);
+    const char *args[] = {NULL};
+    echo_server s;
+    server_make_dir(&s);
+    server_start(&s, args);
+
+    double p99_alone = quick_round(s.port, good);
+
+    int *silent_fds = calloc((size_t)silent, sizeof *silent_fds);
+    int *slow_fds = calloc((size_t)silent, sizeof *slow_fds);
+    ck_assert(silent_fds != NULL && slow_fds != NULL);
+    for (int i = 0; i < silent; i++) {
+        silent_fds[i] = raw_connect(s.port);
+        slow_fds[i] = raw_connect(s.port);
+    }
+    slow_job slow = {.fds = slow_fds, .n = silent, .stop = 0};
+    pthread_t slow_thread;
+    ck_assert_int_eq(pthread_create(&slow_thread, NULL, slowloris, &slow), 0);
+    double p99_crowded = quick_round(s.port, good);
+    /* Had any well-behaved client waited for a silent client's handshake
+     * timeout, that timeout would have passed, and the server would have
+     * closed the silent clients by now. They are all still connected. */
+    int open_silent = 0, open_slow = 0;
+    for (int i = 0; i < silent; i++) {
+        open_silent += still_open(silent_fds[i]);
+        open_slow += still_open(slow_fds[i]);
+    }
+    slow.stop = 1;
+    pthread_join(slow_thread, NULL);
+    printf("load: p99 handshake latency of %d well-behaved clients: %.1f ms alone, %.1f ms "
+           "beside %d silent and %d slowloris clients (still connected after: %d and %d)\n",
+           good, 1000 * p99_alone, 1000 * p99_crowded, silent, silent, open_silent, open_slow);
+    ck_assert_int_eq(open_silent, silent);
+    ck_assert_int_eq(open_slow, silent);
+    for (int i = 0; i < silent; i++) {
+        close(silent_fds[i]);
+        close(slow_fds[i]);
+    }
+    free(silent_fds);
+    free(slow_fds);
+
+    /* The silent clients' handshakes fail as they leave; the server then
+     * stops on SIGTERM and exits 0. */
+    kill(s.pid, SIGTERM);
+    int status = 0;
+    pid_t r = 0;
+    for (int waited = 0; waited < WAIT_MS && (r = waitpid(s.pid, &status, WNOHANG)) == 0;
+         waited += 10)
+        sleep_ms(10);
+    s.exited = r == s.pid;
+    ck_assert_msg(r == s.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the server did not exit cleanly on SIGTERM (status 0x%x)", status);
+    server_cleanup(&s);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
     Suite *s = suite_create("load");
@@ -873,7 +1147,11 @@ static Suite *load_suite(void)
     struct {
         const char *name;
         const TTest *test;
-    } cases[] = {{"nn", nn_load}, {"keyed", keyed_load}, {"refusal", refusal}};
+    } cases[] = {{"nn", nn_load},
+                 {"keyed", keyed_load},
+                 {"refusal", refusal},
+                 {"held", held_connections},
+                 {"silent", silent_clients_delay_nobody}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 300);

@@ -319,7 +319,7 @@ local function pattern_of(name)
 end
 
 ------------------------------------------------------------------------
--- The key log (docs/protocol.md §13): SSOCKETS_KEYS <initiator e> <k1> <k2>
+-- The key log (docs/protocol.md §14): SSOCKETS_KEYS <initiator e> <k1> <k2>
 ------------------------------------------------------------------------
 
 local keylog = { path = nil, keys = {} }

@@ -1,0 +1,1130 @@
+/*
+ * engine.c — SSockets/1 (docs/protocol.md) as a state machine with no I/O:
+ * bytes in, bytes out, messages and events out. The API and its contract
+ * are in engine.h; conn.c drives it over a socket.
+ *
+ * Course position: between conn.c (sockets, deadlines) and noise.c (the
+ * handshake and cipher states):
+ *
+ *     conn.c      a socket, deadlines; moves bytes between the two
+ *       `-- engine.c   which pattern, which frame, which key, what went wrong
+ *             |-- noise.c   the handshake and the cipher states (Noise rev 34 §5)
+ *             |     `-- crypto/  X25519, ChaCha20-Poly1305, SHA-256, HKDF
+ *             `-- frames: a 2-byte big-endian length, then the bytes
+ *
+ * Why no I/O. Keeping the protocol apart from the socket (as BearSSL's
+ * engine, rustls and Python's h11 do) means the protocol is read in one
+ * place without socket code in the way; it can be tested and fuzzed by
+ * handing it bytes; and any program can drive it: a blocking loop (conn.c),
+ * an epoll loop (examples/echo_server.c), a test.
+ *
+ * The protocol as it appears on the wire (XX shown; NN and NK have two
+ * handshake messages, "-> e" / "<- e, ee" and "-> e, es" / "<- e, ee"):
+ *
+ *   client                                                      server
+ *     | frame 0: "Noise_XX_25519_ChaChaPoly_SHA256" (in clear)     |
+ *     |----------------------------------------------------------->| accepts the
+ *     | frame 1: handshake message 1      -> e                     | name, or
+ *     |----------------------------------------------------------->| closes
+ *     | frame 2: handshake message 2      <- e, ee, s, es          |
+ *     |<-----------------------------------------------------------|
+ *     | frame 3: handshake message 3      -> s, se                 |
+ *     |----------------------------------------------------------->|
+ *     | transport frames, both ways, in any order, until each      |
+ *     | side's close frame                                         |
+ *     |<==========================================================>|
+ *
+ *   Frame 0 travels in clear, but rewriting it gains an attacker nothing:
+ *   each side starts h from the name it runs itself (InitializeSymmetric,
+ *   Noise §5.2), so if "XX" is replaced by "NN" on the way, the client's
+ *   next check (a message length or a tag) fails. A client never ends up
+ *   in a pattern it did not propose: there is no downgrade.
+ *
+ *   Prologue (Noise §6, mixed into h by both sides before message 1): the
+ *   10 bytes "SSockets/1". It binds the handshake to this protocol: a
+ *   message replayed from another protocol using the same Noise suite
+ *   fails its first tag.
+ *
+ *   every frame        +-------+-------+---------------------------+
+ *                      | L, 2 bytes BE | L bytes                   |
+ *                      +-------+-------+---------------------------+
+ *   a transport frame's L bytes (L = 17 + body length, at most 65,535):
+ *                      +----------------------------------+---------+
+ *                      | ChaCha20( type || body )         | tag, 16 |
+ *                      +----------------------------------+---------+
+ *       type 0x00  data, the last (or only) fragment of a message
+ *            0x01  data, more fragments of the same message follow
+ *            0x02  close: "I will send nothing more" (empty body)
+ *       key: the sender's CipherState from Split(); nonce: 32 zero bits,
+ *       then the 64-bit little-endian count of frames sent with that key
+ *       (never sent: both sides count); associated data: empty.
+ *
+ * Following one message through this file:
+ *   ss_engine_send  takes the next fragment of at most SS_MAX_FRAGMENT bytes;
+ *   seal_fragment   puts length || type || body in a fresh output buffer;
+ *   ss_cipher_encrypt (noise.c) encrypts type || body in place (nonce from
+ *                   n, ss_aead_seal: ChaCha20, then Poly1305) and
+ *                   increments n; the caller writes the buffer to the wire.
+ *   ... TCP ...
+ *   ss_engine_input_done collects the 2-byte length, then the frame;
+ *   open_fragment   ss_cipher_decrypt (noise.c) -> ss_aead_open checks the
+ *                   tag first and releases the plaintext only if it matches;
+ *                   then the type byte is checked, and
+ *   ss_engine_recv  copies the body into the caller's buffer, as much as fits.
+ *
+ * Why the type byte: TCP can be cut by anyone on the path. Without an
+ * authenticated "close", a receiver cannot tell a finished conversation
+ * from one an attacker cut short (Noise §13, "Session termination"); with
+ * it, an end of stream without the close frame is reported as an error
+ * (SS_ERR_TRUNCATED), never as a normal end. The "more follows" type keeps
+ * message boundaries without a length field: a message is the fragments up
+ * to and including a 0x00 one.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto/util.h"
+#include "engine_internal.h"
+#include "error.h"
+#include "fail.h"
+#include "noise.h"
+
+/* The prologue, 10 bytes, without a terminating NUL. */
+#define PROLOGUE "SSockets/1"
+#define PROLOGUE_LEN 10
+
+/* Transport frame types: the first plaintext byte of every frame. */
+enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
+
+/* Poly1305 tag appended by ss_cipher_encrypt (RFC 8439 §2.8). */
+#define TAG_LEN 16
+/* A frame: 2 bytes of length, then at most 65,535 bytes (Noise §3). */
+#define FRAME_MAX 65535
+/* The largest handshake message SSockets/1 sends (empty payloads): XX
+ * message 2, e (32) + encrypted s (48) + the payload's tag (16) = 96. */
+#define HANDSHAKE_OUT_MAX 128
+
+/* Where the engine is. The state says what the next received frame is. */
+enum state {
+    ST_NAME,      /* server: waiting for frame 0 (NAME_IN in the diagram);
+                     client: frame 0 not yet produced (NAME_OUT) */
+    ST_HANDSHAKE, /* Noise messages, one per frame */
+    ST_OPEN,      /* transport frames (sent_close, peer_closed: the two closes) */
+    ST_FAILED     /* an error ended the engine (err says which) */
+};
+
+/* What the output buffer holds, for the meaning of a failed write. */
+enum out_kind { OUT_NONE, OUT_NAME, OUT_HANDSHAKE, OUT_TRANSPORT };
+
+struct ss_engine {
+    enum state state;
+    int server;
+    int plain;
+    ss_config cfg;              /* a copy; the keys it points to are the caller's */
+    ss_noise_pattern pattern;
+
+    /* The handshake, allocated while it runs. index: the SSockets/1 frame
+     * number of the next handshake message (1-based, frame 0 is the name). */
+    ss_handshake *hs;
+    int index;
+
+    /* After the handshake: the two CipherStates of Split() (Noise §5.2),
+     * one per direction, each with its own key and frame counter n. */
+    ss_cipher_state send_cs;
+    ss_cipher_state recv_cs;
+    uint8_t handshake_hash[32];
+    uint8_t peer_key[32];       /* the peer's authenticated static key */
+    int has_peer_key;
+    uint8_t initiator_e[32];    /* for a key log (engine_internal.h) */
+    int established;
+
+    /* Output: one frame on its way out. */
+    uint8_t *out;
+    size_t out_len, out_pos;
+    enum out_kind out_kind;
+    int out_index;              /* the handshake message in out */
+    int sent_close;
+    int traced_send;
+
+    /* Input: the 2-byte length, then a buffer of exactly that many bytes. */
+    uint8_t header[2];
+    size_t header_got;
+    uint8_t *in;
+    size_t in_len, in_got;
+    /* A decrypted fragment waiting for ss_engine_recv: in[0] is its type,
+     * the body is in[1 + rx_pos .. 1 + rx_len). */
+    int rx_ready;
+    size_t rx_pos, rx_len;
+    int rx_more;                /* the current message continues in later frames */
+    int peer_closed;
+    int traced_recv;
+
+    ss_error_slot err;
+};
+
+/* ------------------------------------------------------------------ */
+/* Errors and trace lines                                              */
+/* ------------------------------------------------------------------ */
+
+static void release_in(ss_engine *e);
+static void release_hs(ss_engine *e);
+
+/* Records the error that ends e (e keeps its first one) and in the
+ * thread's last error; wipes what a dead engine must not keep. Returns -1. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int engine_fail(ss_engine *e, int code, const char *fmt, ...)
+{
+    char detail[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    ss_fail(&e->err, code, "%s", detail);
+    e->state = ST_FAILED;
+    /* The handshake state goes at once. The input buffer is left to the
+     * input side (frame_complete) and to ss_engine_free: the sending side
+     * may fail while a receiving thread is reading into it (conn.c). */
+    release_hs(e);
+    return -1;
+}
+
+/* A call on an engine that has already failed: report the same error
+ * again, so the thread's last error agrees with the engine's. */
+static int repeat_error(const ss_engine *e)
+{
+    const char *sentence = ss_strerror(e->err.code);
+    size_t n = strlen(sentence);
+    if (strncmp(e->err.message, sentence, n) == 0 && e->err.message[n] == ':')
+        return ss_fail(NULL, e->err.code, "%s", e->err.message + n + 2);
+    return ss_fail(NULL, e->err.code, NULL);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void trace_line(const ss_engine *e, const char *fmt, ...)
+{
+    if (e->cfg.trace == NULL)
+        return;
+    char line[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    e->cfg.trace(e->cfg.trace_arg, line);
+}
+
+/* The first transport frame in each direction, for the learner: the nonce
+ * is not on the wire, both sides derive it from their frame counters. */
+static void trace_first_nonce(const ss_engine *e, const char *direction, uint64_t n)
+{
+    uint8_t nonce[12] = {0};
+    char hex[2 * sizeof nonce + 1];
+    ss_store64_le(nonce + 4, n);
+    for (size_t i = 0; i < sizeof nonce; i++)
+        snprintf(hex + 2 * i, 3, "%02x", nonce[i]);
+    trace_line(e,
+               "transport: first frame %s: n = %llu, nonce = %s (32 zero bits, then n as "
+               "64-bit little-endian; not sent, both sides count), AD empty",
+               direction, (unsigned long long)n, hex);
+}
+
+/* Every frame as it leaves or arrives, in hex: "wire: sent 0030 bbdb...",
+ * the 2-byte big-endian length, then the frame's bytes, exactly what a
+ * capture of the TCP stream shows (docs/protocol.md labels each field).
+ * Unlike the handshake's lines these bytes are not secret: anyone on the
+ * path sees them. A long frame is cut after its first WIRE_SHOWN bytes, so
+ * one line stays readable (and fits trace_line). */
+#define WIRE_SHOWN 128
+static void trace_wire(const ss_engine *e, const char *direction, const uint8_t *frame,
+                       size_t len)
+{
+    if (e->cfg.trace == NULL)
+        return;
+    char hex[2 * WIRE_SHOWN + 1] = "";
+    size_t shown = len < WIRE_SHOWN ? len : WIRE_SHOWN;
+    for (size_t i = 0; i < shown; i++)
+        snprintf(hex + 2 * i, 3, "%02x", frame[i]);
+    trace_line(e, "wire: %s %04zx %s%s", direction, len, hex, len > shown ? " ..." : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration: which pattern the client proposes, which the server  */
+/* accepts (the table in engine.h)                                     */
+/* ------------------------------------------------------------------ */
+
+static int client_pattern(ss_noise_pattern *p, const ss_config *cfg)
+{
+    if (cfg->allowed_keys != NULL || cfg->allowed_count != 0)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_keys is a server setting");
+    if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
+                       cfg->test_ephemeral != NULL))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
+    if (cfg->static_key != NULL)
+        *p = SS_NOISE_XX; /* we have a key to prove: both sides authenticate */
+    else if (cfg->peer_public_key != NULL)
+        *p = SS_NOISE_NK; /* we know the server's key: it is authenticated */
+    else
+        *p = SS_NOISE_NN; /* nobody is authenticated */
+    return 0;
+}
+
+static int check_server_config(const ss_config *cfg)
+{
+    if (cfg->allowed_count != 0 && cfg->allowed_keys == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_count without allowed_keys");
+    if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
+                       cfg->allowed_keys != NULL || cfg->test_ephemeral != NULL))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
+    /* Only XX shows the server a client key, and XX needs a server key. */
+    if (cfg->static_key == NULL && (cfg->allowed_keys != NULL || cfg->peer_public_key != NULL))
+        return ss_fail(NULL, SS_ERR_ARGUMENT,
+                       "checking client keys needs XX, so the server needs its static_key");
+    return 0;
+}
+
+static int server_checks_clients(const ss_config *cfg)
+{
+    return cfg->allowed_keys != NULL || cfg->peer_public_key != NULL;
+}
+
+static int server_accepts(const ss_config *cfg, ss_noise_pattern p)
+{
+    if (cfg->static_key == NULL)
+        return p == SS_NOISE_NN;
+    if (server_checks_clients(cfg))
+        /* NK would let a client skip the key check: XX only. */
+        return p == SS_NOISE_XX;
+    return p == SS_NOISE_NK || p == SS_NOISE_XX;
+}
+
+static const char *server_offer(const ss_config *cfg)
+{
+    if (cfg->static_key == NULL)
+        return "only NN (it has no static key)";
+    if (server_checks_clients(cfg))
+        return "only XX (it checks client keys)";
+    return "NK and XX";
+}
+
+/* A received protocol name is untrusted bytes: show printable ASCII only. */
+static void printable(char *out, size_t cap, const uint8_t *in, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len && i + 1 < cap; i++)
+        out[i] = (in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"') ? (char)in[i] : '?';
+    out[i] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers: taken for a frame in flight, given back at once            */
+/* ------------------------------------------------------------------ */
+
+static void release_out(ss_engine *e)
+{
+    if (e->out != NULL) {
+        ss_wipe(e->out, e->out_len);
+        free(e->out);
+    }
+    e->out = NULL;
+    e->out_len = e->out_pos = 0;
+    e->out_kind = OUT_NONE;
+}
+
+static void release_in(ss_engine *e)
+{
+    if (e->in != NULL) {
+        ss_wipe(e->in, e->in_len);
+        free(e->in);
+    }
+    e->in = NULL;
+    e->in_len = e->in_got = e->header_got = 0;
+    e->rx_ready = 0;
+    e->rx_pos = e->rx_len = 0;
+}
+
+static void release_hs(ss_engine *e)
+{
+    if (e->hs != NULL) {
+        ss_handshake_wipe(e->hs);
+        free(e->hs);
+        e->hs = NULL;
+    }
+}
+
+/* A fresh output buffer with room for the 2-byte length and len bytes;
+ * the length is written. NULL (recorded) when memory runs out. */
+static uint8_t *new_output(ss_engine *e, size_t len, enum out_kind kind)
+{
+    uint8_t *p = malloc(2 + len);
+    if (p == NULL) {
+        engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", len);
+        return NULL;
+    }
+    /* The length goes in network byte order (big-endian), high byte first. */
+    p[0] = (uint8_t)(len >> 8);
+    p[1] = (uint8_t)len;
+    e->out = p;
+    e->out_len = 2 + len;
+    e->out_pos = 0;
+    e->out_kind = kind;
+    return p + 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* The handshake                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The peer ended the stream (EOF, reset or broken pipe) while we were
+ * writing or waiting for handshake message `index`. What that means
+ * depends on when it happened. */
+static int handshake_peer_gone(ss_engine *e, int index, int writing)
+{
+    const char *name = ss_noise_protocol_name(e->pattern);
+    if (!e->server && index <= 2) {
+        /* The server closed before its first handshake message. In NK,
+         * message 1 is already encrypted to the pinned key (token es): a
+         * server holding another key fails its tag and hangs up — after
+         * our first message, just as here. */
+        if (e->pattern == SS_NOISE_NK && index == 2)
+            return engine_fail(e, SS_ERR_WRONG_SERVER_KEY,
+                               "the server closed the connection after our first handshake "
+                               "message, which is what a server whose key differs from the "
+                               "pinned one does (a server that refuses %s closes the same way)",
+                               name);
+        return engine_fail(e, SS_ERR_PATTERN_REFUSED,
+                           "the server refused %s or expects another pattern "
+                           "(it closed the connection)",
+                           name);
+    }
+    return engine_fail(e, SS_ERR_PEER_GONE, "while %s handshake message %d of %s",
+                       writing ? "sending" : "waiting for", index, name);
+}
+
+/* XX, client side, after message 2: the server's static key, now known
+ * and authenticated, against the pinned one. Checked before message 3,
+ * which would reveal our own static key to whoever answered. Public keys
+ * are not secret, but a constant-time compare costs nothing here. */
+static int check_server_key(ss_engine *e, const uint8_t rs[32])
+{
+    const ss_config *cfg = &e->cfg;
+    if (cfg->peer_public_key == NULL || ss_ct_verify(rs, cfg->peer_public_key, 32) == 0)
+        return 0;
+    char got[SS_KEY_BASE64_LEN], want[SS_KEY_BASE64_LEN];
+    ss_public_key_format(got, rs);
+    ss_public_key_format(want, cfg->peer_public_key);
+    return engine_fail(e, SS_ERR_WRONG_SERVER_KEY,
+                       "the server presented %s, the pinned key is %s", got, want);
+}
+
+/* XX, server side, after message 3: the client's static key against the
+ * allow-list and the pinned key. */
+static int check_client_key(ss_engine *e, const uint8_t rs[32])
+{
+    const ss_config *cfg = &e->cfg;
+    char got[SS_KEY_BASE64_LEN];
+    ss_public_key_format(got, rs);
+    if (cfg->allowed_keys != NULL) {
+        int listed = 0;
+        for (size_t i = 0; i < cfg->allowed_count; i++)
+            listed |= ss_ct_verify(rs, cfg->allowed_keys[i], 32) == 0;
+        if (!listed)
+            return engine_fail(e, SS_ERR_UNKNOWN_CLIENT_KEY, "%s is not in the allow-list", got);
+    }
+    if (cfg->peer_public_key != NULL && ss_ct_verify(rs, cfg->peer_public_key, 32) != 0) {
+        char want[SS_KEY_BASE64_LEN];
+        ss_public_key_format(want, cfg->peer_public_key);
+        return engine_fail(e, SS_ERR_WRONG_PEER_KEY,
+                           "the client presented %s, the pinned key is %s", got, want);
+    }
+    return 0;
+}
+
+/* Noise §5.3 Initialize(): the static key for XX (both sides) and for the
+ * NK responder; the pinned server key as the pre-message "<- s" for the NK
+ * initiator. */
+static int start_handshake(ss_engine *e, const char *shown)
+{
+    const ss_config *cfg = &e->cfg;
+    e->hs = malloc(sizeof *e->hs);
+    if (e->hs == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "the handshake state");
+    const ss_keypair *s;
+    const uint8_t *rs = NULL;
+    if (e->server) {
+        s = e->pattern == SS_NOISE_NN ? NULL : cfg->static_key;
+    } else {
+        s = e->pattern == SS_NOISE_XX ? cfg->static_key : NULL;
+        rs = e->pattern == SS_NOISE_NK ? cfg->peer_public_key : NULL;
+    }
+    int rc = ss_handshake_init(e->hs, e->pattern, !e->server, (const uint8_t *)PROLOGUE,
+                               PROLOGUE_LEN, s, rs, cfg->trace, cfg->trace_arg);
+    if (rc != 0)
+        return engine_fail(e, rc, "starting %s", shown);
+    /* Course and tests only (engine.h): a fixed e instead of a random one. */
+    ss_handshake_set_ephemeral(e->hs, cfg->test_ephemeral);
+    e->state = ST_HANDSHAKE;
+    e->index = 1;
+    return 0;
+}
+
+/* Keeps what outlives the handshake before Split() wipes it: the peer's
+ * static key if this pattern authenticated one (NK: the server's, known in
+ * advance; XX: received, both sides) and the initiator's ephemeral key (for
+ * a key log); then Split() (Noise §5.2): the initiator sends with the first
+ * CipherState, the responder with the second (noise.c assigns them). */
+static void finish_handshake(ss_engine *e)
+{
+    ss_handshake *hs = e->hs;
+    if (hs->has_rs) {
+        memcpy(e->peer_key, hs->rs, 32);
+        e->has_peer_key = 1;
+    }
+    memcpy(e->initiator_e, hs->initiator ? hs->e.public_key : hs->re, 32);
+    ss_handshake_split(hs, &e->send_cs, &e->recv_cs, e->handshake_hash);
+    release_hs(e);
+    e->state = ST_OPEN;
+    e->established = 1;
+}
+
+/* Frame 0, the client's proposal: the protocol name in clear. */
+static int produce_name(ss_engine *e)
+{
+    const char *name = ss_noise_protocol_name(e->pattern);
+    size_t len = strlen(name);
+    trace_line(e, "SSockets/1: -> frame 0 = protocol name \"%s\" (%zu bytes, in clear)", name,
+               len);
+    uint8_t *p = new_output(e, len, OUT_NAME);
+    if (p == NULL)
+        return -1;
+    memcpy(p, name, len);
+    trace_wire(e, "sent", p, len);
+    return start_handshake(e, name);
+}
+
+/* WriteMessage with an empty payload (SSockets/1 sends none), one frame. */
+static int produce_handshake_message(ss_engine *e)
+{
+    uint8_t msg[HANDSHAKE_OUT_MAX];
+    size_t len;
+    int index = e->index;
+    int rc = ss_handshake_write(e->hs, msg, sizeof msg, &len, NULL, 0);
+    if (rc != 0)
+        return engine_fail(e, rc, "writing handshake message %d", index);
+    trace_line(e, "SSockets/1: %s frame %d = handshake message %d (%zu bytes)",
+               e->server ? "<-" : "->", index, index, len);
+    trace_wire(e, "sent", msg, len);
+    uint8_t *p = new_output(e, len, OUT_HANDSHAKE);
+    if (p == NULL)
+        return -1;
+    memcpy(p, msg, len);
+    e->out_index = index;
+    e->index++;
+    if (ss_handshake_done(e->hs))
+        finish_handshake(e);
+    return 0;
+}
+
+/* Produces what is due when the output is empty: the client's frame 0,
+ * then each handshake message when it is our turn. */
+static void pump(ss_engine *e)
+{
+    if (e->out != NULL)
+        return;
+    if (e->state == ST_NAME && !e->server)
+        produce_name(e);
+    else if (e->state == ST_HANDSHAKE && ss_handshake_my_turn(e->hs))
+        produce_handshake_message(e);
+}
+
+/* Frame 0 has arrived at the server: which pattern, and do we accept it? */
+static int receive_name(ss_engine *e, const uint8_t *name, size_t len)
+{
+    char shown[SS_NOISE_NAME_MAX];
+    trace_wire(e, "received", name, len);
+    printable(shown, sizeof shown, name, len);
+    if (ss_noise_pattern_from_name(&e->pattern, name, len) != 0)
+        return engine_fail(e, SS_ERR_BAD_PROTOCOL, "the client proposed \"%s\"", shown);
+    /* Refusing is simply closing: nothing about us is revealed. */
+    if (!server_accepts(&e->cfg, e->pattern)) {
+        trace_line(e, "SSockets/1: -> frame 0 = \"%s\": refused, this server accepts %s", shown,
+                   server_offer(&e->cfg));
+        return engine_fail(e, SS_ERR_PATTERN_REFUSED,
+                           "the client proposed %s; this server accepts %s", shown,
+                           server_offer(&e->cfg));
+    }
+    trace_line(e, "SSockets/1: -> frame 0 = protocol name \"%s\": accepted", shown);
+    return start_handshake(e, shown);
+}
+
+/* ReadMessage on one frame; then, if the message revealed the peer's
+ * static key (XX), the key checks. */
+static int receive_handshake_message(ss_engine *e, const uint8_t *msg, size_t len)
+{
+    ss_handshake *hs = e->hs;
+    int index = e->index;
+    trace_line(e, "SSockets/1: %s frame %d = handshake message %d (%zu bytes)",
+               e->server ? "->" : "<-", index, index, len);
+    trace_wire(e, "received", msg, len);
+
+    /* The payload must not overlap msg (noise.h); SSockets/1 payloads are
+     * empty, but a peer's may not be, and it must fit to be refused with
+     * its size. */
+    uint8_t *payload = malloc(len > 0 ? len : 1);
+    if (payload == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "handshake message %d", index);
+    size_t payload_len;
+    int had_rs = hs->has_rs;
+    int nk_responder = e->server && e->pattern == SS_NOISE_NK;
+    int rc = ss_handshake_read(hs, payload, len, &payload_len, msg, len);
+    ss_wipe(payload, len > 0 ? len : 1);
+    free(payload);
+    if (rc == SS_ERR_TAMPERED && nk_responder)
+        /* NK message 1 is encrypted to our static key (es): a client that
+         * pinned another server key produces exactly this failure. */
+        return engine_fail(e, rc, "handshake message 1 did not authenticate: the client "
+                                  "probably pinned a different server key");
+    if (rc != 0)
+        return engine_fail(e, rc, "handshake message %d (%zu bytes)", index, len);
+    if (payload_len != 0)
+        return engine_fail(e, SS_ERR_BAD_FRAME,
+                           "handshake message %d carries a %zu-byte payload; "
+                           "SSockets/1 payloads are empty",
+                           index, payload_len);
+    e->index++;
+    if (!had_rs && hs->has_rs) {
+        rc = e->server ? check_client_key(e, hs->rs) : check_server_key(e, hs->rs);
+        if (rc != 0)
+            return rc;
+    }
+    if (ss_handshake_done(hs))
+        finish_handshake(e);
+    else
+        pump(e); /* our answer, if it is our turn */
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating and destroying                                             */
+/* ------------------------------------------------------------------ */
+
+static ss_engine *engine_alloc(int server, const ss_config *cfg)
+{
+    ss_engine *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        ss_fail(NULL, SS_ERR_NOMEM, "allocating a protocol engine");
+        return NULL;
+    }
+    e->server = server != 0;
+    e->cfg = *cfg;
+    e->plain = cfg->plain != 0;
+    e->state = ST_NAME;
+    e->err.code = SS_OK;
+    snprintf(e->err.message, sizeof e->err.message, "%s", ss_strerror(SS_OK));
+    return e;
+}
+
+int ss_engine_check_config(int server, const ss_config *cfg)
+{
+    ss_noise_pattern pattern;
+    return server ? check_server_config(cfg) : client_pattern(&pattern, cfg);
+}
+
+ss_engine *ss_engine_new(int server, const ss_config *cfg)
+{
+    const ss_config none = {0};
+    if (cfg == NULL)
+        cfg = &none;
+    ss_noise_pattern pattern = SS_NOISE_NN;
+    if (server ? check_server_config(cfg) < 0 : client_pattern(&pattern, cfg) < 0)
+        return NULL;
+    ss_engine *e = engine_alloc(server, cfg);
+    if (e == NULL)
+        return NULL;
+    e->pattern = pattern;
+    if (e->plain) {
+        /* No handshake: transport frames in clear from the start. */
+        e->state = ST_OPEN;
+        e->established = 1;
+    } else if (!e->server) {
+        pump(e); /* frame 0 */
+    }
+    return e;
+}
+
+void ss_engine_free(ss_engine *e)
+{
+    if (e == NULL)
+        return;
+    release_hs(e);
+    release_in(e);
+    release_out(e);
+    ss_wipe(e, sizeof *e);
+    free(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* Input                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Frame 0 holds a name of at most SS_NOISE_NAME_MAX - 1 bytes: a peer
+ * announcing 18,245 bytes where a 32-byte name belongs is refused before
+ * its body is awaited. */
+static int check_length(ss_engine *e, size_t len)
+{
+    if (e->state == ST_NAME && len > SS_NOISE_NAME_MAX - 1)
+        return engine_fail(e, SS_ERR_BAD_PROTOCOL,
+                           "frame 0 is longer than any protocol name (not an SSockets/1 client?)");
+    return 0;
+}
+
+/* A transport frame has arrived whole in e->in: authenticate, decrypt in
+ * place and check its type. The body is then in[1 .. 1 + rx_len). */
+static int open_fragment(ss_engine *e)
+{
+    size_t len = e->in_len;
+    trace_wire(e, "received", e->in, len);
+    /* Checked once the frame is whole, so a short frame cut by the end of
+     * the stream is reported as the cut it is (SS_ERR_TRUNCATED). */
+    if (!e->plain && len < 1 + TAG_LEN)
+        return engine_fail(e, SS_ERR_BAD_FRAME,
+                           "a %zu-byte transport frame (a type byte and a tag need 17)", len);
+    if (e->plain && len < 1)
+        return engine_fail(e, SS_ERR_BAD_FRAME, "an empty frame (no type byte)");
+    size_t plain_len = len;
+    if (!e->plain) {
+        if (!e->traced_recv) {
+            trace_first_nonce(e, "received", e->recv_cs.n);
+            e->traced_recv = 1;
+        }
+        /* DecryptWithAd (Noise §5.1) -> ss_aead_open: the tag is checked
+         * before any plaintext is released. The nonce is our count of
+         * frames received, so a frame that was modified, replayed,
+         * reordered or dropped by someone on the path fails here: its tag
+         * was computed under another nonce. */
+        uint64_t n = e->recv_cs.n;
+        int rc = ss_cipher_decrypt(&e->recv_cs, e->in, NULL, 0, e->in, len);
+        if (rc != 0)
+            return engine_fail(e, rc, "transport frame %llu (%zu bytes)", (unsigned long long)n,
+                               len);
+        plain_len = len - TAG_LEN;
+    }
+    uint8_t type = e->in[0];
+    size_t body = plain_len - 1;
+    if (type > TYPE_CLOSE)
+        return engine_fail(e, SS_ERR_BAD_TYPE, "type 0x%02x", type);
+    if (type == TYPE_CLOSE && body != 0)
+        return engine_fail(e, SS_ERR_BAD_FRAME, "a close frame with a body");
+    if (type == TYPE_MORE && body == 0)
+        /* An empty "more follows" fragment carries nothing and could be
+         * repeated without end; no sender needs one. */
+        return engine_fail(e, SS_ERR_BAD_FRAME, "an empty 'more follows' fragment");
+    if (type == TYPE_CLOSE) {
+        if (e->rx_more)
+            return engine_fail(e, SS_ERR_TRUNCATED, "the peer closed in the middle of a message");
+        e->peer_closed = 1;
+        release_in(e);
+        return 0;
+    }
+    e->rx_ready = 1;
+    e->rx_pos = 0;
+    e->rx_len = body;
+    return 0;
+}
+
+/* A whole frame is in e->in: what it is depends on the state. */
+static int dispatch_frame(ss_engine *e)
+{
+    int rc;
+    switch (e->state) {
+    case ST_NAME:
+        rc = receive_name(e, e->in, e->in_len);
+        release_in(e);
+        return rc;
+    case ST_HANDSHAKE:
+        rc = receive_handshake_message(e, e->in, e->in_len);
+        release_in(e);
+        return rc;
+    case ST_OPEN:
+        return open_fragment(e); /* keeps in until the fragment is taken */
+    default:
+        return repeat_error(e);
+    }
+}
+
+/* After a frame: a failure wipes and frees what was received. */
+static int frame_complete(ss_engine *e)
+{
+    int rc = dispatch_frame(e);
+    if (rc < 0)
+        release_in(e); /* no byte of a frame that failed a check stays */
+    return rc;
+}
+
+uint8_t *ss_engine_input_buffer(ss_engine *e, size_t *want)
+{
+    *want = 0;
+    if (e == NULL || e->state == ST_FAILED || e->rx_ready)
+        return NULL;
+    if (e->peer_closed) {
+        /* Nothing may follow the close frame; a byte that does is taken
+         * only to be reported (ss_engine_input_done). */
+        *want = 1;
+        return e->header;
+    }
+    /* A server takes input from the start; a client once its frame 0 is out
+     * (the server says nothing before it). Either way: the input is
+     * independent of the output, so nothing more to check. */
+    if (e->header_got < 2) {
+        *want = 2 - e->header_got;
+        return e->header + e->header_got;
+    }
+    *want = e->in_len - e->in_got;
+    return e->in + e->in_got;
+}
+
+int ss_engine_input_done(ss_engine *e, size_t n)
+{
+    if (e == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_done: no engine");
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    if (n == 0)
+        return 0;
+    if (e->peer_closed)
+        return engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
+    if (e->header_got < 2) {
+        e->header_got += n;
+        if (e->header_got < 2)
+            return 0;
+        size_t len = ((size_t)e->header[0] << 8) | e->header[1];
+        if (check_length(e, len) < 0)
+            return -1;
+        e->in = malloc(len > 0 ? len : 1);
+        if (e->in == NULL)
+            return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", len);
+        e->in_len = len;
+        e->in_got = 0;
+        if (len > 0)
+            return 0;
+    } else {
+        e->in_got += n;
+        if (e->in_got < e->in_len)
+            return 0;
+    }
+    /* The frame is complete; the next one starts with a new header. */
+    e->header_got = 0;
+    return frame_complete(e);
+}
+
+ssize_t ss_engine_feed(ss_engine *e, const uint8_t *in, size_t len)
+{
+    size_t done = 0;
+    if (e == NULL || (in == NULL && len > 0))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_feed: no engine or no bytes");
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    while (done < len) {
+        size_t want;
+        uint8_t *p = ss_engine_input_buffer(e, &want);
+        if (p == NULL)
+            break;
+        size_t n = len - done < want ? len - done : want;
+        memcpy(p, in + done, n);
+        done += n;
+        if (ss_engine_input_done(e, n) < 0)
+            return -1;
+    }
+    return (ssize_t)done;
+}
+
+int ss_engine_input_end(ss_engine *e)
+{
+    if (e == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_end: no engine");
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    int mid_frame = e->header_got > 0;
+    switch (e->state) {
+    case ST_NAME:
+        if (e->server)
+            return engine_fail(e, SS_ERR_PEER_GONE, "the client left before proposing a protocol");
+        return engine_fail(e, SS_ERR_PEER_GONE, "the server closed the connection at once");
+    case ST_HANDSHAKE:
+        return handshake_peer_gone(e, e->index, 0);
+    default:
+        if (e->peer_closed)
+            return 0;
+        if (mid_frame)
+            return engine_fail(e, SS_ERR_TRUNCATED, "the stream ended in the middle of a frame");
+        /* The stream ended cleanly at a frame boundary, but without the
+         * authenticated close: anyone on the path could have cut it. */
+        return engine_fail(e, SS_ERR_TRUNCATED, "the stream ended with no close frame");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                              */
+/* ------------------------------------------------------------------ */
+
+const uint8_t *ss_engine_output(ss_engine *e, size_t *len)
+{
+    *len = 0;
+    if (e == NULL || e->state == ST_FAILED)
+        return NULL;
+    pump(e);
+    if (e->out == NULL)
+        return NULL;
+    *len = e->out_len - e->out_pos;
+    return e->out + e->out_pos;
+}
+
+void ss_engine_output_done(ss_engine *e, size_t n)
+{
+    if (e == NULL || e->out == NULL)
+        return;
+    if (n > e->out_len - e->out_pos)
+        n = e->out_len - e->out_pos;
+    e->out_pos += n;
+    if (e->out_pos == e->out_len) {
+        release_out(e);
+        if (e->state != ST_FAILED)
+            pump(e);
+    }
+}
+
+int ss_engine_output_failed(ss_engine *e)
+{
+    if (e == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_output_failed: no engine");
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    switch (e->out_kind) {
+    case OUT_NAME:
+        return engine_fail(e, SS_ERR_PEER_GONE, "the server closed the connection at once");
+    case OUT_HANDSHAKE:
+        return handshake_peer_gone(e, e->out_index, 1);
+    default:
+        return engine_fail(e, SS_ERR_PEER_GONE, "a send found the connection closed by the peer "
+                                                "(broken pipe or reset)");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+/* One transport frame: type || body, encrypted in place with our
+ * CipherState (or left in clear in plain mode), after its length. */
+static int seal_fragment(ss_engine *e, uint8_t type, const uint8_t *body, size_t len)
+{
+    size_t frame_len = 1 + len + (e->plain ? 0 : TAG_LEN);
+    uint8_t *p = new_output(e, frame_len, OUT_TRANSPORT);
+    if (p == NULL)
+        return -1;
+    p[0] = type;
+    if (len > 0)
+        memcpy(p + 1, body, len);
+    if (!e->plain) {
+        if (!e->traced_send) {
+            trace_first_nonce(e, "sent", e->send_cs.n);
+            e->traced_send = 1;
+        }
+        /* EncryptWithAd(empty AD, type || body) (Noise §5.1): noise.c
+         * turns n into the nonce, runs ss_aead_seal and increments n. At
+         * n = 2^64-1 it refuses (SS_ERR_NONCE_EXHAUSTED): a nonce must
+         * never repeat under one key, so the counter never wraps. */
+        int rc = ss_cipher_encrypt(&e->send_cs, p, NULL, 0, p, 1 + len);
+        if (rc != 0) {
+            release_out(e); /* wipes the plaintext */
+            return engine_fail(e, rc, "after %llu frames", (unsigned long long)e->send_cs.n);
+        }
+    }
+    trace_wire(e, "sent", p, frame_len);
+    return 0;
+}
+
+/* The checks ss_engine_send and ss_engine_close share. */
+static int can_send(ss_engine *e, const char *what)
+{
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    if (!e->established)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "%s before the handshake has finished", what);
+    if (e->out != NULL)
+        return SS_WANT_WRITE;
+    return 0;
+}
+
+int ss_engine_send(ss_engine *e, const void *msg, size_t len, size_t *taken)
+{
+    if (taken != NULL)
+        *taken = 0;
+    if (e == NULL || taken == NULL || (msg == NULL && len > 0))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_send: no engine or no message");
+    int rc = can_send(e, "sending");
+    if (rc != 0)
+        return rc;
+    if (e->sent_close)
+        /* A caller mistake, not a failure of the connection: receiving
+         * still works, so e's error is left alone. */
+        return ss_fail(NULL, SS_ERR_CLOSED, "nothing can be sent after our close frame");
+    /* Fragments of SS_MAX_FRAGMENT = 65,535 - 1 (type) - 16 (tag) bytes,
+     * the last one marked 0x00. An empty message is one empty 0x00 frame,
+     * so the receiver sees it (ss_recv returns 0). */
+    int more = len > SS_MAX_FRAGMENT;
+    size_t n = more ? SS_MAX_FRAGMENT : len;
+    if (seal_fragment(e, more ? TYPE_MORE : TYPE_LAST, msg, n) < 0)
+        return -1;
+    *taken = n;
+    return 0;
+}
+
+int ss_engine_close(ss_engine *e)
+{
+    if (e == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_close: no engine");
+    if (e->sent_close && e->state != ST_FAILED)
+        return 0;
+    int rc = can_send(e, "closing");
+    if (rc != 0)
+        return rc;
+    /* Our close frame: authenticated like data, so the peer can tell our
+     * finished stream from one cut by someone else. Sent at most once. */
+    e->sent_close = 1;
+    return seal_fragment(e, TYPE_CLOSE, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
+{
+    if (end != NULL)
+        *end = 1;
+    if (e == NULL || end == NULL || (buf == NULL && cap > 0))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_recv: no engine or no buffer");
+    if (e->state == ST_FAILED)
+        return repeat_error(e);
+    if (e->peer_closed)
+        return 0;
+    if (!e->rx_ready) {
+        /* Between fragments. Inside a message with no room left, the
+         * answer is "0 bytes, more follows" without waiting for the next
+         * fragment. */
+        if (e->rx_more && cap == 0) {
+            *end = 0;
+            return 0;
+        }
+        return SS_WANT_READ;
+    }
+    /* Hand out as much of the fragment as fits. */
+    size_t take = e->rx_len - e->rx_pos;
+    if (take > cap)
+        take = cap;
+    if (take > 0) {
+        memcpy(buf, e->in + 1 + e->rx_pos, take);
+        e->rx_pos += take;
+    }
+    if (e->rx_pos < e->rx_len) {
+        *end = 0; /* the buffer is full inside a fragment */
+        return (ssize_t)take;
+    }
+    /* Fragment delivered: forget it. A 0x00 fragment ends the message. */
+    e->rx_more = e->in[0] == TYPE_MORE;
+    release_in(e);
+    *end = !e->rx_more;
+    return (ssize_t)take;
+}
+
+int ss_engine_peer_closed(const ss_engine *e)
+{
+    return e != NULL && e->peer_closed;
+}
+
+int ss_engine_sent_close(const ss_engine *e)
+{
+    return e != NULL && e->sent_close;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+int ss_engine_established(const ss_engine *e)
+{
+    return e != NULL && e->established;
+}
+
+int ss_engine_error(const ss_engine *e)
+{
+    return e != NULL ? e->err.code : SS_ERR_ARGUMENT;
+}
+
+const char *ss_engine_error_message(const ss_engine *e)
+{
+    return e != NULL ? e->err.message : ss_strerror(SS_ERR_ARGUMENT);
+}
+
+const uint8_t *ss_engine_peer_public_key(const ss_engine *e)
+{
+    return e != NULL && e->has_peer_key ? e->peer_key : NULL;
+}
+
+const char *ss_engine_protocol_name(const ss_engine *e)
+{
+    if (e == NULL)
+        return NULL;
+    return e->plain ? "plain" : ss_noise_protocol_name(e->pattern);
+}
+
+void ss_engine_handshake_hash(uint8_t out[32], const ss_engine *e)
+{
+    if (e != NULL && !e->plain && e->established)
+        memcpy(out, e->handshake_hash, 32);
+    else
+        memset(out, 0, 32);
+}
+
+size_t ss_engine_memory(const ss_engine *e)
+{
+    if (e == NULL)
+        return 0;
+    return sizeof *e + (e->hs != NULL ? sizeof *e->hs : 0) + e->in_len + e->out_len;
+}
+
+int ss_engine_session_keys(const ss_engine *e, uint8_t initiator_ephemeral[32], uint8_t k1[32],
+                           uint8_t k2[32])
+{
+    if (e == NULL || e->plain || !e->established)
+        return -1;
+    /* k1 is the initiator's sending key (noise.c's Split pairing). */
+    const ss_cipher_state *c1 = e->server ? &e->recv_cs : &e->send_cs;
+    const ss_cipher_state *c2 = e->server ? &e->send_cs : &e->recv_cs;
+    memcpy(initiator_ephemeral, e->initiator_e, 32);
+    memcpy(k1, c1->k, 32);
+    memcpy(k2, c2->k, 32);
+    return 0;
+}
+
+ss_engine *ss_engine_established_for_tests(const ss_cipher_state *send,
+                                           const ss_cipher_state *recv)
+{
+    const ss_config none = {0};
+    ss_engine *e = engine_alloc(0, &none);
+    if (e == NULL)
+        return NULL;
+    e->pattern = SS_NOISE_NN;
+    e->send_cs = *send;
+    e->recv_cs = *recv;
+    e->state = ST_OPEN;
+    e->established = 1;
+    return e;
+}

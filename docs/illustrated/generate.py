@@ -90,9 +90,9 @@ SOURCES = {
     "mix_key": "src/net/noise.c", "hkdf": "src/net/noise.c", "mix_dh": "src/net/noise.c",
     "write_token": "src/net/noise.c", "encrypt_and_hash": "src/net/noise.c",
     "ss_cipher_encrypt": "src/net/noise.c", "chachapoly_nonce": "src/net/noise.c",
-    "split": "src/net/noise.c", "client_handshake": "src/net/conn.c",
-    "send_fragment": "src/net/conn.c", "send_close": "src/net/conn.c",
-    "ss_frame_write": "src/net/frame.c", "ss_handshake_init": "src/net/noise.c",
+    "split": "src/net/noise.c", "produce_name": "src/net/engine.c",
+    "seal_fragment": "src/net/engine.c", "ss_engine_close": "src/net/engine.c",
+    "new_output": "src/net/engine.c", "ss_handshake_init": "src/net/noise.c",
 }
 
 
@@ -322,7 +322,7 @@ def build_pattern(pattern):
     f0.steps.append(Step("frame", "2-byte big-endian length, then the bytes",
                          [("name", name_hex, True)],
                          [("frame", sent["client"][0][0] + name_hex, False)], [],
-                         ["client_handshake", "ss_frame_write"]))
+                         ["produce_name", "new_output"]))
     records.append(f0)
 
     # The handshake messages, each replayed from its writer's trace.
@@ -374,8 +374,8 @@ def build_pattern(pattern):
                  ("plaintext: type %02x (%s)%s" % (t, TYPES[t], " || %r" % MESSAGES[side]
                                                     if t == 0 else ""), pt, False)],
                 [("ciphertext || tag", ct, False)], [cmd],
-                ["send_close", "send_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]
-                if t == 2 else ["send_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]))
+                ["ss_engine_close", "seal_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]
+                if t == 2 else ["seal_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]))
             records.append(rec)
     return records, trace_text, checked[0]
 

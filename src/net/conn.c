@@ -137,7 +137,7 @@ static int conn_fail(ss_conn *c, int code, const char *fmt, ...)
     return -1;
 }
 
-/* The layers below (frame.c, sock.c) record their errors in the thread's
+/* The layer below (sock.c) records its errors in the thread's
  * last error only; this makes such an error c's error too. Returns -1. */
 static int conn_adopt_error(ss_conn *c)
 {

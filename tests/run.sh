@@ -2,7 +2,8 @@
 # run.sh BUILD — run every test program in BUILD/tests and every
 # tests/test_*.sh script, show their output, and end with one summary line
 # "tests: N passed, N failed, N skipped" (Check test cases, plus one per
-# script; a script that exits 77 was skipped).
+# script or other program; a script that exits 77 was skipped). The crypto
+# tests run once more on each code path the CPU can run (tests/cpu_paths.sh).
 #
 # SS_VALGRIND=1 runs the test programs under valgrind memcheck instead
 # (any error or leak fails the program) and Check without fork, so the
@@ -21,12 +22,13 @@ failed=0
 skipped=0
 failures=""
 
-for t in "$build"/tests/test_*; do
-    case $t in *.d|*.o) continue ;; esac
-    [ -x "$t" ] || continue
-    name=$(basename "$t")
+# run_program LABEL PROGRAM [ARG...]: run one test program (under the
+# runner), show its output, and add its Check results to the counts.
+run_program() {
+    name=$1
+    shift
     echo "== $name"
-    out=$($runner "$t" 2>&1)
+    out=$($runner "$@" 2>&1)
     status=$?
     printf '%s\n' "$out"
     # Check prints e.g. "100%: Checks: 12, Failures: 0, Errors: 0"
@@ -39,13 +41,42 @@ for t in "$build"/tests/test_*; do
         failed=$((failed + f + e))
     elif [ $status -ne 0 ]; then
         failed=$((failed + 1))
+    else
+        passed=$((passed + 1)) # a program without Check (a replay) passed
     fi
     if [ $status -ne 0 ]; then failures="$failures $name"; fi
     # A program that failed without reporting a failing check still fails.
     if [ $status -ne 0 ] && [ -n "$line" ] && [ "$f" = 0 ] && [ "$e" = 0 ]; then
         failed=$((failed + 1))
     fi
+}
+
+for t in "$build"/tests/test_*; do
+    case $t in *.d|*.o) continue ;; esac
+    [ -x "$t" ] || continue
+    run_program "$(basename "$t")" "$t"
 done
+
+# Every crypto test program (vectors, properties, differential) and every
+# differential fuzz replay again on each other code path this CPU can run
+# (SS_CPU, src/crypto/cpu.c; docs/performance.md). The runs above used the
+# default choice, the fastest path; these force the reference and each
+# fast path in turn. Under valgrind, only the paths valgrind can run.
+for path in $(sh tests/cpu_paths.sh); do
+    export SS_CPU="$path"
+    for t in sha256 hmac hkdf x25519 chacha20 poly1305 aead; do
+        [ -x "$build/tests/test_$t" ] || continue
+        run_program "test_$t SS_CPU=$path" "$build/tests/test_$t"
+    done
+    for r in "$build"/fuzz/replay_diff_*; do
+        [ -x "$r" ] || continue
+        t=${r##*/replay_}
+        set -- "tests/fuzz/corpus/$t"
+        [ -d "tests/fuzz/regressions/$t" ] && set -- "$@" "tests/fuzz/regressions/$t"
+        run_program "replay_$t SS_CPU=$path" "$r" "$@"
+    done
+done
+unset SS_CPU
 
 for s in tests/test_*.sh; do
     [ -f "$s" ] || continue

@@ -398,6 +398,21 @@ static void step_chacha20(void)
         ss_chacha20_xor(again, again, len, key, 1, nonce); /* in place */
         check(same(again, in, len), "chacha20", "decryption differs");
     }
+
+    /* Lengths that reach the multi-block fast paths (4 and 8 blocks at a
+     * time, src/crypto/chacha20_*.c) and their tails; tests/test_ct.sh runs
+     * this program once per path. */
+    static const size_t long_lens[] = {255, 256, 511, 512, 1100, 4096 + 17};
+    static uint8_t big_in[4096 + 17], big_out[4096 + 17];
+    for (size_t k = 0; k < sizeof long_lens / sizeof long_lens[0]; k++) {
+        size_t len = long_lens[k];
+        fill(big_in, len, 14);
+        secret(big_in, len);
+        ss_chacha20_xor(big_out, big_in, len, key, 0xfffffff0u, nonce); /* counter wraps */
+        declassify(big_out, len);
+        ss_chacha20_xor(big_out, big_out, len, key, 0xfffffff0u, nonce);
+        check(same(big_out, big_in, len), "chacha20", "long decryption differs");
+    }
 }
 
 static void step_poly1305(void)

@@ -2,6 +2,8 @@
 #
 #   make                 build/libssockets.a, build/libssockets.so, build/ssockets
 #   make check           install missing test packages (as root), build, run every test
+#   make bench           speed and memory beside libsodium, OpenSSL and TLS 1.3
+#                        (tests/bench; opt-in, a few minutes, nothing asserted)
 #   make check-long      the slow opt-in tests (RFC 7748 1,000,000 iterations,
 #                        1,000,000 differential cases per primitive)
 #   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc)

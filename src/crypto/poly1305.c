@@ -204,13 +204,13 @@ void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len)
         ctx->block_len = 0;
     }
 
-    /* 2. Whole blocks straight from the caller's buffer (no copy), four
+    /* 2. Whole blocks straight from the caller's buffer (no copy), eight
      * at a time by the AVX2 path (poly1305_avx2.c) when the CPU has it and
-     * there are enough of them to pay for computing r^2, r^3, r^4. */
+     * there are enough of them to pay for computing r^2, ..., r^8. */
     size_t whole = len / 16;
 #if defined(__x86_64__)
     if (whole >= MIN_AVX2_BLOCKS && (ss_cpu_features() & SS_CPU_AVX2)) {
-        size_t n = whole - whole % 4;
+        size_t n = whole - whole % 8;
         ss_poly1305_blocks_avx2(ctx->h, ctx->r, msg, n);
         msg += 16 * n;
         len -= 16 * n;

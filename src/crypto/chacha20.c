@@ -197,11 +197,10 @@ static void chacha20_xor_ref(uint8_t *out, const uint8_t *in, size_t len, uint32
 /*
  * The public function: the same keystream, by the fastest path this CPU
  * runs (cpu.c). The fast paths (chacha20_sse2.c, chacha20_avx2.c) compute
- * 4 or 8 blocks at once; each is tested
- * against this file's reference on random inputs. Widest first: the widest
- * path takes whole groups of its width, and what is left goes to a narrower
- * one. Below MIN_SIMD_LEN bytes a group would compute mostly unused
- * keystream, and the reference is quicker.
+ * 4 or 8 blocks at once; each is tested against the reference above on
+ * random inputs (docs/performance.md). Widest first: AVX2 takes whole
+ * groups of 8 blocks, SSE2 the rest. Below MIN_SIMD_LEN bytes a group of 4
+ * would compute mostly unused keystream, and the reference is quicker.
  */
 #define MIN_SIMD_LEN 128
 

@@ -61,19 +61,26 @@ done
 # differential fuzz replay again on each other code path this CPU can run
 # (SS_CPU, src/crypto/cpu.c; docs/performance.md). The runs above used the
 # default choice, the fastest path; these force the reference and each
-# fast path in turn. Under valgrind, only the paths valgrind can run.
+# fast path in turn, with the tests of the primitives that path changes
+# (X25519 has no fast path: its tests above cover it). Under valgrind,
+# only the paths valgrind can run.
 for path in $(sh tests/cpu_paths.sh); do
+    case $path in
+    ref) primitives="sha256 hmac hkdf chacha20 poly1305 aead" ;;
+    sse2) primitives="chacha20 aead" ;;
+    avx2) primitives="chacha20 poly1305 aead" ;;
+    sha) primitives="sha256 hmac hkdf" ;;
+    *) primitives="" ;;
+    esac
     export SS_CPU="$path"
-    for t in sha256 hmac hkdf x25519 chacha20 poly1305 aead; do
-        [ -x "$build/tests/test_$t" ] || continue
-        run_program "test_$t SS_CPU=$path" "$build/tests/test_$t"
-    done
-    for r in "$build"/fuzz/replay_diff_*; do
+    for t in $primitives; do
+        [ -x "$build/tests/test_$t" ] &&
+            run_program "test_$t SS_CPU=$path" "$build/tests/test_$t"
+        r=$build/fuzz/replay_diff_$t
         [ -x "$r" ] || continue
-        t=${r##*/replay_}
-        set -- "tests/fuzz/corpus/$t"
-        [ -d "tests/fuzz/regressions/$t" ] && set -- "$@" "tests/fuzz/regressions/$t"
-        run_program "replay_$t SS_CPU=$path" "$r" "$@"
+        set -- "tests/fuzz/corpus/diff_$t"
+        [ -d "tests/fuzz/regressions/diff_$t" ] && set -- "$@" "tests/fuzz/regressions/diff_$t"
+        run_program "replay_diff_$t SS_CPU=$path" "$r" "$@"
     done
 done
 unset SS_CPU

@@ -2,6 +2,8 @@
 #
 #   make                 build/libssockets.a, build/libssockets.so, build/ssockets
 #   make check           install missing test packages (as root), build, run every test
+#   make bench           speed and memory beside libsodium, OpenSSL and TLS 1.3
+#                        (tests/bench; opt-in, a few minutes, nothing asserted)
 #   make check-long      the slow opt-in tests (RFC 7748 1,000,000 iterations,
 #                        1,000,000 differential cases per primitive)
 #   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc,
@@ -36,6 +38,19 @@ SS_CPPFLAGS = -Isrc -D_DEFAULT_SOURCE -MMD -MP
 SS_LIBFLAGS = -fPIC -fvisibility=hidden
 
 LIB_SRC := $(wildcard src/crypto/*.c src/net/*.c)
+
+# Fast paths (docs/performance.md) are files of their own, each compiled
+# with the instruction-set flags it needs, so that the rest of the library
+# stays baseline x86-64; cpu.c decides at run time whether they may run. On
+# other machines no flag is added and the files compile to nothing.
+# SS_ISAFLAGS is expanded in each compile rule (also tests/*/*.mk), where $<
+# is the source file.
+ifneq ($(filter x86_64-% amd64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
+SS_ISA_chacha20_avx2 = -mavx2
+SS_ISA_poly1305_avx2 = -mavx2
+SS_ISA_sha256_shani = -msse4.1 -msha
+endif
+SS_ISAFLAGS = $(SS_ISA_$(basename $(notdir $<)))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 CLI_SRC := $(wildcard src/cli/*.c)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -73,7 +88,7 @@ all: $(BUILD)/libssockets.a $(BUILD)/libssockets.so $(CLI_BIN) $(EXAMPLE_BIN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SS_CPPFLAGS) $(SS_LIBFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(SS_ISAFLAGS) $(SS_CPPFLAGS) $(SS_LIBFLAGS) -c $< -o $@
 
 $(BUILD)/libssockets.a: $(LIB_OBJ)
 	@rm -f $@

@@ -217,8 +217,9 @@ int main(int argc, char **argv)
         need(argc, 4);
         bytes key = from_hex_n(argv[1], 32), nonce = from_hex_n(argv[2], 12);
         bytes ad = from_hex(argv[3]), text = from_hex(argv[4]);
-        ss_aead_seal(text.bytes, out, key.bytes, nonce.bytes, ad.bytes, ad.len, text.bytes,
-                     text.len);
+        if (ss_aead_seal(text.bytes, out, key.bytes, nonce.bytes, ad.bytes, ad.len, text.bytes,
+                         text.len) != 0)
+            fail(1, "aead-seal refused: the text is longer than RFC 8439 allows", NULL);
         /* Printed as the Noise layer sends it: ciphertext, then the tag. */
         for (size_t i = 0; i < text.len; i++)
             printf("%02x", text.bytes[i]);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh — make sure everything `make check` needs is installed.
+# deps.sh — make sure everything `make check` and `make bench` need is installed.
 #
 # On Debian as root, missing packages are installed with apt-get, and we say
 # which. Anywhere else we stop and print the exact packages to install.
@@ -19,6 +19,8 @@ want pkgconf       command -v pkg-config
 want check         pkg-config --exists check
 want libssl-dev    pkg-config --exists libcrypto
 want libjansson-dev pkg-config --exists jansson
+want libsodium-dev pkg-config --exists libsodium # make bench: the other library
+want time          test -x /usr/bin/time    # make bench: peak RSS of the command
 want openssl       command -v openssl
 want tshark        command -v tshark
 want lua5.2        command -v lua5.2    # the Wireshark dissector's crypto vs RFC 8439

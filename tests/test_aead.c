@@ -10,7 +10,9 @@
  *    e0df04e0c033f2d25c5051dd06230336c7822358; Apache-2.0, LICENSE beside it);
  *  - properties: in place == out of place; a flipped bit anywhere in the
  *    ciphertext, tag, nonce, key or AD makes ss_aead_open fail and zero the
- *    plaintext; nothing is written past len; NULL with length 0;
+ *    plaintext; nothing is written past len; NULL with length 0; a text
+ *    longer than §2.8's 2^38 - 64 bytes is refused before anything is read
+ *    or written;
  *  - differential: diff_cases() random cases against OpenSSL's
  *    EVP_chacha20_poly1305, lengths 0..300 plus a few large ones.
  */
@@ -423,6 +425,39 @@ static void diff_one(uint8_t *pt, uint8_t *ours, uint8_t *theirs, uint8_t *back,
     ck_assert_msg(memcmp(back, pt, len) == 0, "open of OpenSSL's output: len %zu", len);
 }
 
+/*
+ * RFC 8439 §2.8: at most 2^38 - 64 bytes of text. Beyond it the 32-bit block
+ * counter would wrap to block 0 (the one-time Poly1305 key) and the
+ * keystream would repeat. The refusal comes before any byte is read or
+ * written, so the test can claim a huge length over a 64-byte buffer:
+ * without the check, seal would run off the end of the buffer and crash.
+ */
+START_TEST(over_long_refused)
+{
+#if SIZE_MAX > 274877906880u
+    uint8_t key[32], nonce[12], buf[64], copy[64], tag[16];
+    const size_t too_long[] = {(size_t)SS_AEAD_MAX_LEN + 1, (size_t)SS_AEAD_MAX_LEN + 64,
+                               SIZE_MAX};
+    trng_bytes(key, sizeof key);
+    trng_bytes(nonce, sizeof nonce);
+    trng_bytes(buf, sizeof buf);
+    memcpy(copy, buf, sizeof buf);
+    for (size_t i = 0; i < sizeof too_long / sizeof too_long[0]; i++) {
+        memset(tag, 0x5a, sizeof tag);
+        ck_assert_int_eq(ss_aead_seal(buf, tag, key, nonce, NULL, 0, buf, too_long[i]), -1);
+        ck_assert_mem_eq(buf, copy, sizeof buf);
+        ck_assert_msg(all_zero(tag, sizeof tag), "a refused seal left a tag");
+        memset(tag, 0x5a, sizeof tag);
+        ck_assert_int_eq(ss_aead_open(buf, key, nonce, NULL, 0, buf, too_long[i], tag), -1);
+        ck_assert_mem_eq(buf, copy, sizeof buf);
+    }
+    /* The limit itself is 64 * (2^32 - 1): the text may use blocks 1 to
+     * 2^32 - 1, and no more. */
+    ck_assert_uint_eq(SS_AEAD_MAX_LEN, 274877906880u);
+#endif
+}
+END_TEST
+
 START_TEST(differential_openssl)
 {
     const size_t large[] = {70000, 1 << 20};
@@ -462,6 +497,7 @@ int main(void)
     tcase_add_test(tp, flipped_bit_rejected_exhaustive);
     tcase_add_test(tp, flipped_bit_rejected_random);
     tcase_add_test(tp, empty_inputs_and_null);
+    tcase_add_test(tp, over_long_refused);
     tcase_set_timeout(tp, 120);
     suite_add_tcase(s, tp);
 

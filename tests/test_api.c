@@ -54,7 +54,7 @@ _Static_assert(HAS_TYPE(ss_poly1305_update, void (*)(ss_poly1305_ctx *, const ui
 _Static_assert(HAS_TYPE(ss_poly1305_final, void (*)(ss_poly1305_ctx *, uint8_t *)),
                "ss_poly1305_final");
 _Static_assert(HAS_TYPE(ss_aead_seal,
-                        void (*)(uint8_t *, uint8_t *, const uint8_t *, const uint8_t *,
+                        int (*)(uint8_t *, uint8_t *, const uint8_t *, const uint8_t *,
                                  const uint8_t *, size_t, const uint8_t *, size_t)),
                "ss_aead_seal");
 _Static_assert(HAS_TYPE(ss_aead_open,

@@ -5,7 +5,9 @@
  *    (block function), §2.4.2, the encryption step of §2.8.2, and A.2
  *    (encryption), from vectors/rfc8439/;
  *  - properties: in place == out of place, block == keystream of zeros,
- *    splitting a message at block boundaries, the last counter value,
+ *    long keystreams == consecutive blocks (across the counter's wrap and
+ *    every fast path's group size), splitting a message at block
+ *    boundaries, the last counter value,
  *    NULL with length 0;
  *  - differential: diff_cases() random cases against OpenSSL's EVP_chacha20,
  *    lengths 0..300 plus a few large ones.
@@ -200,6 +202,35 @@ START_TEST(block_is_keystream)
 }
 END_TEST
 
+START_TEST(long_keystream_is_blocks)
+{
+    /* The keystream of a long message is the blocks counter, counter + 1,
+     * ... of the block function, wrapping modulo 2^32 as §2.4's 32-bit
+     * counter does -- also when the wrap falls inside a group of blocks
+     * that a fast path (src/crypto/chacha20_*.c) computes at once. The
+     * lengths cross every group size (4 and 8 blocks) and tail. */
+    static const size_t lens[] = {1, 63, 64, 65, 127, 128, 255, 256, 257, 511, 512, 513, 1100,
+                                  4113};
+    static uint8_t ks[4113], want[4113 + 64];
+    uint8_t key[32], nonce[12];
+    for (int i = 0; i < 8; i++) {
+        /* half near the wrap (2^32 - 1 - i), half anywhere */
+        uint32_t counter = i < 4 ? 0xffffffffu - (uint32_t)(3 * i) : (uint32_t)trng_u64();
+        trng_bytes(key, sizeof key);
+        trng_bytes(nonce, sizeof nonce);
+        for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+            size_t len = lens[k];
+            for (size_t j = 0; 64 * j < len; j++)
+                ss_chacha20_block(want + 64 * j, key, counter + (uint32_t)j, nonce);
+            memset(ks, 0, len);
+            ss_chacha20_xor(ks, ks, len, key, counter, nonce);
+            ck_assert_msg(memcmp(ks, want, len) == 0, "len %zu counter %08x", len,
+                          (unsigned)counter);
+        }
+    }
+}
+END_TEST
+
 START_TEST(split_at_block_boundaries)
 {
     /* Encrypting a message in one call equals encrypting its first 64*k
@@ -341,6 +372,7 @@ int main(void)
     TCase *tp = tcase_create("properties");
     tcase_add_test(tp, in_place_equals_out_of_place);
     tcase_add_test(tp, block_is_keystream);
+    tcase_add_test(tp, long_keystream_is_blocks);
     tcase_add_test(tp, split_at_block_boundaries);
     tcase_add_test(tp, different_inputs_different_streams);
     tcase_add_test(tp, null_with_zero_length);

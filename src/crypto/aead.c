@@ -81,12 +81,29 @@ static void aead_tag(uint8_t tag[16], const uint8_t otk[32], const uint8_t *ad, 
     ss_poly1305_final(&ctx, tag); /* also wipes ctx (it held otk) */
 }
 
-void ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
-                  const uint8_t nonce[12], const uint8_t *ad, size_t ad_len,
-                  const uint8_t *plaintext, size_t len)
+/*
+ * §2.8: at most 2^38 - 64 bytes of text. The keystream for the text starts at
+ * block 1 and the counter is 32 bits, so block 2^32 - 1 is the last one; the
+ * next would be block 0 again: the one-time Poly1305 key would be XORed into
+ * the text, and then the whole keystream would repeat. (The AD has its own
+ * limit, 2^64 - 1 bytes, which a size_t cannot exceed.) The comparison is
+ * done in 64 bits so that it also compiles where size_t is 32 bits wide.
+ */
+static int aead_len_ok(size_t len)
+{
+    return (uint64_t)len <= SS_AEAD_MAX_LEN;
+}
+
+int ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
+                 const uint8_t nonce[12], const uint8_t *ad, size_t ad_len,
+                 const uint8_t *plaintext, size_t len)
 {
     uint8_t otk[32];
 
+    if (!aead_len_ok(len)) {
+        ss_wipe(tag, 16); /* a caller that ignores -1 sends no valid tag */
+        return -1;
+    }
     poly1305_key_gen(otk, key, nonce);
     /* §2.8: encrypt from counter 1 (block 0 went to otk). In place is
      * fine: ss_chacha20_xor reads each byte before overwriting it. */
@@ -95,6 +112,7 @@ void ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
     aead_tag(tag, otk, ad, ad_len, ciphertext, len);
 
     ss_wipe(otk, sizeof otk);
+    return 0;
 }
 
 /*
@@ -121,6 +139,10 @@ void ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
  * The "if" on the comparison result is not a secret-dependent branch: the
  * result is returned to the caller anyway, and an attacker sees whether the
  * message was accepted.
+ *
+ * A ciphertext longer than §2.8 allows cannot come from a correct sender; it
+ * is refused before anything is read or written (the caller's buffer may not
+ * really be that long, so it is not zeroed either).
  */
 int ss_aead_open(uint8_t *plaintext, const uint8_t key[32], const uint8_t nonce[12],
                  const uint8_t *ad, size_t ad_len, const uint8_t *ciphertext, size_t len,
@@ -129,6 +151,8 @@ int ss_aead_open(uint8_t *plaintext, const uint8_t key[32], const uint8_t nonce[
     uint8_t otk[32];
     uint8_t expected[16];
 
+    if (!aead_len_ok(len))
+        return -1;
     poly1305_key_gen(otk, key, nonce);
     aead_tag(expected, otk, ad, ad_len, ciphertext, len);
     int result = ss_ct_verify(expected, tag, 16);

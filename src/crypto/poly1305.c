@@ -50,7 +50,12 @@
  */
 #include "poly1305.h"
 
+#include "cpu.h"
+#include "poly1305_simd.h"
 #include "util.h"
+
+/* Fewer whole blocks than this go through the reference (see update). */
+#define MIN_AVX2_BLOCKS 16
 
 /*
  * §2.5 clamp: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff, i.e. clear the top
@@ -199,8 +204,19 @@ void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len)
         ctx->block_len = 0;
     }
 
-    /* 2. Whole blocks straight from the caller's buffer (no copy). */
+    /* 2. Whole blocks straight from the caller's buffer (no copy), eight
+     * at a time by the AVX2 path (poly1305_avx2.c) when the CPU has it and
+     * there are enough of them to pay for computing r^2, ..., r^8. */
     size_t whole = len / 16;
+#if defined(__x86_64__)
+    if (whole >= MIN_AVX2_BLOCKS && (ss_cpu_features() & SS_CPU_AVX2)) {
+        size_t n = whole - whole % 8;
+        ss_poly1305_blocks_avx2(ctx->h, ctx->r, msg, n);
+        msg += 16 * n;
+        len -= 16 * n;
+        whole -= n;
+    }
+#endif
     if (whole > 0) {
         poly1305_blocks(ctx, msg, whole, 1);
         msg += 16 * whole;

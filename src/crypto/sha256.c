@@ -42,6 +42,8 @@
 
 #include <string.h>
 
+#include "cpu.h"
+#include "sha256_simd.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------------- */
@@ -226,6 +228,19 @@ static void sha256_blocks(uint32_t state[8], const uint8_t *blocks, size_t n_blo
     ss_wipe(v, sizeof v);
 }
 
+/* The compression the rest of this file calls: the SHA extensions
+ * (sha256_shani.c) when cpu.c allows them, else the reference above. */
+static void compress(uint32_t state[8], const uint8_t *blocks, size_t n_blocks)
+{
+#if defined(__x86_64__)
+    if (ss_cpu_features() & SS_CPU_SHA) {
+        ss_sha256_blocks_shani(state, blocks, n_blocks, K);
+        return;
+    }
+#endif
+    sha256_blocks(state, blocks, n_blocks);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The incremental interface                                               */
 /* ---------------------------------------------------------------------- */
@@ -264,14 +279,14 @@ void ss_sha256_update(ss_sha256_ctx *ctx, const uint8_t *msg, size_t len)
         len -= take;
         if (ctx->block_len < 64)
             return; /* still not full: all input consumed */
-        sha256_blocks(ctx->state, ctx->block, 1);
+        compress(ctx->state, ctx->block, 1);
         ctx->block_len = 0;
     }
 
     /* 2. Hash whole blocks straight from the caller's buffer, no copy. */
     size_t n_blocks = len / 64;
     if (n_blocks > 0) {
-        sha256_blocks(ctx->state, msg, n_blocks);
+        compress(ctx->state, msg, n_blocks);
         msg += 64 * n_blocks;
         len -= 64 * n_blocks;
     }
@@ -303,12 +318,12 @@ void ss_sha256_final(ss_sha256_ctx *ctx, uint8_t out[32])
         /* No room left for the 8 length bytes in this block: fill it with
          * zeros, compress it, and put the length in one more block. */
         memset(ctx->block + n, 0, 64 - n);
-        sha256_blocks(ctx->state, ctx->block, 1);
+        compress(ctx->state, ctx->block, 1);
         n = 0;
     }
     memset(ctx->block + n, 0, 56 - n);
     ss_store64_be(ctx->block + 56, bit_len);
-    sha256_blocks(ctx->state, ctx->block, 1);
+    compress(ctx->state, ctx->block, 1);
 
     /* §6.2.2: the digest is H0 || H1 || ... || H7, each word big-endian. */
     for (int i = 0; i < 8; i++)

@@ -258,7 +258,8 @@ int ss_cipher_encrypt(ss_cipher_state *cs, uint8_t *out, const uint8_t *ad, size
     if (cs->n == UINT64_MAX)
         return SS_ERR_NONCE_EXHAUSTED;
     chachapoly_nonce(nonce, cs->n);
-    ss_aead_seal(out, out + len, cs->k, nonce, ad, ad_len, plaintext, len);
+    if (ss_aead_seal(out, out + len, cs->k, nonce, ad, ad_len, plaintext, len) != 0)
+        return SS_ERR_ARGUMENT; /* past RFC 8439's limit: unreachable after §3's */
     cs->n++;
     return SS_OK;
 }

@@ -398,6 +398,21 @@ static void step_chacha20(void)
         ss_chacha20_xor(again, again, len, key, 1, nonce); /* in place */
         check(same(again, in, len), "chacha20", "decryption differs");
     }
+
+    /* Lengths that reach the multi-block fast paths (4 and 8 blocks at a
+     * time, src/crypto/chacha20_*.c) and their tails; tests/test_ct.sh runs
+     * this program once per path. */
+    static const size_t long_lens[] = {255, 256, 511, 512, 1100, 4096 + 17};
+    static uint8_t big_in[4096 + 17], big_out[4096 + 17];
+    for (size_t k = 0; k < sizeof long_lens / sizeof long_lens[0]; k++) {
+        size_t len = long_lens[k];
+        fill(big_in, len, 14);
+        secret(big_in, len);
+        ss_chacha20_xor(big_out, big_in, len, key, 0xfffffff0u, nonce); /* counter wraps */
+        declassify(big_out, len);
+        ss_chacha20_xor(big_out, big_out, len, key, 0xfffffff0u, nonce);
+        check(same(big_out, big_in, len), "chacha20", "long decryption differs");
+    }
 }
 
 static void step_poly1305(void)
@@ -415,6 +430,25 @@ static void step_poly1305(void)
             ss_poly1305_update(&ctx, msg + at, len - at < 5 ? len - at : 5);
         ss_poly1305_final(&ctx, inc);
         check(same(one, inc, 16), "poly1305", "incremental differs from one-shot");
+    }
+
+    /* Long enough for the four-block fast path (src/crypto/poly1305_avx2.c,
+     * taken by the one-shot call from 16 blocks on), against updates of 15
+     * bytes, which always go through the reference. */
+    static const size_t long_lens[] = {256, 272, 1000, 4096 + 17};
+    static uint8_t big[4096 + 17];
+    for (size_t k = 0; k < sizeof long_lens / sizeof long_lens[0]; k++) {
+        size_t len = long_lens[k];
+        fill(big, len, 16);
+        secret(big, len);
+        ss_poly1305(one, big, len, key);
+        ss_poly1305_init(&ctx, key);
+        for (size_t at = 0; at < len; at += 15)
+            ss_poly1305_update(&ctx, big + at, len - at < 15 ? len - at : 15);
+        ss_poly1305_final(&ctx, inc);
+        declassify(one, 16); /* tags are sent: public */
+        declassify(inc, 16);
+        check(same(one, inc, 16), "poly1305", "long: fast path differs from the reference");
     }
 }
 

@@ -47,7 +47,7 @@ CT_CLANG_DWARF := $(if $(filter -g%,$(CFLAGS)),-gdwarf-4)
 
 $(BUILD)/ct/clang/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS) $(CT_CLANG_DWARF) $(SS_CPPFLAGS) $(SS_LIBFLAGS) -c $< -o $@
+	clang $(CFLAGS) $(SS_ISAFLAGS) $(CT_CLANG_DWARF) $(SS_CPPFLAGS) $(SS_LIBFLAGS) -c $< -o $@
 
 $(BUILD)/ct/clang/libssockets.a: $(CT_CLANG_OBJ)
 	@rm -f $@

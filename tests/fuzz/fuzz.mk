@@ -68,7 +68,7 @@ FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(SS_CPPFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SS_ISAFLAGS) -fsanitize=fuzzer-no-link $(SS_CPPFLAGS) -c $< -o $@
 
 $(FUZZ_DIR)/libssockets-fuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@

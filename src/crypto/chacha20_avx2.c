@@ -1,0 +1,141 @@
+/*
+ * chacha20_avx2.c — ChaCha20 (RFC 8439 §2.3-§2.4) on eight blocks at once,
+ * with AVX2's 256-bit vectors. Same method as chacha20_sse2.c (read that
+ * first): x[i] holds word i of eight consecutive blocks, one lane each.
+ * Course: docs/performance.md.
+ *
+ * Two things change with the width:
+ *  - the rotations by 16 and 8 move whole bytes, so one byte shuffle
+ *    (VPSHUFB) does each, instead of two shifts and an OR;
+ *  - the transposition: AVX2 shuffles stay inside each 128-bit half, so the
+ *    4 x 4 transposition of chacha20_sse2.c runs in both halves at once
+ *    (blocks 0-3 in the low halves, blocks 4-7 in the high ones), and
+ *    VPERM2I128 then pairs the halves: the low half of a vector of words
+ *    0-3 with the low half of the matching vector of words 4-7 gives
+ *    bytes 0-31 of one block.
+ *
+ * Constant time: as chacha20_sse2.c. The byte-shuffle masks are constants.
+ */
+#include "chacha20_simd.h"
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include <immintrin.h>
+
+#include "util.h"
+
+/* §2.1 "<<< n" for n = 12 and 7: two shifts and an OR. */
+static inline __m256i rotl(__m256i x, int n)
+{
+    return _mm256_or_si256(_mm256_slli_epi32(x, n), _mm256_srli_epi32(x, 32 - n));
+}
+
+/* "<<< 16" and "<<< 8" move whole bytes: within each 32-bit word, byte k
+ * of the result is byte (k - 2) mod 4, resp. (k - 1) mod 4, of the input. */
+static inline __m256i rotl16(__m256i x)
+{
+    const __m256i m = _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2,
+                                      13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2);
+    return _mm256_shuffle_epi8(x, m);
+}
+
+static inline __m256i rotl8(__m256i x)
+{
+    const __m256i m = _mm256_set_epi8(14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3,
+                                      14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3);
+    return _mm256_shuffle_epi8(x, m);
+}
+
+static inline void quarter_round(__m256i *a, __m256i *b, __m256i *c, __m256i *d)
+{
+    *a = _mm256_add_epi32(*a, *b);
+    *d = rotl16(_mm256_xor_si256(*d, *a));
+    *c = _mm256_add_epi32(*c, *d);
+    *b = rotl(_mm256_xor_si256(*b, *c), 12);
+    *a = _mm256_add_epi32(*a, *b);
+    *d = rotl8(_mm256_xor_si256(*d, *a));
+    *c = _mm256_add_epi32(*c, *d);
+    *b = rotl(_mm256_xor_si256(*b, *c), 7);
+}
+
+/* The 4 x 4 transposition of chacha20_sse2.c, in each 128-bit half. */
+static inline void transpose4(__m256i x[4])
+{
+    __m256i ab_lo = _mm256_unpacklo_epi32(x[0], x[1]);
+    __m256i ab_hi = _mm256_unpackhi_epi32(x[0], x[1]);
+    __m256i cd_lo = _mm256_unpacklo_epi32(x[2], x[3]);
+    __m256i cd_hi = _mm256_unpackhi_epi32(x[2], x[3]);
+    x[0] = _mm256_unpacklo_epi64(ab_lo, cd_lo);
+    x[1] = _mm256_unpackhi_epi64(ab_lo, cd_lo);
+    x[2] = _mm256_unpacklo_epi64(ab_hi, cd_hi);
+    x[3] = _mm256_unpackhi_epi64(ab_hi, cd_hi);
+}
+
+static inline void xor32(uint8_t *out, const uint8_t *in, __m256i k)
+{
+    __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)in);
+    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_xor_si256(m, k));
+}
+
+/* out[0..512) = in[0..512) XOR the eight keystream blocks from state[12]. */
+static void xor_8_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[16])
+{
+    /* Lane j counts block counter + j (mod 2^32, as in the reference). */
+    const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    __m256i x[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = _mm256_set1_epi32((int)state[i]);
+    x[12] = _mm256_add_epi32(x[12], lanes);
+
+    for (int i = 0; i < 10; i++) {
+        quarter_round(&x[0], &x[4], &x[8], &x[12]); /* column round */
+        quarter_round(&x[1], &x[5], &x[9], &x[13]);
+        quarter_round(&x[2], &x[6], &x[10], &x[14]);
+        quarter_round(&x[3], &x[7], &x[11], &x[15]);
+        quarter_round(&x[0], &x[5], &x[10], &x[15]); /* diagonal round */
+        quarter_round(&x[1], &x[6], &x[11], &x[12]);
+        quarter_round(&x[2], &x[7], &x[8], &x[13]);
+        quarter_round(&x[3], &x[4], &x[9], &x[14]);
+    }
+    /* §2.3 feed-forward. The input words are broadcast again from state
+     * rather than kept in sixteen more registers (there are only sixteen). */
+    for (int i = 0; i < 16; i++)
+        x[i] = _mm256_add_epi32(x[i], _mm256_set1_epi32((int)state[i]));
+    x[12] = _mm256_add_epi32(x[12], lanes);
+    for (int q = 0; q < 4; q++)
+        transpose4(&x[4 * q]);
+
+    /* Now x[4q + j] holds words 4q..4q+3 of block j (low half) and of
+     * block j + 4 (high half). Block j is the low halves of x[j], x[4 + j],
+     * x[8 + j], x[12 + j]; block j + 4 the high halves. */
+    for (int j = 0; j < 4; j++) {
+        uint8_t *o = out + 64 * j;
+        const uint8_t *p = in + 64 * j;
+        xor32(o, p, _mm256_permute2x128_si256(x[j], x[4 + j], 0x20));
+        xor32(o + 32, p + 32, _mm256_permute2x128_si256(x[8 + j], x[12 + j], 0x20));
+        xor32(o + 256, p + 256, _mm256_permute2x128_si256(x[j], x[4 + j], 0x31));
+        xor32(o + 288, p + 288, _mm256_permute2x128_si256(x[8 + j], x[12 + j], 0x31));
+    }
+}
+
+void ss_chacha20_xor_avx2(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16])
+{
+    while (len >= 512) {
+        xor_8_blocks(out, in, state);
+        state[12] += 8;
+        out += 512;
+        in += 512;
+        len -= 512;
+    }
+    if (len > 0) {
+        /* The last 1..511 bytes: through a buffer, eight blocks' worth. */
+        uint8_t buf[512] = {0};
+        for (size_t i = 0; i < len; i++)
+            buf[i] = in[i];
+        xor_8_blocks(buf, buf, state);
+        for (size_t i = 0; i < len; i++)
+            out[i] = buf[i];
+        state[12] += (uint32_t)((len + 63) / 64);
+        ss_wipe(buf, sizeof buf);
+    }
+}
+#endif

@@ -1,0 +1,133 @@
+/*
+ * cpu.c — run-time choice of the fast paths.
+ *
+ * Every primitive has one reference implementation, the one its chapter
+ * teaches, which runs on any CPU. Some also have fast paths in files of
+ * their own (chacha20_avx2.c, sha256_shani.c, ...), compiled with the
+ * instruction-set flags they need. Which one runs is decided here, once:
+ *
+ *   1. ask the CPU (the CPUID instruction) which extensions it implements;
+ *   2. ask the operating system (XGETBV) whether it saves the wide registers
+ *      on a context switch -- a CPU with AVX2 under an OS that does not
+ *      save the YMM registers must not use them;
+ *   3. narrow the result with the environment variable SS_CPU, so that a
+ *      test or a benchmark can force any path the machine can run:
+ *
+ *        SS_CPU=ref            the reference code only
+ *        SS_CPU=sse2           the reference plus the SSE2 paths
+ *        SS_CPU=avx2           ... plus the AVX2 paths
+ *        SS_CPU=sha            the reference plus the SHA-extension path
+ *        SS_CPU=avx2,sha       names can be combined with commas
+ *
+ *      A level names itself and every level below it (avx2 includes sse2),
+ *      never more than the CPU has. The SHA extensions are named on their
+ *      own because valgrind can run AVX2 but not them: the valgrind runs use
+ *      SS_CPU=avx2 and so leave them out. An unknown name is ignored.
+ *
+ * Spec: Intel 64 and IA-32 Architectures Software Developer's Manual, vol. 2,
+ * CPUID (leaf 1 ECX: SSSE3 bit 9, SSE4.1 bit 19, OSXSAVE bit 27, AVX bit 28;
+ * leaf 7 EBX: AVX2 bit 5, SHA bit 29) and XGETBV (XCR0 bits 1-2: XMM and
+ * YMM state).
+ *
+ * There is no AVX-512 path (yet): the machines this was developed on have
+ * none, and a path that was never run against the reference does not ship.
+ *
+ * Nothing here is secret: the choice depends on the machine, never on keys
+ * or data, so which path runs leaks nothing about them.
+ */
+#include "cpu.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+
+/* XCR0, the register in which the OS says which register state it saves.
+ * Only valid when CPUID says OSXSAVE. */
+static unsigned long long read_xcr0(void)
+{
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static unsigned detect(void)
+{
+    unsigned a, b, c, d, max_leaf, features = SS_CPU_SSE2; /* x86-64 baseline */
+    unsigned long long xcr0 = 0;
+
+    max_leaf = __get_cpuid_max(0, NULL);
+    if (max_leaf < 7 || !__get_cpuid(1, &a, &b, &c, &d))
+        return features;
+    unsigned leaf1_ecx = c;
+    if (leaf1_ecx & (1u << 27)) /* OSXSAVE: XGETBV is usable */
+        xcr0 = read_xcr0();
+    __cpuid_count(7, 0, a, b, c, d);
+    unsigned leaf7_ebx = b;
+
+    int os_ymm = (xcr0 & 0x6) == 0x6; /* XMM and YMM state saved */
+    if (os_ymm && (leaf1_ecx & (1u << 28)) && (leaf7_ebx & (1u << 5)))
+        features |= SS_CPU_AVX2;
+    if ((leaf7_ebx & (1u << 29)) && (leaf1_ecx & (1u << 19)) && (leaf1_ecx & (1u << 9)))
+        features |= SS_CPU_SHA;
+    return features;
+}
+#else
+/* Not x86-64 (or not GCC/Clang): the fast paths are compiled out. */
+static unsigned detect(void)
+{
+    return 0;
+}
+#endif
+
+/* SS_CPU, parsed into the extensions it allows. Unset or empty: all. */
+static unsigned allowed_by_env(void)
+{
+    const char *env = getenv("SS_CPU");
+    unsigned allowed = 0;
+    if (env == NULL || env[0] == '\0')
+        return ~0u;
+    while (*env != '\0') {
+        size_t n = strcspn(env, ",");
+        if (n == 4 && strncmp(env, "sse2", n) == 0)
+            allowed |= SS_CPU_SSE2;
+        else if (n == 4 && strncmp(env, "avx2", n) == 0)
+            allowed |= SS_CPU_SSE2 | SS_CPU_AVX2;
+        else if (n == 3 && strncmp(env, "sha", n) == 0)
+            allowed |= SS_CPU_SHA;
+        /* "ref" (or anything else) adds nothing */
+        env += n;
+        if (*env == ',')
+            env++;
+    }
+    return allowed;
+}
+
+/* The cached answers; 0x80000000 marks "not computed yet". Several threads
+ * may compute them at once; they all store the same value, and the atomic
+ * makes that race well defined. */
+#define NOT_YET 0x80000000u
+static _Atomic unsigned detected_cache = NOT_YET;
+static _Atomic unsigned features_cache = NOT_YET;
+
+unsigned ss_cpu_detected(void)
+{
+    unsigned f = atomic_load_explicit(&detected_cache, memory_order_relaxed);
+    if (f == NOT_YET) {
+        f = detect();
+        atomic_store_explicit(&detected_cache, f, memory_order_relaxed);
+    }
+    return f;
+}
+
+unsigned ss_cpu_features(void)
+{
+    unsigned f = atomic_load_explicit(&features_cache, memory_order_relaxed);
+    if (f == NOT_YET) {
+        f = ss_cpu_detected() & allowed_by_env();
+        atomic_store_explicit(&features_cache, f, memory_order_relaxed);
+    }
+    return f;
+}

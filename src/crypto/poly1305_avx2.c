@@ -1,0 +1,265 @@
+/*
+ * poly1305_avx2.c — Poly1305 (RFC 8439 §2.5) over eight blocks at once, with
+ * AVX2 and precomputed powers of r. The reference, and the function that
+ * chooses, are in poly1305.c. Course: docs/performance.md ("Why Poly1305
+ * vectorises with powers of r").
+ *
+ * Why powers of r. The reference runs h = (h + m_i) * r block after block:
+ * each multiplication waits for the one before, so one multiplier works
+ * and the others idle. Expanding four steps,
+ *
+ *      h' = (((h + m1) r + m2) r + m3) r + m4) r
+ *         = (h + m1) r^4 + m2 r^3 + m3 r^2 + m4 r,
+ *
+ * and over a long message, block i+4 meets block i's partial sum only
+ * through one multiplication by r^4. So four independent accumulators
+ * (lanes) H_j, each taking every fourth block, run side by side:
+ *
+ *      H_j = H_j * r^4 + m_{4k+j}        (j = 0..3, one 64-bit lane each)
+ *
+ * and at the end h = H_0 r^4 + H_1 r^3 + H_2 r^2 + H_3 r (Goll and Gueron,
+ * "Vectorization of Poly1305", 2015; the same idea as Horner's rule
+ * split four ways). This file goes one step further and splits it eight
+ * ways, in two vectors of four lanes multiplied by r^8: one vector's
+ * multiplication does not wait for the other's, which keeps more of the
+ * CPU's multipliers busy.
+ *
+ * Representation. AVX2's multiplier (VPMULUDQ) takes 32-bit halves and
+ * gives 64-bit products, four lanes at once. A 130-bit number is cut into
+ * five 26-bit limbs, x = x0 + x1 2^26 + x2 2^52 + x3 2^78 + x4 2^104, and
+ * vector k holds limb k of the four lanes. Since 2^130 = 5 (mod p), a
+ * product's limb that lands at 2^130 or above comes back multiplied by 5:
+ * the precomputed s_k = 5 r_k.
+ *
+ * PROOF of the bounds. After a carry pass (mul_lanes) every limb is below
+ * 2^26 except limb 1, below 2^26 + 2^11 (the top carry is below 2^34, five
+ * times it below 2^37, and what that carries on into limb 1 below 2^11).
+ * The accumulator as it enters from the reference has limbs below 2^26 and
+ * a top limb below 5 * 2^24. So limbs of h enter a multiplication below
+ * 2^28 (plus a message limb below 2^26); limbs of r^k are below 2^27 and
+ * of s = 5 r below 2^30. Each product is below 2^58 / 2 = 2^57 and each
+ * limb of the product sums five of them: below 2^60, no overflow of the
+ * 64-bit lanes. VPMULUDQ reads the low 32 bits of each lane, and every
+ * factor fits in them.
+ *
+ * Constant time: multiplications, additions, shifts and masks only; the
+ * loop runs on the number of blocks, which is public. The constant-time
+ * test runs this file under valgrind (SS_CPU=avx2).
+ */
+#include "poly1305_simd.h"
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include <immintrin.h>
+
+#include "util.h"
+
+#define MASK26 0x3ffffffULL
+
+/* ---- scalar helpers, for the powers of r and the final sum ---- */
+
+/* r or h from the reference's 64-bit limbs into five 26-bit limbs. */
+static void to_limbs26(uint64_t out[5], uint64_t lo, uint64_t hi, uint64_t top)
+{
+    out[0] = lo & MASK26;
+    out[1] = (lo >> 26) & MASK26;
+    out[2] = ((lo >> 52) | (hi << 12)) & MASK26;
+    out[3] = (hi >> 14) & MASK26;
+    out[4] = (hi >> 40) | (top << 24);
+}
+
+/* out = a * b mod p, partially reduced (limbs below 2^26, limb 1 below
+ * 2^26 + 2^11), for limbs below 2^27: products below 2^57, five per limb. */
+static void mul26(uint64_t out[5], const uint64_t a[5], const uint64_t b[5])
+{
+    uint64_t s1 = 5 * b[1], s2 = 5 * b[2], s3 = 5 * b[3], s4 = 5 * b[4];
+    uint64_t d0 = a[0] * b[0] + a[1] * s4 + a[2] * s3 + a[3] * s2 + a[4] * s1;
+    uint64_t d1 = a[0] * b[1] + a[1] * b[0] + a[2] * s4 + a[3] * s3 + a[4] * s2;
+    uint64_t d2 = a[0] * b[2] + a[1] * b[1] + a[2] * b[0] + a[3] * s4 + a[4] * s3;
+    uint64_t d3 = a[0] * b[3] + a[1] * b[2] + a[2] * b[1] + a[3] * b[0] + a[4] * s4;
+    uint64_t d4 = a[0] * b[4] + a[1] * b[3] + a[2] * b[2] + a[3] * b[1] + a[4] * b[0];
+    d1 += d0 >> 26;
+    d2 += d1 >> 26;
+    d3 += d2 >> 26;
+    d4 += d3 >> 26;
+    d0 = (d0 & MASK26) + 5 * (d4 >> 26); /* 2^130 = 5 (mod p) */
+    out[0] = d0 & MASK26;
+    out[1] = (d1 & MASK26) + (d0 >> 26);
+    out[2] = d2 & MASK26;
+    out[3] = d3 & MASK26;
+    out[4] = d4 & MASK26;
+}
+
+/* ---- the vector part: limb k of the four lanes in v[k] ---- */
+
+/* One vector of four 64-bit lanes holding limb k of four numbers. */
+static inline __m256i lanes(uint64_t l0, uint64_t l1, uint64_t l2, uint64_t l3)
+{
+    return _mm256_set_epi64x((long long)l3, (long long)l2, (long long)l1, (long long)l0);
+}
+
+/* h = h * r mod p in each lane (partially reduced), s_k = 5 r_k.
+ * always_inline: as a call, the three arrays would go through memory;
+ * inlined, they stay in the sixteen vector registers. */
+__attribute__((always_inline)) static inline void mul_lanes(__m256i h[5], const __m256i r[5], const __m256i s[5])
+{
+    __m256i d[5];
+    /* Schoolbook product; a limb at 2^130 * 2^26k comes back as 5 * 2^26k. */
+    d[0] = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[0]), _mm256_mul_epu32(h[1], s[4])),
+        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[3]), _mm256_mul_epu32(h[3], s[2])),
+                         _mm256_mul_epu32(h[4], s[1])));
+    d[1] = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[1]), _mm256_mul_epu32(h[1], r[0])),
+        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[4]), _mm256_mul_epu32(h[3], s[3])),
+                         _mm256_mul_epu32(h[4], s[2])));
+    d[2] = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[2]), _mm256_mul_epu32(h[1], r[1])),
+        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[0]), _mm256_mul_epu32(h[3], s[4])),
+                         _mm256_mul_epu32(h[4], s[3])));
+    d[3] = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[3]), _mm256_mul_epu32(h[1], r[2])),
+        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[1]), _mm256_mul_epu32(h[3], r[0])),
+                         _mm256_mul_epu32(h[4], s[4])));
+    d[4] = _mm256_add_epi64(
+        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[4]), _mm256_mul_epu32(h[1], r[3])),
+        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[2]), _mm256_mul_epu32(h[3], r[1])),
+                         _mm256_mul_epu32(h[4], r[0])));
+
+    /* One carry pass: every limb back below 2^26, limb 1 below 2^26 + 2^11
+     * -- enough for the next multiplication (PROOF above). */
+    const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
+    __m256i c;
+    c = _mm256_srli_epi64(d[0], 26);
+    d[0] = _mm256_and_si256(d[0], mask);
+    d[1] = _mm256_add_epi64(d[1], c);
+    c = _mm256_srli_epi64(d[1], 26);
+    d[1] = _mm256_and_si256(d[1], mask);
+    d[2] = _mm256_add_epi64(d[2], c);
+    c = _mm256_srli_epi64(d[2], 26);
+    d[2] = _mm256_and_si256(d[2], mask);
+    d[3] = _mm256_add_epi64(d[3], c);
+    c = _mm256_srli_epi64(d[3], 26);
+    d[3] = _mm256_and_si256(d[3], mask);
+    d[4] = _mm256_add_epi64(d[4], c);
+    c = _mm256_srli_epi64(d[4], 26);
+    d[4] = _mm256_and_si256(d[4], mask);
+    d[0] = _mm256_add_epi64(d[0], _mm256_add_epi64(c, _mm256_slli_epi64(c, 2))); /* + 5c */
+    c = _mm256_srli_epi64(d[0], 26);
+    d[0] = _mm256_and_si256(d[0], mask);
+    d[1] = _mm256_add_epi64(d[1], c);
+    for (int k = 0; k < 5; k++)
+        h[k] = d[k];
+}
+
+/* h += the next four blocks, block j in lane j, each with its 2^128 bit. */
+static inline void add_blocks(__m256i h[5], const uint8_t *msg)
+{
+    const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
+    __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)msg);        /* lo0 hi0 lo1 hi1 */
+    __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(msg + 32)); /* lo2 hi2 lo3 hi3 */
+    /* unpack gives lo0 lo2 lo1 lo3; the permutation puts block j in lane j */
+    __m256i lo = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xd8);
+    __m256i hi = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xd8);
+    __m256i m[5];
+    m[0] = _mm256_and_si256(lo, mask);
+    m[1] = _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask);
+    m[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12)),
+                            mask);
+    m[3] = _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask);
+    /* §2.5: the 1 bit above each full block is 2^128 = 2^24 * 2^104. */
+    m[4] = _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1LL << 24));
+    for (int k = 0; k < 5; k++)
+        h[k] = _mm256_add_epi64(h[k], m[k]);
+}
+
+void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
+                             size_t nblocks)
+{
+    uint64_t pw[9][5], h26[5]; /* pw[k] = r^k, k = 1..8 */
+    __m256i a[5], b[5], rv[5], sv[5];
+
+    /* r, r^2, ..., r^8 once per call. */
+    to_limbs26(pw[1], r[0], r[1], 0);
+    for (int k = 2; k <= 8; k++)
+        mul26(pw[k], pw[k - 1], pw[1]);
+
+    /* Two sets of four lanes, a and b, so that two independent chains of
+     * multiplications keep the multipliers busy: a takes blocks 8i..8i+3,
+     * b blocks 8i+4..8i+7, and both are multiplied by r^8 per round. The
+     * accumulator enters lane 0 of a (beside the first block), the other
+     * lanes start at 0. */
+    to_limbs26(h26, h[0], h[1], h[2]);
+    for (int k = 0; k < 5; k++) {
+        a[k] = lanes(h26[k], 0, 0, 0);
+        b[k] = _mm256_setzero_si256();
+    }
+    add_blocks(a, msg);
+    add_blocks(b, msg + 64);
+    msg += 128;
+    nblocks -= 8;
+
+    for (int k = 0; k < 5; k++) {
+        rv[k] = _mm256_set1_epi64x((long long)pw[8][k]);
+        sv[k] = _mm256_set1_epi64x((long long)(5 * pw[8][k]));
+    }
+    for (; nblocks >= 8; nblocks -= 8, msg += 128) {
+        mul_lanes(a, rv, sv);
+        mul_lanes(b, rv, sv);
+        add_blocks(a, msg);
+        add_blocks(b, msg + 64);
+    }
+
+    /* The end: block j of the last eight (lane j of a, lane j - 4 of b) is
+     * multiplied by r^(8-j), then all eight lanes are summed. */
+    for (int k = 0; k < 5; k++) {
+        rv[k] = lanes(pw[8][k], pw[7][k], pw[6][k], pw[5][k]);
+        sv[k] = _mm256_add_epi64(rv[k], _mm256_slli_epi64(rv[k], 2)); /* 5 r */
+    }
+    mul_lanes(a, rv, sv);
+    for (int k = 0; k < 5; k++) {
+        rv[k] = lanes(pw[4][k], pw[3][k], pw[2][k], pw[1][k]);
+        sv[k] = _mm256_add_epi64(rv[k], _mm256_slli_epi64(rv[k], 2));
+    }
+    mul_lanes(b, rv, sv);
+    uint64_t l[5];
+    for (int k = 0; k < 5; k++) {
+        uint64_t v[4];
+        _mm256_storeu_si256((__m256i *)(void *)v, _mm256_add_epi64(a[k], b[k]));
+        l[k] = v[0] + v[1] + v[2] + v[3]; /* eight limbs below 2^27: the sum below 2^30 */
+        ss_wipe(v, sizeof v);
+    }
+
+    /* The sum of eight lanes can reach 2^133: carry and fold the part at
+     * 2^130 and above back (times 5), so that the value is below
+     * 2^130 + 2^27 and h[2] = value >> 128 stays <= 4 (invariant (I) of
+     * poly1305.c). */
+    l[1] += l[0] >> 26;
+    l[0] &= MASK26;
+    l[2] += l[1] >> 26;
+    l[1] &= MASK26;
+    l[3] += l[2] >> 26;
+    l[2] &= MASK26;
+    l[4] += l[3] >> 26;
+    l[3] &= MASK26;
+    l[0] += 5 * (l[4] >> 26);
+    l[4] &= MASK26;
+    l[1] += l[0] >> 26;
+    l[0] &= MASK26;
+
+    /* Back to the reference's representation; 128-bit arithmetic adds
+     * the overlapping limbs exactly. */
+    ss_u128 t = (ss_u128)l[0] + ((ss_u128)l[1] << 26) + ((ss_u128)l[2] << 52);
+    h[0] = (uint64_t)t;
+    t = (t >> 64) + ((ss_u128)l[3] << 14) + ((ss_u128)l[4] << 40);
+    h[1] = (uint64_t)t;
+    h[2] = (uint64_t)(t >> 64);
+
+    ss_wipe(pw, sizeof pw);
+    ss_wipe(h26, sizeof h26);
+    ss_wipe(l, sizeof l);
+    ss_wipe(a, sizeof a);
+    ss_wipe(b, sizeof b);
+    ss_wipe(rv, sizeof rv);
+    ss_wipe(sv, sizeof sv);
+}
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# cpu_paths.sh — the values of SS_CPU (src/crypto/cpu.c) that name a code
+# path this machine can run, one per line: always "ref" (the reference code
+# alone), then each fast path whose instructions the CPU has. tests/run.sh
+# runs the crypto tests once on each.
+#
+# The CPU's extensions are read from /proc/cpuinfo (Linux lists there only
+# what the kernel also enabled). Under SS_VALGRIND=1 the paths valgrind
+# cannot run (the SHA extensions) are left out.
+set -u
+echo ref
+[ -r /proc/cpuinfo ] || exit 0
+flags=" $(grep -m 1 '^flags' /proc/cpuinfo | sed 's/^[^:]*://') "
+case $flags in *" sse2 "*) echo sse2 ;; esac
+case $flags in *" avx2 "*) echo avx2 ;; esac
+if [ "${SS_VALGRIND:-}" != 1 ]; then
+    case $flags in *" sha_ni "*) case $flags in *" sse4_1 "*) echo sha ;; esac ;; esac
+fi
+exit 0

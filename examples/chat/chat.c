@@ -216,10 +216,17 @@ static int type_lines(ss_conn *c)
             perror("chat: poll");
             return -1;
         }
-        if (fds[1].revents != 0)
-            return 0; /* Ctrl-C, or the peer left, or the connection failed */
-        if (fds[0].revents == 0)
+        if (interrupted)
+            return 0; /* Ctrl-C: leave now, whatever is still in the input */
+        if (fds[0].revents == 0) {
+            if (fds[1].revents != 0)
+                return 0; /* the peer left, or the connection failed */
             continue;
+        }
+        /* Input that is already here goes out before we leave, even when
+         * the peer has just closed: its close means "I will send nothing
+         * more", not "I stop reading" (it reads until our close), so a line
+         * typed as its close crossed ours still arrives. */
 
         ssize_t n = read(STDIN_FILENO, line + have, sizeof line - have);
         if (n < 0 && errno == EINTR)

@@ -410,8 +410,12 @@ class CtrlC(unittest.TestCase):
         import sys
         from helpers import STEP, closed_port, listening, script_env, wait_until
         port = closed_port()
+        # A shell runs background jobs with SIGINT ignored, and Python keeps
+        # an ignored SIGINT ignored: give the child the default disposition,
+        # as a program started from a terminal has.
         p = subprocess.Popen([sys.executable, "-c", "import ssockets; "
-                              "ssockets.server('127.0.0.1', %d)" % port], env=script_env())
+                              "ssockets.server('127.0.0.1', %d)" % port], env=script_env(),
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.addCleanup(lambda: p.poll() is None and p.kill())
         wait_until(lambda: listening(port), "the server listens", p)
         p.send_signal(signal.SIGINT)

@@ -522,19 +522,25 @@ def run_python(path, block, scratch, server=None):
             show(open(server_out, errors="replace").read())
         stop_peer(p)
     check_litter(path, block, before)
+    return block_output(path, block, "python", not ok, timed_out, status, out_path, err_path)
+
+
+def block_output(path, block, kind, failed, timed_out, status, out_path, err_path):
+    """A block's stdout; or, when it failed, None after reporting how, with
+    what it printed."""
     out = open(out_path, encoding="utf-8", errors="replace").read()
     err = open(err_path, encoding="utf-8", errors="replace").read()
-    if not ok:
-        fail(path, block.start, "python block %s" % ("did not end within %d s" % TIMEOUT
-                                                     if timed_out else "exited %d" % status))
-        if out:
-            print("#   stdout:")
-            show(out)
-        if err:
-            print("#   stderr:")
-            show(err)
-        return None
-    return out
+    if not failed:
+        return out
+    fail(path, block.start, "%s block %s" % (kind, "did not end within %d s" % TIMEOUT
+                                             if timed_out else "exited %d" % status))
+    if out:
+        print("#   stdout:")
+        show(out)
+    if err:
+        print("#   stderr:")
+        show(err)
+    return None
 
 
 def tree_entries():
@@ -562,19 +568,8 @@ def run_sh(path, block, scratch):
         # -x only adds the commands to stderr, which is shown on failure.
         status, timed_out = run_group(["sh", "-e", "-x", script], out, err, TIMEOUT, env=env())
     check_litter(path, block, before)
-    out = open(out_path, encoding="utf-8", errors="replace").read()
-    err = open(err_path, encoding="utf-8", errors="replace").read()
-    if timed_out or status != 0:
-        fail(path, block.start, "sh block %s" % ("did not end within %d s" % TIMEOUT
-                                                 if timed_out else "exited %d" % status))
-        if out:
-            print("#   stdout:")
-            show(out)
-        if err:
-            print("#   stderr:")
-            show(err)
-        return None
-    return out
+    return block_output(path, block, "sh", timed_out or status != 0, timed_out, status,
+                        out_path, err_path)
 
 
 def start_peer(path, block, command, scratch):

@@ -36,12 +36,22 @@ static void warn(void)
                     "them\n", getenv("SSOCKETS_KEYLOGFILE"));
 }
 
+/* The hex digit of v (0..15), computed, not looked up: the keys are secret,
+ * and a table index or a branch on them can be observed through the cache
+ * or the branch predictor (keys.c says the same of base64). For v > 9,
+ * 9 - v wraps around to a value with bit 31 set, and the mask that makes
+ * adds the distance from '0' + 10 (':') to 'a'. */
+static char hex_digit(uint32_t v)
+{
+    uint32_t letter = 0u - ((9 - v) >> 31); /* all ones when v > 9 */
+    return (char)(v + '0' + (letter & ('a' - '0' - 10)));
+}
+
 static void put_hex(char *out, const uint8_t in[32])
 {
-    static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
+        out[2 * i] = hex_digit(in[i] >> 4);
+        out[2 * i + 1] = hex_digit(in[i] & 15u);
     }
 }
 

@@ -335,11 +335,13 @@ static void explain_handshake_timeout(const ss_conn *c)
 /* Runs once per connection, when its handshake has ended: the one place
  * where the session's keys are handed on, to the key log that
  * SSOCKETS_KEYLOGFILE asks for (keylog.c; docs/protocol.md, "The key
- * log"). ss_keylog_session does nothing when the variable is unset; our
- * copies of the keys are wiped either way. */
+ * log"). Without it no key is copied out; with it, our copies are wiped
+ * once written. */
 static void handshake_finished(ss_conn *c)
 {
     c->established = 1;
+    if (!ss_keylog_wanted())
+        return;
     uint8_t initiator_e[32], k1[32], k2[32];
     pthread_mutex_lock(&c->engine_lock);
     int have_keys = ss_engine_session_keys(c->engine, initiator_e, k1, k2) == 0;

@@ -55,12 +55,18 @@ static void put_hex(char *out, const uint8_t in[32])
     }
 }
 
+int ss_keylog_wanted(void)
+{
+    const char *path = getenv("SSOCKETS_KEYLOGFILE");
+    return path != NULL && path[0] != '\0';
+}
+
 void ss_keylog_session(const uint8_t initiator_e[32], const uint8_t k1[32],
                        const uint8_t k2[32])
 {
-    const char *path = getenv("SSOCKETS_KEYLOGFILE");
-    if (path == NULL || path[0] == '\0')
+    if (!ss_keylog_wanted())
         return;
+    const char *path = getenv("SSOCKETS_KEYLOGFILE");
     pthread_once(&warned, warn);
 
     char line[LINE_LEN];

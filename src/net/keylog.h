@@ -32,4 +32,8 @@
 void ss_keylog_session(const uint8_t initiator_e[32], const uint8_t k1[32],
                        const uint8_t k2[32]);
 
+/* 1 when SSOCKETS_KEYLOGFILE is set and not empty, so that a caller copies
+ * no keys out for a log nobody asked for; else 0. */
+int ss_keylog_wanted(void);
+
 #endif

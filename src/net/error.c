@@ -39,7 +39,7 @@ static const char *const sentences[SS_ERR_COUNT] = {
     [SS_ERR_NONCE_EXHAUSTED] = "nonce space exhausted: 2^64-1 frames sent with one key",
     [SS_ERR_CLOSED] = "the connection has already ended",
     [SS_ERR_KEY_FILE] = "not a valid key file",
-    [SS_ERR_KEY_PERMISSIONS] = "private key file is accessible by group or others",
+    [SS_ERR_KEY_PERMISSIONS] = "key file permissions are unsafe",
     [SS_ERR_KEY_EXISTS] = "key file already exists",
 };
 

@@ -40,7 +40,7 @@ typedef enum {
     SS_ERR_NONCE_EXHAUSTED,   /* 2^64-1 messages sent: the key must not be reused */
     SS_ERR_CLOSED,            /* the connection has already ended */
     SS_ERR_KEY_FILE,          /* a key file is missing, malformed or of the wrong type */
-    SS_ERR_KEY_PERMISSIONS,   /* a private key file is readable by others */
+    SS_ERR_KEY_PERMISSIONS,   /* a key others can read, or a trust file others can write */
     SS_ERR_KEY_EXISTS,        /* refusing to overwrite an existing key file */
     SS_ERR_COUNT
 } ss_error;

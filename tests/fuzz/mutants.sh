@@ -139,8 +139,8 @@ mutant "hkdf.c: the last output block is copied whole (writes past okm)" \
     "        size_t take = HASH_LEN;" \
     diff_hkdf
 
-mutant "x25519.c: bit 255 of the u-coordinate is not ignored (RFC 7748 §5)" \
-    src/crypto/x25519.c \
+mutant "x25519_field.h: bit 255 of the u-coordinate is not ignored (RFC 7748 §5)" \
+    src/crypto/x25519_field.h \
     "    uint64_t w3 = ss_load64_le(s + 24) & ~(UINT64_C(1) << 63); /* §5: ignore bit 255 */" \
     "    uint64_t w3 = ss_load64_le(s + 24);" \
     diff_x25519

@@ -14,12 +14,15 @@
  *      test or a benchmark can force any path the machine can run:
  *
  *        SS_CPU=ref            the reference code only
- *        SS_CPU=sse2           the reference plus the SSE2 paths
+ *        SS_CPU=portable       the reference plus the fast paths in plain C
+ *                              (the X25519 base-point table, x25519_base.c)
+ *        SS_CPU=sse2           ... plus the SSE2 paths
  *        SS_CPU=avx2           ... plus the AVX2 paths
  *        SS_CPU=sha            the reference plus the SHA-extension path
  *        SS_CPU=avx2,sha       names can be combined with commas
  *
- *      A level names itself and every level below it (avx2 includes sse2),
+ *      A level names itself and every level below it (avx2 includes sse2,
+ *      which includes portable),
  *      never more than the CPU has. The SHA extensions are named on their
  *      own because valgrind can run AVX2 but not them: the valgrind runs use
  *      SS_CPU=avx2 and so leave them out. An unknown name is ignored.
@@ -55,7 +58,8 @@ static unsigned long long read_xcr0(void)
 
 static unsigned detect(void)
 {
-    unsigned a, b, c, d, max_leaf, features = SS_CPU_SSE2; /* x86-64 baseline */
+    /* plain C, and the x86-64 baseline */
+    unsigned a, b, c, d, max_leaf, features = SS_CPU_PORTABLE | SS_CPU_SSE2;
     unsigned long long xcr0 = 0;
 
     max_leaf = __get_cpuid_max(0, NULL);
@@ -75,10 +79,11 @@ static unsigned detect(void)
     return features;
 }
 #else
-/* Not x86-64 (or not GCC/Clang): the fast paths are compiled out. */
+/* Not x86-64 (or not GCC/Clang): the x86 fast paths are compiled out; the
+ * plain C ones run anywhere. */
 static unsigned detect(void)
 {
-    return 0;
+    return SS_CPU_PORTABLE;
 }
 #endif
 
@@ -91,10 +96,12 @@ static unsigned allowed_by_env(void)
         return ~0u;
     while (*env != '\0') {
         size_t n = strcspn(env, ",");
-        if (n == 4 && strncmp(env, "sse2", n) == 0)
-            allowed |= SS_CPU_SSE2;
+        if (n == 8 && strncmp(env, "portable", n) == 0)
+            allowed |= SS_CPU_PORTABLE;
+        else if (n == 4 && strncmp(env, "sse2", n) == 0)
+            allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2;
         else if (n == 4 && strncmp(env, "avx2", n) == 0)
-            allowed |= SS_CPU_SSE2 | SS_CPU_AVX2;
+            allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2 | SS_CPU_AVX2;
         else if (n == 3 && strncmp(env, "sha", n) == 0)
             allowed |= SS_CPU_SHA;
         /* "ref" (or anything else) adds nothing */

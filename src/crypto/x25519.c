@@ -27,7 +27,9 @@
  */
 #include "x25519.h"
 
+#include "cpu.h"
 #include "util.h"
+#include "x25519_fast.h"
 #include "x25519_field.h"
 
 /* ------------------------------------------------------------------------
@@ -195,6 +197,17 @@ void ss_x25519_public_key(uint8_t public_key[32], const uint8_t secret_key[32])
     /* RFC 7748 §6.1: K_A = X25519(a, 9), "9 ... encoded as a byte with
      * value 9, followed by 31 zero bytes". */
     static const uint8_t base_point[32] = {9};
+
+    /* The same function on the Edwards curve with a table of multiples of
+     * the base point (x25519_base.c), several times faster, unless SS_CPU
+     * asks for the reference (cpu.c): the tests compare the two. */
+    if (ss_cpu_features() & SS_CPU_PORTABLE) {
+        uint8_t e[32];
+        clamp_scalar(e, secret_key);
+        ss_x25519_base_edwards(public_key, e);
+        ss_wipe(e, sizeof e);
+        return;
+    }
 
     /* The result is never zero: 9 generates the subgroup of prime order
      * l (about 2^252), and a clamped scalar, a multiple of 8 between

@@ -19,18 +19,21 @@
  *        SS_CPU=sse2           ... plus the SSE2 paths
  *        SS_CPU=avx2           ... plus the AVX2 paths
  *        SS_CPU=sha            the reference plus the SHA-extension path
+ *        SS_CPU=adx            the reference plus the MULX/ADCX/ADOX path
  *        SS_CPU=avx2,sha       names can be combined with commas
  *
  *      A level names itself and every level below it (avx2 includes sse2,
- *      which includes portable),
- *      never more than the CPU has. The SHA extensions are named on their
- *      own because valgrind can run AVX2 but not them: the valgrind runs use
- *      SS_CPU=avx2 and so leave them out. An unknown name is ignored.
+ *      which includes portable), never more than the CPU has. The SHA
+ *      extensions are named on their own because valgrind can run AVX2 but
+ *      not them: the valgrind runs use SS_CPU=avx2 and so leave them out.
+ *      adx (MULX from BMI2, ADCX and ADOX from ADX) is named on its own too:
+ *      scalar instructions, on no vector level; valgrind runs them. An
+ *      unknown name is ignored.
  *
  * Spec: Intel 64 and IA-32 Architectures Software Developer's Manual, vol. 2,
  * CPUID (leaf 1 ECX: SSSE3 bit 9, SSE4.1 bit 19, OSXSAVE bit 27, AVX bit 28;
- * leaf 7 EBX: AVX2 bit 5, SHA bit 29) and XGETBV (XCR0 bits 1-2: XMM and
- * YMM state).
+ * leaf 7 EBX: AVX2 bit 5, BMI2 bit 8, ADX bit 19, SHA bit 29) and XGETBV
+ * (XCR0 bits 1-2: XMM and YMM state).
  *
  * There is no AVX-512 path (yet): the machines this was developed on have
  * none, and a path that was never run against the reference does not ship.
@@ -76,6 +79,8 @@ static unsigned detect(void)
         features |= SS_CPU_AVX2;
     if ((leaf7_ebx & (1u << 29)) && (leaf1_ecx & (1u << 19)) && (leaf1_ecx & (1u << 9)))
         features |= SS_CPU_SHA;
+    if ((leaf7_ebx & (1u << 8)) && (leaf7_ebx & (1u << 19)))
+        features |= SS_CPU_ADX;
     return features;
 }
 #else
@@ -104,6 +109,8 @@ static unsigned allowed_by_env(void)
             allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2 | SS_CPU_AVX2;
         else if (n == 3 && strncmp(env, "sha", n) == 0)
             allowed |= SS_CPU_SHA;
+        else if (n == 3 && strncmp(env, "adx", n) == 0)
+            allowed |= SS_CPU_ADX;
         /* "ref" (or anything else) adds nothing */
         env += n;
         if (*env == ',')

@@ -179,7 +179,16 @@ int ss_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t point[
     clamp_scalar(e, scalar);
     fe_frombytes(x_1, point);
 
+#if defined(__x86_64__)
+    /* The same ladder on four 64-bit limbs with MULX, ADCX and ADOX
+     * (x25519_mulx.c), when the CPU has them and SS_CPU allows (cpu.c). */
+    if (ss_cpu_features() & SS_CPU_ADX)
+        ss_x25519_ladder_mulx(shared, e, point);
+    else
+        ladder(shared, e, x_1);
+#else
     ladder(shared, e, x_1);
+#endif
 
     ss_wipe(e, sizeof e);
     ss_wipe(x_1, sizeof x_1);

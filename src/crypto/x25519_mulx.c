@@ -345,14 +345,17 @@ static void fe64_sq_n(fe64 h, const fe64 f, int n)
         fe64_sq(h, h);
 }
 
-/* h = f * k for k < 2^32 (here a24): four products, the top limb (< 2^32)
- * folded back as 38 * top. */
-static inline void fe64_mul_small(fe64 h, const fe64 f, uint32_t k)
+/*
+ * h = g + f * k, for k < 2^32 (here a24): the ladder's AA + a24 * E in one
+ * pass. Each limb f[i] k + g[i] + carry is below 2^96 + 2^65: no overflow
+ * of 128 bits. The top limb (below 2^33) is folded back as 38 * top.
+ */
+static inline void fe64_mul_small_add(fe64 h, const fe64 f, uint32_t k, const fe64 g)
 {
-    ss_u128 p0 = (ss_u128)f[0] * k;
-    ss_u128 p1 = (ss_u128)f[1] * k + (uint64_t)(p0 >> 64);
-    ss_u128 p2 = (ss_u128)f[2] * k + (uint64_t)(p1 >> 64);
-    ss_u128 p3 = (ss_u128)f[3] * k + (uint64_t)(p2 >> 64);
+    ss_u128 p0 = (ss_u128)f[0] * k + g[0];
+    ss_u128 p1 = (ss_u128)f[1] * k + g[1] + (uint64_t)(p0 >> 64);
+    ss_u128 p2 = (ss_u128)f[2] * k + g[2] + (uint64_t)(p1 >> 64);
+    ss_u128 p3 = (ss_u128)f[3] * k + g[3] + (uint64_t)(p2 >> 64);
     fe64 s = {(uint64_t)p0, (uint64_t)p1, (uint64_t)p2, (uint64_t)p3};
     fe64_fold(h, s, (uint64_t)(p3 >> 64));
 }
@@ -481,15 +484,16 @@ static inline void fe64_cswap(fe64 f, fe64 g, uint64_t swap)
  * One difference: the order of a step. The RFC lists each product right
  * after what it needs (A, AA, B, BB, E, ...); here the four additions and
  * subtractions come first, then products that do not depend on each other
- * sit side by side (AA and BB, DA and CB), so that the processor, which
- * looks a few dozen instructions ahead, can run one while the other waits
- * for its carries. Measured on the machine this was written on: 8 % faster
- * than the RFC's order. The reference keeps the RFC's order, for reading.
+ * sit side by side (DA and CB, AA and BB, the two squares of DA + CB and
+ * DA - CB), so that the processor, which looks a few dozen instructions
+ * ahead, can run one while the other waits for its carries. Measured on the
+ * machine this was written on: 10 % faster than the RFC's order. The
+ * reference keeps the RFC's order, for reading.
  */
 void ss_x25519_ladder_mulx(uint8_t out[32], const uint8_t e[32], const uint8_t point[32])
 {
     fe64 x_1, x_2, z_2, x_3, z_3;
-    fe64 A, AA, B, BB, E, C, D, DA, CB, tmp;
+    fe64 A, AA, B, BB, E, C, D, DA, CB, sum, dif, tmp;
     uint64_t swap = 0;
 
     fe64_frombytes(x_1, point);
@@ -512,19 +516,18 @@ void ss_x25519_ladder_mulx(uint8_t out[32], const uint8_t e[32], const uint8_t p
         fe64_sub(B, x_2, z_2);     /* B  = x_2 - z_2 */
         fe64_add(C, x_3, z_3);     /* C  = x_3 + z_3 */
         fe64_sub(D, x_3, z_3);     /* D  = x_3 - z_3 */
-        fe64_sq(AA, A);            /* AA = A^2 */
-        fe64_sq(BB, B);            /* BB = B^2 */
         fe64_mul(DA, D, A);        /* DA = D * A */
         fe64_mul(CB, C, B);        /* CB = C * B */
+        fe64_sq(AA, A);            /* AA = A^2 */
+        fe64_sq(BB, B);            /* BB = B^2 */
+        fe64_add(sum, DA, CB);
+        fe64_sub(dif, DA, CB);
+        fe64_sq(x_3, sum);         /* x_3 = (DA + CB)^2 */
+        fe64_sq(dif, dif);
         fe64_sub(E, AA, BB);       /* E  = AA - BB */
         fe64_mul(x_2, AA, BB);     /* x_2 = AA * BB */
-        fe64_add(tmp, DA, CB);
-        fe64_sq(x_3, tmp);         /* x_3 = (DA + CB)^2 */
-        fe64_sub(tmp, DA, CB);
-        fe64_sq(tmp, tmp);
-        fe64_mul(z_3, x_1, tmp);   /* z_3 = x_1 * (DA - CB)^2 */
-        fe64_mul_small(tmp, E, A24);
-        fe64_add(tmp, AA, tmp);
+        fe64_mul(z_3, x_1, dif);   /* z_3 = x_1 * (DA - CB)^2 */
+        fe64_mul_small_add(tmp, E, A24, AA);
         fe64_mul(z_2, E, tmp);     /* z_2 = E * (AA + a24 * E) */
     }
     fe64_cswap(x_2, x_3, swap);
@@ -549,6 +552,8 @@ void ss_x25519_ladder_mulx(uint8_t out[32], const uint8_t e[32], const uint8_t p
     ss_wipe(D, sizeof D);
     ss_wipe(DA, sizeof DA);
     ss_wipe(CB, sizeof CB);
+    ss_wipe(sum, sizeof sum);
+    ss_wipe(dif, sizeof dif);
     ss_wipe(tmp, sizeof tmp);
     ss_wipe(&swap, sizeof swap);
 }

@@ -208,7 +208,7 @@ void ss_x25519_public_key(uint8_t public_key[32], const uint8_t secret_key[32])
     static const uint8_t base_point[32] = {9};
 
     /* The same function on the Edwards curve with a table of multiples of
-     * the base point (x25519_base.c), several times faster, unless SS_CPU
+     * the base point (x25519_base.c), about 2.5 times as fast, unless SS_CPU
      * asks for the reference (cpu.c): the tests compare the two. */
     if (ss_cpu_features() & SS_CPU_PORTABLE) {
         uint8_t e[32];

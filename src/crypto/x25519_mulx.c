@@ -46,6 +46,13 @@
  * valgrind as it checks the reference (valgrind runs these instructions).
  * Every secret temporary is wiped before returning.
  *
+ * The ladder and the inversion chain have the reference's shape, written
+ * again on fe64. Sharing one text between the two representations would
+ * take macros, or the field operations as function pointers, which the
+ * compiler could not inline in the hot loop; the tests hold the two equal
+ * instead (every X25519 test runs on both paths, and tests/ct compares
+ * them).
+ *
  * Compiled with -mbmi2 -madx (the Makefile's SS_ISA_ line); cpu.c allows it
  * when CPUID says BMI2 and ADX. Elsewhere the file compiles to nothing.
  */

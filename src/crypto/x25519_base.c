@@ -57,7 +57,8 @@
  *     build/gen/x25519_base_table > src/crypto/x25519_base_table.h
  *
  * and tests/test_x25519_table.sh fails if the committed table differs from
- * the generator's output.
+ * the generator's output, or from the same table computed in Python from
+ * the edwards25519 parameters of RFC 7748 §4.1.
  *
  * Side channels. The digits are secret, so which table entry is used must
  * not show: not in a branch, and not in an address either — reading

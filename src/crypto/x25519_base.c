@@ -23,8 +23,9 @@
  * same group, other coordinates. On the Montgomery curve, adding two
  * arbitrary points needs their difference (that is why the ladder keeps
  * [m]P and [m+1]P); on the Edwards curve any two points add with one
- * formula, which has no exceptional case for a = -1 and d not a square
- * (RFC 8032 §5.1.4: it also doubles, and adds the neutral element (0, 1)).
+ * formula, which has no exceptional case when a (here -1) is a square mod p
+ * and d is not (RFC 8032 §5.1.4: "complete"; it also doubles, and adds the
+ * neutral element (0, 1)).
  * So a sum of table entries is just a loop of additions. The base point
  * B = (x, 4/5) of RFC 8032 §5.1 maps to u = (1 + 4/5) / (1 - 4/5) = 9, the
  * base point of X25519; only the u-coordinate comes back, and u does not
@@ -65,7 +66,7 @@
  * table[j][digit] would touch a cache line that depends on the digit, and
  * cache-timing attacks recover keys from exactly that. select_entry reads
  * all 8 entries of a row, every time, and keeps the wanted one with masks
- * (fe_cmov), the same way fe_cswap chooses in the ladder. The row index j is
+ * (entry_cmov), the same way fe_cswap chooses in the ladder. The row index j is
  * the loop counter, which is public. Every secret temporary (the digits,
  * the points, the selected entries) is wiped before returning; the table is
  * public.

@@ -32,10 +32,11 @@
  * represent the same element will do); fe64_tobytes reduces once, at the
  * end.
  *
- * Only fe64_mul is written in assembly (GCC/Clang extended asm), because C
- * has no way to ask for two carry chains at once; additions and
- * subtractions use the compiler's _addcarry_u64 and _subborrow_u64, which
- * become ADC and SBB.
+ * Only fe64_mul and fe64_sq are written in assembly (GCC/Clang extended
+ * asm), because C has no way to ask for two carry chains at once; additions
+ * and subtractions use the compiler's _addcarry_u64 and _subborrow_u64,
+ * which become ADC and SBB. Both asm functions are forced inline: the ladder
+ * then saves the registers they use once, not at every call (measured).
  *
  * Constant time. MULX, ADCX, ADOX, ADC, SBB and IMUL run in a time
  * independent of their operands on the CPUs that have them; there is no

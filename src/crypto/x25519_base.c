@@ -65,8 +65,8 @@
  * not show: not in a branch, and not in an address either — reading
  * table[j][digit] would touch a cache line that depends on the digit, and
  * cache-timing attacks recover keys from exactly that. select_entry reads
- * all 8 entries of a row, every time, and keeps the wanted one with masks
- * (entry_cmov), the same way fe_cswap chooses in the ladder. The row index j is
+ * all 8 entries of a row, every time, and keeps the wanted one with masks,
+ * the same way fe_cswap chooses in the ladder. The row index j is
  * the loop counter, which is public. Every secret temporary (the digits,
  * the points, the selected entries) is wiped before returning; the table is
  * public.
@@ -110,19 +110,6 @@ static void fe_cmov(fe f, const fe g, uint64_t b)
     __asm__("" : "+r"(mask)); /* hide mask's two possible values */
     for (int i = 0; i < 5; i++)
         f[i] ^= mask & (f[i] ^ g[i]);
-}
-
-/* The same for a whole table entry: t = s when b == 1. One mask for the
- * three elements (select_entry calls it 8 times per digit). */
-static void entry_cmov(ge_entry *t, const ge_entry *s, uint64_t b)
-{
-    uint64_t mask = 0 - b;
-    __asm__("" : "+r"(mask)); /* hide mask's two possible values */
-    for (int i = 0; i < 5; i++) {
-        t->y_plus_x[i] ^= mask & (t->y_plus_x[i] ^ s->y_plus_x[i]);
-        t->y_minus_x[i] ^= mask & (t->y_minus_x[i] ^ s->y_minus_x[i]);
-        t->xy2d[i] ^= mask & (t->xy2d[i] ^ s->xy2d[i]);
-    }
 }
 
 /* The neutral element (0, 1): X = 0, Y = 1, Z = 1, T = 0. */
@@ -249,24 +236,43 @@ static void recode_scalar(int8_t d[64], const uint8_t e[32])
  *
  * sign is the top bit of the digit, |digit| = (digit ^ -sign) + sign (two's
  * complement negation when sign is 1). For m = 1..8, (|digit| ^ m) - 1
- * wraps around to all ones, top bit 1, exactly when |digit| = m, so its
- * top bit is 1 for the wanted entry and 0 for the others. A digit 0 keeps the
- * neutral entry t starts with: (y + x, y - x, 2dxy) = (1, 1, 0). Last, a
- * negative digit negates the point: (-x, y) exchanges y + x and y - x and
- * negates 2dxy (0 - xy2d, LOOSE).
+ * wraps around to all ones, top bit 1, exactly when |digit| = m: so
+ * mask[m - 1] is all ones for the wanted entry and 0 for the seven others.
+ * Each limb of t is then the OR of the masked limbs of the 8 entries: the
+ * wanted one, ORed with zeros. (This reads each table word once, and is
+ * about twice as fast as eight masked exchanges into t.)
+ *
+ * A digit 0 selects no entry, and t must be the neutral entry
+ * (y + x, y - x, 2dxy) = (1, 1, 0): is_zero, the same test with m = 0,
+ * puts the two 1s in. Last, a negative digit negates the point: (-x, y)
+ * exchanges y + x and y - x and negates 2dxy (0 - xy2d, LOOSE).
  */
 static void select_entry(ge_entry *t, const ge_entry row[8], int8_t digit)
 {
     uint64_t d = (uint64_t)(int64_t)digit;
     uint64_t sign = d >> 63;
     uint64_t abs = (d ^ (0 - sign)) + sign;
+    uint64_t is_zero = (abs - 1) >> 63;
+    uint64_t mask[8];
     fe zero, minus_xy2d;
 
-    fe_1(t->y_plus_x);
-    fe_1(t->y_minus_x);
-    fe_0(t->xy2d);
-    for (uint64_t m = 1; m <= 8; m++)
-        entry_cmov(t, &row[m - 1], ((abs ^ m) - 1) >> 63);
+    for (int m = 0; m < 8; m++) {
+        mask[m] = 0 - (((abs ^ (uint64_t)(m + 1)) - 1) >> 63);
+        __asm__("" : "+r"(mask[m])); /* hide its two possible values */
+    }
+    for (int i = 0; i < 5; i++) {
+        uint64_t y_plus_x = 0, y_minus_x = 0, xy2d = 0;
+        for (int m = 0; m < 8; m++) {
+            y_plus_x |= mask[m] & row[m].y_plus_x[i];
+            y_minus_x |= mask[m] & row[m].y_minus_x[i];
+            xy2d |= mask[m] & row[m].xy2d[i];
+        }
+        t->y_plus_x[i] = y_plus_x;
+        t->y_minus_x[i] = y_minus_x;
+        t->xy2d[i] = xy2d;
+    }
+    t->y_plus_x[0] |= is_zero;
+    t->y_minus_x[0] |= is_zero;
 
     fe_cswap(t->y_plus_x, t->y_minus_x, sign);
     fe_0(zero);
@@ -276,6 +282,8 @@ static void select_entry(ge_entry *t, const ge_entry row[8], int8_t digit)
     ss_wipe(&d, sizeof d);
     ss_wipe(&sign, sizeof sign);
     ss_wipe(&abs, sizeof abs);
+    ss_wipe(&is_zero, sizeof is_zero);
+    ss_wipe(mask, sizeof mask);
     ss_wipe(minus_xy2d, sizeof minus_xy2d);
 }
 

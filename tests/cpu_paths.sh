@@ -6,7 +6,10 @@
 #
 # The CPU's extensions are read from /proc/cpuinfo (Linux lists there only
 # what the kernel also enabled). Under SS_VALGRIND=1 the paths valgrind
-# cannot run (the SHA extensions) are left out.
+# cannot run are left out: the SHA extensions, which it does not execute,
+# and adx (BMI2 and ADX), which it executes but hides from CPUID, so that
+# under valgrind SS_CPU=adx would quietly run the reference (tests/ct calls
+# the adx code directly instead).
 set -u
 echo ref
 [ -r /proc/cpuinfo ] || exit 0
@@ -15,5 +18,6 @@ case $flags in *" sse2 "*) echo sse2 ;; esac
 case $flags in *" avx2 "*) echo avx2 ;; esac
 if [ "${SS_VALGRIND:-}" != 1 ]; then
     case $flags in *" sha_ni "*) case $flags in *" sse4_1 "*) echo sha ;; esac ;; esac
+    case $flags in *" bmi2 "*) case $flags in *" adx "*) echo adx ;; esac ;; esac
 fi
 exit 0

@@ -15,8 +15,11 @@
 
 #include "common.h"
 #include "crypto/x25519.h"
+#include "crypto/x25519_fast.h"
 
 static const uint8_t zero32[32];
+
+static void openssl_public_key(uint8_t pk[32], const uint8_t sk[32]);
 
 /* Decodes a field that must hold exactly 32 bytes; caller frees. */
 static uint8_t *hex32(const vec_record *rec, const char *name)
@@ -238,6 +241,57 @@ START_TEST(public_key_is_x25519_of_9)
 }
 END_TEST
 
+/*
+ * The base-point table (x25519_base.c, on the Edwards curve) against the
+ * ladder, called directly, so that this runs whatever SS_CPU says: edge
+ * scalars first, whose signed radix-16 digits hit the ends of [-8, 8]
+ * (every nibble 0, 7, 8 or 15, so that every carry happens or none does),
+ * then random ones. The scalar is clamped here as RFC 7748 §5 says, since
+ * the table function takes it clamped.
+ */
+START_TEST(base_table_equals_ladder)
+{
+    static const uint8_t patterns[] = {0x00, 0xff, 0x77, 0x88, 0x78, 0x87, 0x80, 0x08,
+                                       0x7f, 0xf7, 0x0f, 0xf0, 0x55, 0xaa, 0x01, 0xfe};
+    uint8_t nine[32] = {9};
+    long n = 0;
+    for (int i = 0; i < (int)sizeof patterns + PROPERTY_CASES * 10; i++) {
+        uint8_t k[32], table[32], ladder[32];
+        if (i < (int)sizeof patterns)
+            memset(k, patterns[i], 32);
+        else
+            trng_bytes(k, 32);
+        k[0] &= 248;
+        k[31] &= 127;
+        k[31] |= 64;
+        ss_x25519_base_edwards(table, k);
+        ck_assert_int_eq(ss_x25519(ladder, k, nine), 0);
+        ck_assert_msg(memcmp(table, ladder, 32) == 0, "case %d: the table and the ladder differ",
+                      i);
+        n++;
+    }
+    printf("base-point table vs ladder: %ld/%ld agree (%zu edge scalars)\n", n, n,
+           sizeof patterns);
+}
+END_TEST
+
+/* The same edge scalars, unclamped, through the public function (the table
+ * or the ladder, as SS_CPU says) against OpenSSL. */
+START_TEST(public_key_edge_scalars)
+{
+    static const uint8_t patterns[] = {0x00, 0xff, 0x77, 0x88, 0x78, 0x87, 0x80, 0x08,
+                                       0x7f, 0xf7, 0x0f, 0xf0, 0x55, 0xaa, 0x01, 0xfe};
+    for (size_t i = 0; i < sizeof patterns; i++) {
+        uint8_t k[32], ours[32], theirs[32];
+        memset(k, patterns[i], 32);
+        ss_x25519_public_key(ours, k);
+        openssl_public_key(theirs, k);
+        ck_assert_msg(memcmp(ours, theirs, 32) == 0, "scalar bytes 0x%02x: public key differs",
+                      patterns[i]);
+    }
+}
+END_TEST
+
 /* §5: "implementations of X25519 ... MUST mask the most significant bit". */
 START_TEST(top_bit_of_point_ignored)
 {
@@ -434,6 +488,8 @@ int main(void)
     tcase_set_timeout(prop, 60);
     tcase_add_test(prop, dh_commutes);
     tcase_add_test(prop, public_key_is_x25519_of_9);
+    tcase_add_test(prop, base_table_equals_ladder);
+    tcase_add_test(prop, public_key_edge_scalars);
     tcase_add_test(prop, top_bit_of_point_ignored);
     tcase_add_test(prop, scalar_is_clamped);
     tcase_add_test(prop, non_canonical_point_reduced);

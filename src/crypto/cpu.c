@@ -14,20 +14,26 @@
  *      test or a benchmark can force any path the machine can run:
  *
  *        SS_CPU=ref            the reference code only
- *        SS_CPU=sse2           the reference plus the SSE2 paths
+ *        SS_CPU=portable       the reference plus the fast paths in plain C
+ *                              (the X25519 base-point table, x25519_base.c)
+ *        SS_CPU=sse2           ... plus the SSE2 paths
  *        SS_CPU=avx2           ... plus the AVX2 paths
  *        SS_CPU=sha            the reference plus the SHA-extension path
+ *        SS_CPU=adx            the reference plus the MULX/ADCX/ADOX path
  *        SS_CPU=avx2,sha       names can be combined with commas
  *
- *      A level names itself and every level below it (avx2 includes sse2),
- *      never more than the CPU has. The SHA extensions are named on their
- *      own because valgrind can run AVX2 but not them: the valgrind runs use
- *      SS_CPU=avx2 and so leave them out. An unknown name is ignored.
+ *      A level names itself and every level below it (avx2 includes sse2,
+ *      which includes portable), never more than the CPU has. The SHA
+ *      extensions are named on their own because valgrind can run AVX2 but
+ *      not them: the valgrind runs use SS_CPU=avx2 and so leave them out.
+ *      adx (MULX from BMI2, ADCX and ADOX from ADX) is named on its own too:
+ *      scalar instructions, on no vector level; valgrind runs them. An
+ *      unknown name is ignored.
  *
  * Spec: Intel 64 and IA-32 Architectures Software Developer's Manual, vol. 2,
  * CPUID (leaf 1 ECX: SSSE3 bit 9, SSE4.1 bit 19, OSXSAVE bit 27, AVX bit 28;
- * leaf 7 EBX: AVX2 bit 5, SHA bit 29) and XGETBV (XCR0 bits 1-2: XMM and
- * YMM state).
+ * leaf 7 EBX: AVX2 bit 5, BMI2 bit 8, ADX bit 19, SHA bit 29) and XGETBV
+ * (XCR0 bits 1-2: XMM and YMM state).
  *
  * There is no AVX-512 path (yet): the machines this was developed on have
  * none, and a path that was never run against the reference does not ship.
@@ -55,7 +61,8 @@ static unsigned long long read_xcr0(void)
 
 static unsigned detect(void)
 {
-    unsigned a, b, c, d, max_leaf, features = SS_CPU_SSE2; /* x86-64 baseline */
+    /* plain C, and the x86-64 baseline */
+    unsigned a, b, c, d, max_leaf, features = SS_CPU_PORTABLE | SS_CPU_SSE2;
     unsigned long long xcr0 = 0;
 
     max_leaf = __get_cpuid_max(0, NULL);
@@ -72,13 +79,16 @@ static unsigned detect(void)
         features |= SS_CPU_AVX2;
     if ((leaf7_ebx & (1u << 29)) && (leaf1_ecx & (1u << 19)) && (leaf1_ecx & (1u << 9)))
         features |= SS_CPU_SHA;
+    if ((leaf7_ebx & (1u << 8)) && (leaf7_ebx & (1u << 19)))
+        features |= SS_CPU_ADX;
     return features;
 }
 #else
-/* Not x86-64 (or not GCC/Clang): the fast paths are compiled out. */
+/* Not x86-64 (or not GCC/Clang): the x86 fast paths are compiled out; the
+ * plain C ones run anywhere. */
 static unsigned detect(void)
 {
-    return 0;
+    return SS_CPU_PORTABLE;
 }
 #endif
 
@@ -91,12 +101,16 @@ static unsigned allowed_by_env(void)
         return ~0u;
     while (*env != '\0') {
         size_t n = strcspn(env, ",");
-        if (n == 4 && strncmp(env, "sse2", n) == 0)
-            allowed |= SS_CPU_SSE2;
+        if (n == 8 && strncmp(env, "portable", n) == 0)
+            allowed |= SS_CPU_PORTABLE;
+        else if (n == 4 && strncmp(env, "sse2", n) == 0)
+            allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2;
         else if (n == 4 && strncmp(env, "avx2", n) == 0)
-            allowed |= SS_CPU_SSE2 | SS_CPU_AVX2;
+            allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2 | SS_CPU_AVX2;
         else if (n == 3 && strncmp(env, "sha", n) == 0)
             allowed |= SS_CPU_SHA;
+        else if (n == 3 && strncmp(env, "adx", n) == 0)
+            allowed |= SS_CPU_ADX;
         /* "ref" (or anything else) adds nothing */
         env += n;
         if (*env == ',')

@@ -12,6 +12,8 @@
 #define SS_CPU_SSE2 1u   /* 128-bit integer vectors (every x86-64 CPU) */
 #define SS_CPU_AVX2 2u   /* 256-bit integer vectors */
 #define SS_CPU_SHA 4u    /* the SHA extensions (SHA256RNDS2, ...) with SSE4.1 */
+#define SS_CPU_ADX 16u   /* BMI2 and ADX: MULX, ADCX, ADOX (the X25519 ladder) */
+#define SS_CPU_PORTABLE 8u /* fast paths in plain C, any CPU (the X25519 base-point table) */
 
 /* The extensions in use: those the CPU and the operating system support,
  * narrowed by the environment variable SS_CPU if it is set (see cpu.c).

@@ -277,9 +277,10 @@ int main(void)
     }
 
     unsigned cpu = ss_cpu_features();
-    printf("primitives (SS_CPU paths in use:%s%s%s%s), medians of %d alternating rounds\n",
-           cpu == 0 ? " ref" : "", cpu & SS_CPU_SSE2 ? " sse2" : "",
-           cpu & SS_CPU_AVX2 ? " avx2" : "", cpu & SS_CPU_SHA ? " sha" : "", ROUNDS);
+    printf("primitives (SS_CPU paths in use:%s%s%s%s%s), medians of %d alternating rounds\n",
+           cpu == 0 ? " ref" : "", cpu & SS_CPU_PORTABLE ? " portable" : "",
+           cpu & SS_CPU_SSE2 ? " sse2" : "", cpu & SS_CPU_AVX2 ? " avx2" : "",
+           cpu & SS_CPU_SHA ? " sha" : "", ROUNDS);
     printf("%-24s %10s %10s %10s %4s   %5s  %5s\n", "figure", "ours", "libsodium", "openssl", "",
            "/sod", "/ossl");
 

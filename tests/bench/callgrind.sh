@@ -1,6 +1,7 @@
 #!/bin/sh
-# callgrind.sh BUILD — instruction counts of one X25519, one 16 KiB AEAD seal
-# and one NN handshake (tests/bench/cg_target.c) under valgrind's callgrind,
+# callgrind.sh BUILD — instruction counts of one X25519 (a shared secret, and a
+# public key from the base point), one 16 KiB AEAD seal and one NN handshake
+# (tests/bench/cg_target.c) under valgrind's callgrind,
 # on the reference (SS_CPU=ref) and on the fast paths valgrind can run
 # (SS_CPU=avx2), beside the committed baseline (callgrind_baseline.txt).
 # Counts do not depend on the machine's load; a change shows as a percentage.
@@ -21,7 +22,7 @@ fi
 printf '%-22s %14s %14s %8s\n' "instructions" "this run" "baseline" "change"
 : >"$tmp/new"
 for path in ref avx2; do
-    for op in x25519 aead16k nn; do
+    for op in x25519 x25519base aead16k nn; do
         SS_CPU=$path valgrind --tool=callgrind --collect-atstart=no \
             --callgrind-out-file="$tmp/cg.out" "$build/bench/cg_target" "$op" >/dev/null 2>&1 || {
             echo "callgrind: $op (SS_CPU=$path) failed"

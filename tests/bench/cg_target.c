@@ -3,6 +3,7 @@
  * (tests/bench/callgrind.sh, part of make bench).
  *
  *   cg_target x25519     one X25519 with a variable point
+ *   cg_target x25519base one X25519 public key (the base point u = 9)
  *   cg_target aead16k    one ChaCha20-Poly1305 seal of 16 KiB
  *   cg_target nn         one whole Noise NN handshake, both sides, in
  *                        memory (no sockets: the count is the protocol's)
@@ -50,12 +51,14 @@ int main(int argc, char **argv)
     uint8_t key[32] = {1}, point[32] = {9}, out[32], nonce[12] = {0}, tag[16];
     int rc = 0;
     if (argc != 2) {
-        fprintf(stderr, "usage: cg_target x25519|aead16k|nn\n");
+        fprintf(stderr, "usage: cg_target x25519|x25519base|aead16k|nn\n");
         return 2;
     }
     CALLGRIND_TOGGLE_COLLECT;
     if (strcmp(argv[1], "x25519") == 0)
         rc = ss_x25519(out, key, point);
+    else if (strcmp(argv[1], "x25519base") == 0)
+        ss_x25519_public_key(out, key);
     else if (strcmp(argv[1], "aead16k") == 0)
         rc = ss_aead_seal(buf, tag, key, nonce, NULL, 0, buf, sizeof buf);
     else if (strcmp(argv[1], "nn") == 0)

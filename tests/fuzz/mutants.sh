@@ -139,10 +139,30 @@ mutant "hkdf.c: the last output block is copied whole (writes past okm)" \
     "        size_t take = HASH_LEN;" \
     diff_hkdf
 
-mutant "x25519.c: bit 255 of the u-coordinate is not ignored (RFC 7748 §5)" \
-    src/crypto/x25519.c \
+# The reference ladder decodes the point; on a CPU with BMI2 and ADX the
+# fuzzer would otherwise take the MULX ladder (x25519_mulx.c), which has a
+# decoder of its own, so this mutant is fuzzed on the reference path.
+export SS_CPU=ref
+mutant "x25519_field.h: bit 255 of the u-coordinate is not ignored (RFC 7748 §5)" \
+    src/crypto/x25519_field.h \
     "    uint64_t w3 = ss_load64_le(s + 24) & ~(UINT64_C(1) << 63); /* §5: ignore bit 255 */" \
     "    uint64_t w3 = ss_load64_le(s + 24);" \
+    diff_x25519
+unset SS_CPU
+
+# The MULX ladder's own decoder, where the CPU can run that path.
+if sh tests/cpu_paths.sh | grep -qx adx; then
+    mutant "x25519_mulx.c: bit 255 of the u-coordinate is not ignored (RFC 7748 §5)" \
+        src/crypto/x25519_mulx.c \
+        "    h[3] = ss_load64_le(s + 24) & ~(UINT64_C(1) << 63); /* §5: ignore bit 255 */" \
+        "    h[3] = ss_load64_le(s + 24);" \
+        diff_x25519
+fi
+
+mutant "x25519_base.c: a negative digit leaves 2dxy unnegated (the point is not -P)" \
+    src/crypto/x25519_base.c \
+    "    fe_cmov(t->xy2d, minus_xy2d, sign);" \
+    "    (void)minus_xy2d;" \
     diff_x25519
 
 mutant "chacha20.c: the block counter is not incremented after a whole block" \

@@ -469,6 +469,13 @@ static int start_handshake(ss_engine *e, const char *shown)
         return engine_fail(e, rc, "starting %s", shown);
     /* Course and tests only (engine.h): a fixed e instead of a random one. */
     ss_handshake_set_ephemeral(e->hs, cfg->test_ephemeral);
+    /* The server draws its ephemeral key now, on frame 0, while the client
+     * computes its own for message 1: the two key generations run side by
+     * side instead of one after the other, and a handshake takes one
+     * X25519 less of waiting. It costs a client nothing it would not
+     * spend anyway: any 32 bytes as message 1 make the server do as much. */
+    if (e->server && (rc = ss_handshake_prepare_ephemeral(e->hs)) != 0)
+        return engine_fail(e, rc, "starting %s", shown);
     e->state = ST_HANDSHAKE;
     e->index = 1;
     return 0;

@@ -150,14 +150,21 @@ struct ss_engine {
     int sent_close;
     int traced_send;
 
-    /* Input: the 2-byte length, then a buffer of exactly that many bytes. */
-    uint8_t header[2];
-    size_t header_got;
+    /* Input: one buffer of in_cap bytes that takes whatever the socket
+     * gives, frames back to back. in[in_start .. in_end) are the bytes not
+     * used yet: whole frames, then perhaps the start of one. The buffer is
+     * allocated when bytes are to be read and freed as soon as it holds
+     * none (input_release). next_cap: the size of the next buffer, large
+     * while a stream flows, small after a read found nothing. */
     uint8_t *in;
-    size_t in_len, in_got;
-    /* A decrypted fragment waiting for ss_engine_recv: in[0] is its type,
-     * the body is in[1 + rx_pos .. 1 + rx_len). */
+    size_t in_cap, in_start, in_end;
+    size_t next_cap;
+    uint8_t after_close[1];     /* where a byte after the peer's close goes */
+    /* A decrypted fragment waiting for ss_engine_recv: the frame at
+     * in_start, frame_len bytes after its length; in[in_start + 2] is its
+     * type, the body is rx_len bytes after it, rx_pos of them taken. */
     int rx_ready;
+    size_t frame_len;
     size_t rx_pos, rx_len;
     int rx_more;                /* the current message continues in later frames */
     int peer_closed;
@@ -188,7 +195,7 @@ static int engine_fail(ss_engine *e, int code, const char *fmt, ...)
     ss_fail(&e->err, code, "%s", detail);
     e->state = ST_FAILED;
     /* The handshake state goes at once. The input buffer is left to the
-     * input side (frame_complete) and to ss_engine_free: the sending side
+     * input side (process_input) and to ss_engine_free: the sending side
      * may fail while a receiving thread is reading into it (conn.c). */
     release_hs(e);
     return -1;
@@ -337,16 +344,19 @@ static void release_out(ss_engine *e)
     e->out_kind = OUT_NONE;
 }
 
+/* Drops everything received and not yet used (a failed frame, the end of
+ * the engine). Frames already used were wiped when they were; what is left
+ * may hold a decrypted fragment, so it is wiped too. */
 static void release_in(ss_engine *e)
 {
     if (e->in != NULL) {
-        ss_wipe(e->in, e->in_len);
+        ss_wipe(e->in + e->in_start, e->in_end - e->in_start);
         free(e->in);
     }
     e->in = NULL;
-    e->in_len = e->in_got = e->header_got = 0;
+    e->in_cap = e->in_start = e->in_end = 0;
     e->rx_ready = 0;
-    e->rx_pos = e->rx_len = 0;
+    e->frame_len = e->rx_pos = e->rx_len = 0;
 }
 
 static void release_hs(ss_engine *e)
@@ -691,12 +701,12 @@ static int check_length(ss_engine *e, size_t len)
     return 0;
 }
 
-/* A transport frame has arrived whole in e->in: authenticate, decrypt in
- * place and check its type. The body is then in[1 .. 1 + rx_len). */
-static int open_fragment(ss_engine *e)
+/* A transport frame of len bytes has arrived whole at frame (in e->in):
+ * authenticate, decrypt in place and check its type. The body is then
+ * frame[1 .. 1 + rx_len). */
+static int open_fragment(ss_engine *e, uint8_t *frame, size_t len)
 {
-    size_t len = e->in_len;
-    trace_wire(e, "received", e->in, len);
+    trace_wire(e, "received", frame, len);
     /* Checked once the frame is whole, so a short frame cut by the end of
      * the stream is reported as the cut it is (SS_ERR_TRUNCATED). */
     if (!e->plain && len < 1 + TAG_LEN)
@@ -716,13 +726,13 @@ static int open_fragment(ss_engine *e)
          * reordered or dropped by someone on the path fails here: its tag
          * was computed under another nonce. */
         uint64_t n = e->recv_cs.n;
-        int rc = ss_cipher_decrypt(&e->recv_cs, e->in, NULL, 0, e->in, len);
+        int rc = ss_cipher_decrypt(&e->recv_cs, frame, NULL, 0, frame, len);
         if (rc != 0)
             return engine_fail(e, rc, "transport frame %llu (%zu bytes)", (unsigned long long)n,
                                len);
         plain_len = len - TAG_LEN;
     }
-    uint8_t type = e->in[0];
+    uint8_t type = frame[0];
     size_t body = plain_len - 1;
     if (type > TYPE_CLOSE)
         return engine_fail(e, SS_ERR_BAD_TYPE, "type 0x%02x", type);
@@ -736,7 +746,6 @@ static int open_fragment(ss_engine *e)
         if (e->rx_more)
             return engine_fail(e, SS_ERR_TRUNCATED, "the peer closed in the middle of a message");
         e->peer_closed = 1;
-        release_in(e);
         return 0;
     }
     e->rx_ready = 1;
@@ -745,55 +754,173 @@ static int open_fragment(ss_engine *e)
     return 0;
 }
 
-/* A whole frame is in e->in: what it is depends on the state. */
-static int dispatch_frame(ss_engine *e)
+/* The frame at in_start has been used (handshake message read, fragment
+ * taken, close frame seen): its bytes go, wiped if they held plaintext,
+ * and the buffer goes with the last of them. */
+static void consume_frame(ss_engine *e, size_t len)
 {
-    int rc;
-    switch (e->state) {
-    case ST_NAME:
-        rc = receive_name(e, e->in, e->in_len);
-        release_in(e);
-        return rc;
-    case ST_HANDSHAKE:
-        rc = receive_handshake_message(e, e->in, e->in_len);
-        release_in(e);
-        return rc;
-    case ST_OPEN:
-        return open_fragment(e); /* keeps in until the fragment is taken */
-    default:
-        return repeat_error(e);
+    if (e->state == ST_OPEN || e->state == ST_FAILED)
+        ss_wipe(e->in + e->in_start, 2 + len); /* decrypted, or clear in plain mode */
+    e->in_start += 2 + len;
+    e->rx_ready = 0;
+    e->frame_len = e->rx_pos = e->rx_len = 0;
+    if (e->in_start == e->in_end) {
+        /* Empty: no buffer is kept between messages. The next one is as
+         * large as this one was (a stream goes on at full speed). */
+        e->next_cap = e->in_cap;
+        free(e->in);
+        e->in = NULL;
+        e->in_cap = e->in_start = e->in_end = 0;
     }
 }
 
-/* After a frame: a failure wipes and frees what was received. */
-static int frame_complete(ss_engine *e)
+/* The length of the frame at in_start, once its 2 bytes are in. */
+static size_t frame_length(const ss_engine *e)
 {
-    int rc = dispatch_frame(e);
-    if (rc < 0)
-        release_in(e); /* no byte of a frame that failed a check stays */
+    return ((size_t)e->in[e->in_start] << 8) | e->in[e->in_start + 1];
+}
+
+/* One whole frame of len bytes at in_start: what it is depends on the
+ * state. */
+static int dispatch_frame(ss_engine *e, size_t len)
+{
+    uint8_t *frame = e->in + e->in_start + 2;
+    int rc;
+    switch (e->state) {
+    case ST_NAME:
+        rc = receive_name(e, frame, len);
+        break;
+    case ST_HANDSHAKE:
+        rc = receive_handshake_message(e, frame, len);
+        break;
+    case ST_OPEN:
+        rc = open_fragment(e, frame, len);
+        if (rc == 0 && e->rx_ready) {
+            e->frame_len = len; /* kept until the fragment is taken */
+            return 0;
+        }
+        if (rc == 0 && e->in_end - e->in_start > 2 + len)
+            /* The close frame came with more bytes behind it. */
+            rc = engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
+        break;
+    default:
+        return repeat_error(e);
+    }
+    if (rc == 0)
+        consume_frame(e, len);
     return rc;
+}
+
+/* Uses the whole frames at the start of the buffer, one after the other,
+ * until a decrypted fragment waits for ss_engine_recv, the peer's close
+ * has come, or the rest of a frame is missing. Several frames may have
+ * come in one read; each is still authenticated and checked on its own,
+ * in order, and at the moment a one-frame-at-a-time reader would have
+ * read it: a handshake message only once our answer to the last one has
+ * been written (ss_engine_output_done), the frames behind the handshake
+ * only when ss_engine_recv asks for them (so a bad first transport frame
+ * fails ss_engine_recv, not the handshake that came before it). A failure
+ * wipes and frees everything received: no byte of a frame that failed a
+ * check stays, nor of the frames behind it. */
+static int process_input(ss_engine *e)
+{
+    while (e->state != ST_FAILED && !e->rx_ready && !e->peer_closed && e->in != NULL &&
+           e->in_end - e->in_start >= 2) {
+        int handshaking = e->state != ST_OPEN;
+        if (handshaking && e->out != NULL)
+            return 0; /* our message goes out before the peer's next is read */
+        size_t len = frame_length(e);
+        if (check_length(e, len) < 0)
+            break;
+        if (e->in_end - e->in_start < 2 + len)
+            return 0; /* the rest of this frame has not arrived */
+        if (dispatch_frame(e, len) < 0)
+            break;
+        if (handshaking && e->state == ST_OPEN)
+            return 0; /* transport frames wait for ss_engine_recv */
+    }
+    if (e->state != ST_FAILED)
+        return 0;
+    release_in(e);
+    return -1;
+}
+
+/* 1 when a whole frame waits in the buffer, not yet used. */
+static int frame_waiting(const ss_engine *e)
+{
+    if (e->in == NULL || e->in_end - e->in_start < 2)
+        return 0;
+    return e->in_end - e->in_start >= 2 + frame_length(e);
+}
+
+/* The buffer sizes. SMALL holds any handshake message and a short message
+ * whole; LARGE holds two frames of the largest size, so that one read can
+ * take several frames. */
+#define IN_SMALL 512
+#define IN_LARGE (2 * (2 + FRAME_MAX))
+
+/* A buffer of cap bytes with the unused bytes moved to its start. 0 or -1
+ * (SS_ERR_NOMEM). */
+static int input_resize(ss_engine *e, size_t cap)
+{
+    size_t have = e->in_end - e->in_start;
+    uint8_t *p = malloc(cap);
+    if (p == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte receive buffer", cap);
+    if (e->in != NULL) {
+        memcpy(p, e->in + e->in_start, have);
+        ss_wipe(e->in + e->in_start, have); /* clear frames in plain mode */
+        free(e->in);
+    }
+    e->in = p;
+    e->in_cap = cap;
+    e->in_start = 0;
+    e->in_end = have;
+    return 0;
 }
 
 uint8_t *ss_engine_input_buffer(ss_engine *e, size_t *want)
 {
     *want = 0;
-    if (e == NULL || e->state == ST_FAILED || e->rx_ready)
+    /* No input while a fragment waits to be taken or a whole frame waits
+     * to be used (ss_engine_recv uses it): that is the back-pressure, the
+     * engine never holds more than one buffer of input. */
+    if (e == NULL || e->state == ST_FAILED)
+        return NULL;
+    /* A handshake message that came with the last one is read now that
+     * our answer has gone out. */
+    if (e->state != ST_OPEN && frame_waiting(e) && process_input(e) < 0)
+        return NULL;
+    if (e->rx_ready || frame_waiting(e))
         return NULL;
     if (e->peer_closed) {
         /* Nothing may follow the close frame; a byte that does is taken
          * only to be reported (ss_engine_input_done). */
         *want = 1;
-        return e->header;
+        return e->after_close;
     }
     /* A server takes input from the start; a client once its frame 0 is out
      * (the server says nothing before it). Either way: the input is
      * independent of the output, so nothing more to check. */
-    if (e->header_got < 2) {
-        *want = 2 - e->header_got;
-        return e->header + e->header_got;
+    size_t have = e->in_end - e->in_start;
+    size_t need = have < 2 ? 2 : 2 + frame_length(e); /* the frame at in_start */
+    if (e->in == NULL || need > e->in_cap) {
+        size_t cap = e->next_cap > IN_SMALL ? e->next_cap : IN_SMALL;
+        if (need > cap)
+            cap = IN_LARGE;
+        if (input_resize(e, cap) < 0)
+            return NULL;
+    } else if (need > e->in_cap - e->in_start) {
+        /* The rest of this frame does not fit behind it: move its start
+         * (ciphertext, or a partial frame) to the front. */
+        memmove(e->in, e->in + e->in_start, have);
+        if (e->plain)
+            ss_wipe(e->in + have, e->in_start); /* the old copy was in clear */
+        e->in_start = 0;
+        e->in_end = have;
     }
-    *want = e->in_len - e->in_got;
-    return e->in + e->in_got;
+    *want = e->in_cap - e->in_end;
+    return e->in + e->in_end;
 }
 
 int ss_engine_input_done(ss_engine *e, size_t n)
@@ -802,32 +929,23 @@ int ss_engine_input_done(ss_engine *e, size_t n)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_done: no engine");
     if (e->state == ST_FAILED)
         return repeat_error(e);
-    if (n == 0)
+    if (n == 0) {
+        /* A read that found nothing: the peer is quiet, so an empty buffer
+         * is not kept while the caller waits, and the next is small. */
+        if (e->in != NULL && e->in_start == e->in_end) {
+            free(e->in);
+            e->in = NULL;
+            e->in_cap = e->in_start = e->in_end = 0;
+        }
+        e->next_cap = IN_SMALL;
         return 0;
+    }
     if (e->peer_closed)
         return engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
-    if (e->header_got < 2) {
-        e->header_got += n;
-        if (e->header_got < 2)
-            return 0;
-        size_t len = ((size_t)e->header[0] << 8) | e->header[1];
-        if (check_length(e, len) < 0)
-            return -1;
-        e->in = malloc(len > 0 ? len : 1);
-        if (e->in == NULL)
-            return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", len);
-        e->in_len = len;
-        e->in_got = 0;
-        if (len > 0)
-            return 0;
-    } else {
-        e->in_got += n;
-        if (e->in_got < e->in_len)
-            return 0;
-    }
-    /* The frame is complete; the next one starts with a new header. */
-    e->header_got = 0;
-    return frame_complete(e);
+    if (e->in == NULL || n > e->in_cap - e->in_end)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_done: more bytes than wanted");
+    e->in_end += n;
+    return process_input(e);
 }
 
 ssize_t ss_engine_feed(ss_engine *e, const uint8_t *in, size_t len)
@@ -857,7 +975,7 @@ int ss_engine_input_end(ss_engine *e)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_end: no engine");
     if (e->state == ST_FAILED)
         return repeat_error(e);
-    int mid_frame = e->header_got > 0;
+    int mid_frame = e->in_end > e->in_start;
     switch (e->state) {
     case ST_NAME:
         if (e->server)
@@ -1020,6 +1138,10 @@ ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_recv: no engine or no buffer");
     if (e->state == ST_FAILED)
         return repeat_error(e);
+    /* A whole frame that came with the last one is used now: a fragment
+     * to hand out, the close, or an error (no byte of it handed out). */
+    if (!e->rx_ready && !e->peer_closed && process_input(e) < 0)
+        return -1;
     if (e->peer_closed)
         return 0;
     if (!e->rx_ready) {
@@ -1032,21 +1154,26 @@ ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
         }
         return SS_WANT_READ;
     }
-    /* Hand out as much of the fragment as fits. */
+    /* Hand out as much of the fragment as fits: the one copy of the
+     * plaintext, from the receive buffer (where it was decrypted in place,
+     * after its tag was checked) to the caller's. */
+    const uint8_t *frame = e->in + e->in_start + 2;
     size_t take = e->rx_len - e->rx_pos;
     if (take > cap)
         take = cap;
     if (take > 0) {
-        memcpy(buf, e->in + 1 + e->rx_pos, take);
+        memcpy(buf, frame + 1 + e->rx_pos, take);
         e->rx_pos += take;
     }
     if (e->rx_pos < e->rx_len) {
         *end = 0; /* the buffer is full inside a fragment */
         return (ssize_t)take;
     }
-    /* Fragment delivered: forget it. A 0x00 fragment ends the message. */
-    e->rx_more = e->in[0] == TYPE_MORE;
-    release_in(e);
+    /* Fragment delivered: wipe and forget it. A 0x00 fragment ends the
+     * message. The frames behind it, if one read brought several, are
+     * used by the next call. */
+    e->rx_more = frame[0] == TYPE_MORE;
+    consume_frame(e, e->frame_len);
     *end = !e->rx_more;
     return (ssize_t)take;
 }
@@ -1104,7 +1231,7 @@ size_t ss_engine_memory(const ss_engine *e)
 {
     if (e == NULL)
         return 0;
-    return sizeof *e + (e->hs != NULL ? sizeof *e->hs : 0) + e->in_len + e->out_len;
+    return sizeof *e + (e->hs != NULL ? sizeof *e->hs : 0) + e->in_cap + e->out_len;
 }
 
 int ss_engine_session_keys(const ss_engine *e, uint8_t initiator_ephemeral[32], uint8_t k1[32],

@@ -59,18 +59,23 @@
  *       then the 64-bit little-endian count of frames sent with that key
  *       (never sent: both sides count); associated data: empty.
  *
- * Following one message through this file:
- *   ss_engine_send  takes the next fragment of at most SS_MAX_FRAGMENT bytes;
- *   seal_fragment   puts length || type || body in a fresh output buffer;
+ * Following one message through this file (one copy of the plaintext on
+ * each side, and one system call per buffer):
+ *   ss_engine_send  takes the next fragments, up to two of SS_MAX_FRAGMENT
+ *                   bytes, into one fresh output buffer;
+ *   seal_frame      puts length || type || body there (the copy), and
  *   ss_cipher_encrypt (noise.c) encrypts type || body in place (nonce from
  *                   n, ss_aead_seal: ChaCha20, then Poly1305) and
  *                   increments n; the caller writes the buffer to the wire.
  *   ... TCP ...
- *   ss_engine_input_done collects the 2-byte length, then the frame;
+ *   ss_engine_input_buffer offers room for whatever the socket has (several
+ *                   frames in one read); ss_engine_input_done counts it in;
+ *   process_input   takes the frames one by one, and for each
  *   open_fragment   ss_cipher_decrypt (noise.c) -> ss_aead_open checks the
- *                   tag first and releases the plaintext only if it matches;
+ *                   tag first and decrypts in place only if it matches;
  *                   then the type byte is checked, and
- *   ss_engine_recv  copies the body into the caller's buffer, as much as fits.
+ *   ss_engine_recv  copies the body into the caller's buffer, as much as fits
+ *                   (the copy), and wipes it from the receive buffer.
  *
  * Why the type byte: TCP can be cut by anyone on the path. Without an
  * authenticated "close", a receiver cannot tell a finished conversation
@@ -107,6 +112,11 @@ enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
 /* The largest handshake message SSockets/1 sends (empty payloads): XX
  * message 2, e (32) + encrypted s (48) + the payload's tag (16) = 96. */
 #define HANDSHAKE_OUT_MAX 128
+/* Receive buffer sizes: IN_SMALL holds any handshake message and a short
+ * message whole; IN_LARGE two frames of the largest size, so that one
+ * read takes several frames while a stream flows. */
+#define IN_SMALL 512
+#define IN_LARGE (2 * (2 + FRAME_MAX))
 
 /* Where the engine is. The state says what the next received frame is. */
 enum state {
@@ -142,7 +152,8 @@ struct ss_engine {
     uint8_t initiator_e[32];    /* for a key log (engine_internal.h) */
     int established;
 
-    /* Output: one frame on its way out. */
+    /* Output: bytes on their way out: frame 0, a handshake message, or the
+     * transport frames of one ss_engine_send (at most two). */
     uint8_t *out;
     size_t out_len, out_pos;
     enum out_kind out_kind;
@@ -154,17 +165,16 @@ struct ss_engine {
      * gives, frames back to back. in[in_start .. in_end) are the bytes not
      * used yet: whole frames, then perhaps the start of one. The buffer is
      * allocated when bytes are to be read and freed as soon as it holds
-     * none (input_release). next_cap: the size of the next buffer, large
-     * while a stream flows, small after a read found nothing. */
+     * none (consume_frame). next_large: the next buffer is large (a
+     * stream flows) rather than small (a read found nothing). */
     uint8_t *in;
     size_t in_cap, in_start, in_end;
-    size_t next_cap;
     uint8_t after_close[1];     /* where a byte after the peer's close goes */
+    int next_large;
     /* A decrypted fragment waiting for ss_engine_recv: the frame at
-     * in_start, frame_len bytes after its length; in[in_start + 2] is its
-     * type, the body is rx_len bytes after it, rx_pos of them taken. */
+     * in_start; in[in_start + 2] is its type, the body is rx_len bytes
+     * after it, rx_pos of them taken. */
     int rx_ready;
-    size_t frame_len;
     size_t rx_pos, rx_len;
     int rx_more;                /* the current message continues in later frames */
     int peer_closed;
@@ -336,7 +346,10 @@ static void printable(char *out, size_t cap, const uint8_t *in, size_t len)
 static void release_out(ss_engine *e)
 {
     if (e->out != NULL) {
-        ss_wipe(e->out, e->out_len);
+        /* Sealed frames and handshake messages are what anyone on the
+         * path sees; only plain mode's frames are plaintext. */
+        if (e->plain && e->out_kind == OUT_TRANSPORT)
+            ss_wipe(e->out, e->out_len);
         free(e->out);
     }
     e->out = NULL;
@@ -356,7 +369,7 @@ static void release_in(ss_engine *e)
     e->in = NULL;
     e->in_cap = e->in_start = e->in_end = 0;
     e->rx_ready = 0;
-    e->frame_len = e->rx_pos = e->rx_len = 0;
+    e->rx_pos = e->rx_len = 0;
 }
 
 static void release_hs(ss_engine *e)
@@ -763,11 +776,11 @@ static void consume_frame(ss_engine *e, size_t len)
         ss_wipe(e->in + e->in_start, 2 + len); /* decrypted, or clear in plain mode */
     e->in_start += 2 + len;
     e->rx_ready = 0;
-    e->frame_len = e->rx_pos = e->rx_len = 0;
+    e->rx_pos = e->rx_len = 0;
     if (e->in_start == e->in_end) {
         /* Empty: no buffer is kept between messages. The next one is as
          * large as this one was (a stream goes on at full speed). */
-        e->next_cap = e->in_cap;
+        e->next_large = e->in_cap == IN_LARGE;
         free(e->in);
         e->in = NULL;
         e->in_cap = e->in_start = e->in_end = 0;
@@ -795,10 +808,8 @@ static int dispatch_frame(ss_engine *e, size_t len)
         break;
     case ST_OPEN:
         rc = open_fragment(e, frame, len);
-        if (rc == 0 && e->rx_ready) {
-            e->frame_len = len; /* kept until the fragment is taken */
-            return 0;
-        }
+        if (rc == 0 && e->rx_ready)
+            return 0; /* kept until the fragment is taken */
         if (rc == 0 && e->in_end - e->in_start > 2 + len)
             /* The close frame came with more bytes behind it. */
             rc = engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
@@ -853,12 +864,6 @@ static int frame_waiting(const ss_engine *e)
     return e->in_end - e->in_start >= 2 + frame_length(e);
 }
 
-/* The buffer sizes. SMALL holds any handshake message and a short message
- * whole; LARGE holds two frames of the largest size, so that one read can
- * take several frames. */
-#define IN_SMALL 512
-#define IN_LARGE (2 * (2 + FRAME_MAX))
-
 /* A buffer of cap bytes with the unused bytes moved to its start. 0 or -1
  * (SS_ERR_NOMEM). */
 static int input_resize(ss_engine *e, size_t cap)
@@ -905,7 +910,7 @@ uint8_t *ss_engine_input_buffer(ss_engine *e, size_t *want)
     size_t have = e->in_end - e->in_start;
     size_t need = have < 2 ? 2 : 2 + frame_length(e); /* the frame at in_start */
     if (e->in == NULL || need > e->in_cap) {
-        size_t cap = e->next_cap > IN_SMALL ? e->next_cap : IN_SMALL;
+        size_t cap = e->next_large ? IN_LARGE : IN_SMALL;
         if (need > cap)
             cap = IN_LARGE;
         if (input_resize(e, cap) < 0)
@@ -937,7 +942,7 @@ int ss_engine_input_done(ss_engine *e, size_t n)
             e->in = NULL;
             e->in_cap = e->in_start = e->in_end = 0;
         }
-        e->next_cap = IN_SMALL;
+        e->next_large = 0;
         return 0;
     }
     if (e->peer_closed)
@@ -1045,17 +1050,25 @@ int ss_engine_output_failed(ss_engine *e)
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
-/* One transport frame: type || body, encrypted in place with our
- * CipherState (or left in clear in plain mode), after its length. */
-static int seal_fragment(ss_engine *e, uint8_t type, const uint8_t *body, size_t len)
+/* Transport frames of one call: at most this much message, two frames of
+ * the largest size, so that a 64 KiB message (two frames: 65,518 bytes and
+ * 18) leaves in one write. */
+#define SEND_MAX (2 * SS_MAX_FRAGMENT)
+
+/* One transport frame at p: the length, then type || body encrypted in
+ * place with our CipherState (or left in clear in plain mode). body is
+ * copied once, into the frame, and encrypted there: the output buffer
+ * then holds ciphertext only. Returns the frame's size on the wire, or 0
+ * (recorded) when the counter is used up. */
+static size_t seal_frame(ss_engine *e, uint8_t *p, uint8_t type, const uint8_t *body, size_t len)
 {
     size_t frame_len = 1 + len + (e->plain ? 0 : TAG_LEN);
-    uint8_t *p = new_output(e, frame_len, OUT_TRANSPORT);
-    if (p == NULL)
-        return -1;
-    p[0] = type;
+    /* The length goes in network byte order (big-endian), high byte first. */
+    p[0] = (uint8_t)(frame_len >> 8);
+    p[1] = (uint8_t)frame_len;
+    p[2] = type;
     if (len > 0)
-        memcpy(p + 1, body, len);
+        memcpy(p + 3, body, len);
     if (!e->plain) {
         if (!e->traced_send) {
             trace_first_nonce(e, "sent", e->send_cs.n);
@@ -1065,13 +1078,48 @@ static int seal_fragment(ss_engine *e, uint8_t type, const uint8_t *body, size_t
          * turns n into the nonce, runs ss_aead_seal and increments n. At
          * n = 2^64-1 it refuses (SS_ERR_NONCE_EXHAUSTED): a nonce must
          * never repeat under one key, so the counter never wraps. */
-        int rc = ss_cipher_encrypt(&e->send_cs, p, NULL, 0, p, 1 + len);
+        int rc = ss_cipher_encrypt(&e->send_cs, p + 2, NULL, 0, p + 2, 1 + len);
         if (rc != 0) {
-            release_out(e); /* wipes the plaintext */
-            return engine_fail(e, rc, "after %llu frames", (unsigned long long)e->send_cs.n);
+            ss_wipe(p + 2, 1 + len); /* the plaintext */
+            engine_fail(e, rc, "after %llu frames", (unsigned long long)e->send_cs.n);
+            return 0;
         }
     }
-    trace_wire(e, "sent", p, frame_len);
+    trace_wire(e, "sent", p + 2, frame_len);
+    return 2 + frame_len;
+}
+
+/* The fragments of msg[0..len) that one call sends (at most SEND_MAX
+ * bytes of it), sealed back to back in one output buffer; type is the
+ * last one's when it ends what the call was given. *taken: the bytes of
+ * msg they carry. */
+static int seal_fragments(ss_engine *e, uint8_t last_type, const uint8_t *msg, size_t len,
+                          size_t *taken)
+{
+    size_t n = len < SEND_MAX ? len : SEND_MAX;
+    size_t frames = n == 0 ? 1 : (n + SS_MAX_FRAGMENT - 1) / SS_MAX_FRAGMENT;
+    size_t total = frames * (2 + 1 + (e->plain ? 0 : TAG_LEN)) + n;
+    uint8_t *p = malloc(total);
+    if (p == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", total);
+    e->out = p;
+    e->out_len = total;
+    e->out_pos = 0;
+    e->out_kind = OUT_TRANSPORT;
+    size_t at = 0, done = 0;
+    do {
+        size_t part = n - done < SS_MAX_FRAGMENT ? n - done : SS_MAX_FRAGMENT;
+        /* Every fragment but the message's last says "more follows". */
+        uint8_t type = done + part < len ? TYPE_MORE : last_type;
+        size_t wrote = seal_frame(e, p + at, type, part > 0 ? msg + done : NULL, part);
+        if (wrote == 0) {
+            release_out(e); /* the frames before hold ciphertext only */
+            return -1;
+        }
+        at += wrote;
+        done += part;
+    } while (done < n);
+    *taken = n;
     return 0;
 }
 
@@ -1103,12 +1151,7 @@ int ss_engine_send(ss_engine *e, const void *msg, size_t len, size_t *taken)
     /* Fragments of SS_MAX_FRAGMENT = 65,535 - 1 (type) - 16 (tag) bytes,
      * the last one marked 0x00. An empty message is one empty 0x00 frame,
      * so the receiver sees it (ss_recv returns 0). */
-    int more = len > SS_MAX_FRAGMENT;
-    size_t n = more ? SS_MAX_FRAGMENT : len;
-    if (seal_fragment(e, more ? TYPE_MORE : TYPE_LAST, msg, n) < 0)
-        return -1;
-    *taken = n;
-    return 0;
+    return seal_fragments(e, TYPE_LAST, msg, len, taken);
 }
 
 int ss_engine_close(ss_engine *e)
@@ -1123,7 +1166,8 @@ int ss_engine_close(ss_engine *e)
     /* Our close frame: authenticated like data, so the peer can tell our
      * finished stream from one cut by someone else. Sent at most once. */
     e->sent_close = 1;
-    return seal_fragment(e, TYPE_CLOSE, NULL, 0);
+    size_t taken;
+    return seal_fragments(e, TYPE_CLOSE, NULL, 0, &taken);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1173,7 +1217,7 @@ ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
      * message. The frames behind it, if one read brought several, are
      * used by the next call. */
     e->rx_more = frame[0] == TYPE_MORE;
-    consume_frame(e, e->frame_len);
+    consume_frame(e, frame_length(e));
     *end = !e->rx_more;
     return (ssize_t)take;
 }

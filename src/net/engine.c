@@ -243,6 +243,8 @@ static void trace_first_nonce(const ss_engine *e, const char *direction, uint64_
 {
     uint8_t nonce[12] = {0};
     char hex[2 * sizeof nonce + 1];
+    if (e->cfg.trace == NULL)
+        return; /* nothing to format for */
     ss_store64_le(nonce + 4, n);
     for (size_t i = 0; i < sizeof nonce; i++)
         snprintf(hex + 2 * i, 3, "%02x", nonce[i]);

@@ -113,10 +113,11 @@ enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
  * message 2, e (32) + encrypted s (48) + the payload's tag (16) = 96. */
 #define HANDSHAKE_OUT_MAX 128
 /* Receive buffer sizes: IN_SMALL holds any handshake message and a short
- * message whole; IN_LARGE two frames of the largest size, so that one
- * read takes several frames while a stream flows. */
+ * message whole; IN_LARGE four frames of the largest size (256 KiB), so
+ * that one read takes several frames while a stream flows, and a frame
+ * cut by the end of a read seldom has to be moved to the front. */
 #define IN_SMALL 512
-#define IN_LARGE (2 * (2 + FRAME_MAX))
+#define IN_LARGE (4 * (2 + FRAME_MAX))
 
 /* Where the engine is. The state says what the next received frame is. */
 enum state {

@@ -23,7 +23,7 @@
  * and in OPEN two flags: our close sent, the peer's close received.
  *
  * Input: the engine offers room for as many bytes as the socket has, so
- * one read can bring several frames (a small buffer at first, room for two
+ * one read can bring several frames (a small buffer at first, room for four
  * frames of the largest size while a stream flows). It uses the frames one
  * at a time, each authenticated and checked on its own, when a reader
  * taking one frame per read would have: a handshake message once our

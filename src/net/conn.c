@@ -498,6 +498,7 @@ ss_listener *ss_listen(const char *host, uint16_t port, const ss_config *cfg)
         return NULL;
     }
     l->cfg = *cfg;
+    atomic_init(&l->shut, 0);
     return l;
 }
 

@@ -166,8 +166,8 @@ struct ss_engine {
      * gives, frames back to back. in[in_start .. in_end) are the bytes not
      * used yet: whole frames, then perhaps the start of one. The buffer is
      * allocated when bytes are to be read and freed as soon as it holds
-     * none (consume_frame). next_large: the next buffer is large (a
-     * stream flows) rather than small (a read found nothing). */
+     * none (consume_frame), or when a read finds nothing. next_large: the
+     * last buffer was large (a stream flows), so the next one is too. */
     uint8_t *in;
     size_t in_cap, in_start, in_end;
     uint8_t after_close[1];     /* where a byte after the peer's close goes */
@@ -939,13 +939,13 @@ int ss_engine_input_done(ss_engine *e, size_t n)
         return repeat_error(e);
     if (n == 0) {
         /* A read that found nothing: the peer is quiet, so an empty buffer
-         * is not kept while the caller waits, and the next is small. */
+         * is not kept while the caller waits. (The next one is as large:
+         * a stream's reader often catches up with its writer.) */
         if (e->in != NULL && e->in_start == e->in_end) {
             free(e->in);
             e->in = NULL;
             e->in_cap = e->in_start = e->in_end = 0;
         }
-        e->next_large = 0;
         return 0;
     }
     if (e->peer_closed)

@@ -15,7 +15,11 @@
  *     that was not sent;
  *   - the engine's own contract: input in pieces of every size, back-pressure
  *     while a fragment waits, SS_WANT_WRITE, bytes after the close, errors
- *     that stay.
+ *     that stay;
+ *   - batches: handshake flights and transport frames several to a read,
+ *     two frames from one ss_engine_send, a frame split at every byte, a
+ *     tampered frame inside a batch (the frames before it come out, no
+ *     byte of it or of those behind it does).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -224,14 +228,23 @@ static int output_step(side *from, side *to, attack *a, int dir)
     const uint8_t *p = ss_engine_output(from->e, &len);
     if (p == NULL)
         return 0;
-    /* Exactly one frame waits at a time (the client's name, then its
-     * message 1 once the name is out). */
-    ck_assert_uint_ge(len, 2);
-    ck_assert_uint_eq(len, 2 + ((size_t)p[0] << 8 | p[1]));
-    uint8_t frame[2 + 65535];
-    memcpy(frame, p, len);
+    /* Whole frames only: one handshake message (the client's name, then
+     * its message 1 once the name is out), or the transport frames of one
+     * ss_engine_send, two at most. Each is delivered (or attacked) on its
+     * own. */
+    static uint8_t out[2 * (2 + 65535)];
+    ck_assert_uint_le(len, sizeof out);
+    memcpy(out, p, len);
     ss_engine_output_done(from->e, len);
-    deliver(a, dir, to, frame, len, from->out_frames++);
+    int frames = 0;
+    for (size_t at = 0; at < len; frames++) {
+        ck_assert_uint_ge(len - at, 2);
+        size_t frame_len = 2 + ((size_t)out[at] << 8 | out[at + 1]);
+        ck_assert_uint_le(frame_len, len - at);
+        deliver(a, dir, to, out + at, frame_len, from->out_frames++);
+        at += frame_len;
+    }
+    ck_assert_int_le(frames, 2);
     return 1;
 }
 
@@ -546,6 +559,194 @@ START_TEST(contract)
 }
 END_TEST
 
+/* Appends everything e has to send to wire[*len..] (cap bytes in all). */
+static void take_output(ss_engine *e, uint8_t *wire, size_t *len, size_t cap)
+{
+    size_t n;
+    const uint8_t *p;
+    while ((p = ss_engine_output(e, &n)) != NULL) {
+        ck_assert_uint_le(*len + n, cap);
+        memcpy(wire + *len, p, n);
+        *len += n;
+        ss_engine_output_done(e, n);
+    }
+}
+
+/* Hands wire[0..len) to e in one ss_engine_input_done where it fits (the
+ * way one recv() brings several frames). Returns the bytes taken. */
+static size_t one_read(ss_engine *e, const uint8_t *wire, size_t len)
+{
+    size_t want;
+    uint8_t *in = ss_engine_input_buffer(e, &want);
+    if (in == NULL)
+        return 0;
+    size_t n = len < want ? len : want;
+    memcpy(in, wire, n);
+    ck_assert_int_eq(ss_engine_input_done(e, n), 0);
+    return n;
+}
+
+/* The record layer in batches: whole flights of handshake messages in one
+ * read; one ss_engine_send sealing two frames; several frames in one read,
+ * used one at a time; a frame split across reads at every byte; a
+ * tampered frame in the middle of a batch. */
+START_TEST(batches)
+{
+    static uint8_t wire[4 * (2 + 65535)];
+    size_t len = 0, got, t, want;
+    int end;
+    ss_config cc, sc;
+    configs(&cc, &sc, 2); /* XX: three handshake messages */
+    ss_engine *c = ss_engine_new(0, &cc), *s = ss_engine_new(1, &sc);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_ptr_nonnull(s);
+
+    /* Frame 0 and message 1 in one read: the server answers message 1. */
+    take_output(c, wire, &len, sizeof wire);
+    ck_assert_uint_eq(len, (2 + 32) + (2 + 32));
+    ck_assert_uint_eq(one_read(s, wire, len), len);
+    len = 0;
+    take_output(s, wire, &len, sizeof wire);
+    ck_assert_uint_eq(len, 2 + 96);
+    ck_assert_uint_eq(one_read(c, wire, len), len);
+    /* Message 3 and a first transport frame in one read: the handshake
+     * ends, the frame waits for ss_engine_recv, not for more input. */
+    ck_assert(ss_engine_established(c));
+    len = 0;
+    take_output(c, wire, &len, sizeof wire);
+    ck_assert_int_eq(ss_engine_send(c, "first", 5, &t), 0);
+    take_output(c, wire, &len, sizeof wire);
+    ck_assert_uint_eq(one_read(s, wire, len), len);
+    ck_assert(ss_engine_established(s));
+    ck_assert_ptr_null(ss_engine_input_buffer(s, &want));
+    char small[16];
+    ck_assert_int_eq(ss_engine_recv(s, small, sizeof small, &end), 5);
+    ck_assert(end && memcmp(small, "first", 5) == 0);
+    size_t idle = ss_engine_memory(s);
+
+    /* One call seals two full frames ("more follows" both); the rest of
+     * the message is one more frame. */
+    size_t big = 2 * SS_MAX_FRAGMENT + 5;
+    uint8_t *msg = malloc(big), *back = malloc(big);
+    ck_assert(msg != NULL && back != NULL);
+    fill(msg, big, 3);
+    len = 0;
+    ck_assert_int_eq(ss_engine_send(c, msg, big, &t), 0);
+    ck_assert_uint_eq(t, 2 * SS_MAX_FRAGMENT);
+    size_t out_len;
+    ck_assert_ptr_nonnull(ss_engine_output(c, &out_len));
+    ck_assert_uint_eq(out_len, 2 * (2 + 65535));
+    take_output(c, wire, &len, sizeof wire);
+    ck_assert_int_eq(ss_engine_send(c, msg + t, big - t, &t), 0);
+    ck_assert_uint_eq(t, 5);
+    take_output(c, wire, &len, sizeof wire);
+    /* Three short messages and the close behind it. */
+    static const char *const words[3] = {"one", "two", "three"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(ss_engine_send(c, words[i], strlen(words[i]), &t), 0);
+        take_output(c, wire, &len, sizeof wire);
+    }
+    ck_assert_int_eq(ss_engine_close(c), 0);
+    take_output(c, wire, &len, sizeof wire);
+
+    /* Read as a socket would give it: as much as the engine has room for,
+     * then every message that is whole, before the next read. */
+    size_t fed = 0, reads = 0;
+    got = 0;
+    int word = 0;
+    while (!ss_engine_peer_closed(s)) {
+        ck_assert_uint_lt(reads, 16);
+        fed += one_read(s, wire + fed, len - fed);
+        reads++;
+        for (;;) {
+            ssize_t n = got < big ? ss_engine_recv(s, back + got, big - got, &end)
+                                  : ss_engine_recv(s, small, sizeof small, &end);
+            if (n == SS_WANT_READ || ss_engine_peer_closed(s))
+                break;
+            ck_assert_int_ge(n, 0);
+            if (got < big) {
+                got += (size_t)n;
+                ck_assert_int_eq(end, got == big);
+            } else {
+                ck_assert(end && word < 3);
+                ck_assert_int_eq(n, (ssize_t)strlen(words[word]));
+                ck_assert(memcmp(small, words[word], (size_t)n) == 0);
+                word++;
+            }
+        }
+    }
+    ck_assert_uint_eq(fed, len);
+    ck_assert_uint_eq(got, big);
+    ck_assert(memcmp(back, msg, big) == 0);
+    ck_assert_int_eq(word, 3);
+    /* Three reads: the buffer holds two large frames; the small frames
+     * behind them came in one read with the end of the third. */
+    ck_assert_uint_le(reads, 3);
+    ck_assert_int_eq(ss_engine_error(s), SS_OK);
+    /* Everything used: the receive buffer is gone. */
+    ck_assert_uint_eq(ss_engine_memory(s), idle);
+    ss_engine_free(c);
+    ss_engine_free(s);
+
+    /* The same three short messages, one byte per read, then all in one
+     * read with the second frame's tag spoiled. */
+    for (int tamper = 0; tamper < 2; tamper++) {
+        configs(&cc, &sc, 0);
+        c = ss_engine_new(0, &cc);
+        s = ss_engine_new(1, &sc);
+        for (int i = 0; i < 3; i++) {
+            len = 0;
+            take_output(c, wire, &len, sizeof wire);
+            ck_assert_int_eq(ss_engine_feed(s, wire, len), (ssize_t)len);
+            len = 0;
+            take_output(s, wire, &len, sizeof wire);
+            ck_assert_int_eq(ss_engine_feed(c, wire, len), (ssize_t)len);
+        }
+        ck_assert(ss_engine_established(c) && ss_engine_established(s));
+        len = 0;
+        size_t second = 0;
+        for (int i = 0; i < 3; i++) {
+            if (i == 1)
+                second = len;
+            ck_assert_int_eq(ss_engine_send(c, words[i], strlen(words[i]), &t), 0);
+            take_output(c, wire, &len, sizeof wire);
+        }
+        word = 0;
+        if (!tamper) {
+            for (size_t i = 0; i < len; i++) {
+                ck_assert_int_eq(ss_engine_feed(s, wire + i, 1), 1);
+                ssize_t n;
+                while ((n = ss_engine_recv(s, small, sizeof small, &end)) >= 0) {
+                    ck_assert(end && memcmp(small, words[word], strlen(words[word])) == 0);
+                    word++;
+                }
+            }
+            ck_assert_int_eq(word, 3);
+        } else {
+            wire[len - 1 - (2 + 1 + 5 + 16)] ^= 0x80; /* the tag's last byte of "two" */
+            ck_assert_uint_eq(second, 2 + 1 + 3 + 16);
+            ck_assert_uint_eq(one_read(s, wire, len), len);
+            /* "one" is authentic and comes out; "two" fails, and nothing
+             * of it or of "three" behind it is handed out, ever. */
+            memset(small, 0, sizeof small);
+            ck_assert_int_eq(ss_engine_recv(s, small, sizeof small, &end), 3);
+            ck_assert(memcmp(small, "one", 3) == 0);
+            memset(small, 0, sizeof small);
+            ck_assert_int_eq(ss_engine_recv(s, small, sizeof small, &end), -1);
+            ck_assert_int_eq(ss_engine_error(s), SS_ERR_TAMPERED);
+            ck_assert_int_eq(ss_engine_recv(s, small, sizeof small, &end), -1);
+            ck_assert(all_zero((const uint8_t *)small, sizeof small));
+            ck_assert_ptr_null(ss_engine_input_buffer(s, &want));
+            ck_assert_uint_le(ss_engine_memory(s), idle);
+        }
+        ss_engine_free(c);
+        ss_engine_free(s);
+    }
+    free(msg);
+    free(back);
+}
+END_TEST
+
 int main(void)
 {
     trng_seed_from_env();
@@ -555,6 +756,7 @@ int main(void)
     tcase_add_test(tc, sessions_without_sockets);
     tcase_add_test(tc, idle_memory_at_most_16_kib);
     tcase_add_test(tc, contract);
+    tcase_add_test(tc, batches);
     tcase_add_test(tc, every_manipulation_at_every_frame);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -91,7 +91,7 @@ SOURCES = {
     "write_token": "src/net/noise.c", "encrypt_and_hash": "src/net/noise.c",
     "ss_cipher_encrypt": "src/net/noise.c", "chachapoly_nonce": "src/net/noise.c",
     "split": "src/net/noise.c", "produce_name": "src/net/engine.c",
-    "seal_fragment": "src/net/engine.c", "ss_engine_close": "src/net/engine.c",
+    "seal_frame": "src/net/engine.c", "ss_engine_close": "src/net/engine.c",
     "new_output": "src/net/engine.c", "ss_handshake_init": "src/net/noise.c",
 }
 
@@ -374,8 +374,8 @@ def build_pattern(pattern):
                  ("plaintext: type %02x (%s)%s" % (t, TYPES[t], " || %r" % MESSAGES[side]
                                                     if t == 0 else ""), pt, False)],
                 [("ciphertext || tag", ct, False)], [cmd],
-                ["ss_engine_close", "seal_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]
-                if t == 2 else ["seal_fragment", "ss_cipher_encrypt", "chachapoly_nonce"]))
+                ["ss_engine_close", "seal_frame", "ss_cipher_encrypt", "chachapoly_nonce"]
+                if t == 2 else ["seal_frame", "ss_cipher_encrypt", "chachapoly_nonce"]))
             records.append(rec)
     return records, trace_text, checked[0]
 

@@ -47,6 +47,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ struct ss_conn {
 struct ss_listener {
     int fd;
     int wake[2];                /* ss_listener_shutdown writes to wake[1] */
+    atomic_int shut;            /* ... after setting this (checked before each accept) */
     uint16_t port;
     ss_config cfg;              /* a copy; the keys it points to are the caller's */
 };
@@ -299,29 +301,55 @@ static int flush(ss_conn *c, int64_t deadline)
     }
 }
 
-/* Reads what the engine wants next (at most one frame's remainder) and
- * hands it over. 0, -1, or with deadline SS_NOW SS_WANT_READ. */
-static int fill(ss_conn *c, int64_t deadline)
+/* One read into the engine's input buffer, as much as it has room for
+ * (several frames, when they are there), handed over. wait_first: the
+ * peer cannot have answered yet (we have just written a handshake
+ * message), so if the engine wants bytes it does not hold already, sleep
+ * in poll() first rather than try a recv() that would only say EAGAIN.
+ * 0, -1, or with deadline SS_NOW SS_WANT_READ. */
+static int fill(ss_conn *c, int64_t deadline, int wait_first)
 {
-    size_t want, got = 0;
-    pthread_mutex_lock(&c->engine_lock);
-    uint8_t *p = ss_engine_input_buffer(c->engine, &want);
-    int failed = ss_engine_error(c->engine) != SS_OK;
-    pthread_mutex_unlock(&c->engine_lock);
-    if (failed)
-        return conn_engine_failed(c);
-    if (p == NULL)
-        return 0; /* nothing wanted: a fragment waits, or the peer closed */
-    int rc = ss_sock_read_some(c->fd, p, want, &got, deadline);
-    if (rc == SS_SOCK_AGAIN)
-        return SS_WANT_READ;
-    if (rc == -1)
-        return conn_adopt_error(c);
-    pthread_mutex_lock(&c->engine_lock);
-    int r = rc == SS_SOCK_EOF ? ss_engine_input_end(c->engine)
-                              : ss_engine_input_done(c->engine, got);
-    pthread_mutex_unlock(&c->engine_lock);
-    return r < 0 ? conn_engine_failed(c) : 0;
+    if (deadline == SS_NOW)
+        wait_first = 0; /* non-blocking: always try (an edge-triggered loop needs EAGAIN) */
+    for (;;) {
+        size_t want, got = 0;
+        pthread_mutex_lock(&c->engine_lock);
+        uint8_t *p = ss_engine_input_buffer(c->engine, &want);
+        int failed = ss_engine_error(c->engine) != SS_OK;
+        if (p != NULL && wait_first)
+            /* Nothing to read yet: the engine lets an empty buffer go, so
+             * none is held while we wait. */
+            ss_engine_input_done(c->engine, 0);
+        pthread_mutex_unlock(&c->engine_lock);
+        if (failed)
+            return conn_engine_failed(c);
+        if (p == NULL)
+            return 0; /* nothing wanted: a fragment waits, or the peer closed */
+        if (wait_first) {
+            if (ss_sock_wait_readable(c->fd, deadline) < 0)
+                return conn_adopt_error(c);
+            wait_first = 0;
+            continue;
+        }
+        int rc = ss_sock_read_some(c->fd, p, want, &got, SS_NOW);
+        if (rc == SS_SOCK_AGAIN && deadline == SS_NOW) {
+            pthread_mutex_lock(&c->engine_lock);
+            ss_engine_input_done(c->engine, 0); /* the empty buffer goes */
+            pthread_mutex_unlock(&c->engine_lock);
+            return SS_WANT_READ;
+        }
+        if (rc == SS_SOCK_AGAIN) {
+            wait_first = 1; /* the socket said so */
+            continue;
+        }
+        if (rc == -1)
+            return conn_adopt_error(c);
+        pthread_mutex_lock(&c->engine_lock);
+        int r = rc == SS_SOCK_EOF ? ss_engine_input_end(c->engine)
+                                  : ss_engine_input_done(c->engine, got);
+        pthread_mutex_unlock(&c->engine_lock);
+        return r < 0 ? conn_engine_failed(c) : 0;
+    }
 }
 
 /* A timeout inside the handshake is reported as such, with its limit. */
@@ -366,6 +394,10 @@ static int drive_handshake(ss_conn *c)
         deadline = SS_NOW;
     }
     for (;;) {
+        size_t len;
+        pthread_mutex_lock(&c->engine_lock);
+        int writing = ss_engine_output(c->engine, &len) != NULL;
+        pthread_mutex_unlock(&c->engine_lock);
         int rc = flush(c, deadline);
         if (rc != 0)
             return rc;
@@ -376,7 +408,9 @@ static int drive_handshake(ss_conn *c)
             handshake_finished(c);
             return 0;
         }
-        rc = fill(c, deadline);
+        /* After our message the answer takes the peer at least one X25519:
+         * no use trying to read before waiting. */
+        rc = fill(c, deadline, writing);
         if (rc != 0)
             return rc;
     }
@@ -464,6 +498,7 @@ ss_listener *ss_listen(const char *host, uint16_t port, const ss_config *cfg)
         return NULL;
     }
     l->cfg = *cfg;
+    atomic_init(&l->shut, 0);
     return l;
 }
 
@@ -485,6 +520,7 @@ void ss_listener_shutdown(ss_listener *l)
      * it too. write() is async-signal-safe: a signal handler may call this. */
     const char byte = 1;
     ssize_t n;
+    atomic_store(&l->shut, 1); /* lock-free, so async-signal-safe too */
     do
         n = write(l->wake[1], &byte, 1);
     while (n < 0 && errno == EINTR);
@@ -513,6 +549,10 @@ ss_conn *ss_accept(ss_listener *l)
      * ss_accept works. The handshake deadline starts at accept: a client
      * that connects and stays silent, or sends one byte per second, is cut
      * off when it expires. */
+    if (atomic_load(&l->shut)) {
+        ss_fail(NULL, SS_ERR_CLOSED, "the listener was shut down");
+        return NULL;
+    }
     if (ss_sock_accept(&fd, l->fd, l->wake[0], SS_NO_DEADLINE) < 0)
         return NULL;
     return handshake_or_free(conn_new(fd, 1, &l->cfg));
@@ -525,6 +565,8 @@ int ss_accept_nonblocking(ss_listener *l, ss_conn **out)
         *out = NULL;
     if (l == NULL || out == NULL)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_accept_nonblocking: no listener or no result");
+    if (atomic_load(&l->shut))
+        return ss_fail(NULL, SS_ERR_CLOSED, "the listener was shut down");
     int rc = ss_sock_accept(&fd, l->fd, l->wake[0], SS_NOW);
     if (rc == SS_SOCK_AGAIN)
         return SS_WANT_READ;
@@ -719,6 +761,13 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
         ssize_t n = ss_engine_recv(c->engine, out != NULL ? out + got : NULL, cap - got, &end);
         int closed = ss_engine_peer_closed(c->engine);
         pthread_mutex_unlock(&c->engine_lock);
+        if (n == -1 && got > 0) {
+            /* The next frame failed its check (several can come in one
+             * read). The bytes of this message already copied are
+             * authentic: they come first, the error with the next call. */
+            c->message_done = 0;
+            return (ssize_t)got;
+        }
         if (n == -1)
             return conn_engine_failed(c);
         if (n >= 0) {
@@ -733,7 +782,7 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
             }
             continue; /* the message goes on in the next fragment */
         }
-        rc = fill(c, deadline);
+        rc = fill(c, deadline, 0);
         if (rc != 0) {
             /* Bytes of this message already copied are authentic: they are
              * returned first, and the error (or "would block") comes with

@@ -59,18 +59,23 @@
  *       then the 64-bit little-endian count of frames sent with that key
  *       (never sent: both sides count); associated data: empty.
  *
- * Following one message through this file:
- *   ss_engine_send  takes the next fragment of at most SS_MAX_FRAGMENT bytes;
- *   seal_fragment   puts length || type || body in a fresh output buffer;
+ * Following one message through this file (one copy of the plaintext on
+ * each side, and one system call per buffer):
+ *   ss_engine_send  takes the next fragments, up to two of SS_MAX_FRAGMENT
+ *                   bytes, into one fresh output buffer;
+ *   seal_frame      puts length || type || body there (the copy), and
  *   ss_cipher_encrypt (noise.c) encrypts type || body in place (nonce from
  *                   n, ss_aead_seal: ChaCha20, then Poly1305) and
  *                   increments n; the caller writes the buffer to the wire.
  *   ... TCP ...
- *   ss_engine_input_done collects the 2-byte length, then the frame;
+ *   ss_engine_input_buffer offers room for whatever the socket has (several
+ *                   frames in one read); ss_engine_input_done counts it in;
+ *   process_input   takes the frames one by one, and for each
  *   open_fragment   ss_cipher_decrypt (noise.c) -> ss_aead_open checks the
- *                   tag first and releases the plaintext only if it matches;
+ *                   tag first and decrypts in place only if it matches;
  *                   then the type byte is checked, and
- *   ss_engine_recv  copies the body into the caller's buffer, as much as fits.
+ *   ss_engine_recv  copies the body into the caller's buffer, as much as fits
+ *                   (the copy), and wipes it from the receive buffer.
  *
  * Why the type byte: TCP can be cut by anyone on the path. Without an
  * authenticated "close", a receiver cannot tell a finished conversation
@@ -107,6 +112,12 @@ enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
 /* The largest handshake message SSockets/1 sends (empty payloads): XX
  * message 2, e (32) + encrypted s (48) + the payload's tag (16) = 96. */
 #define HANDSHAKE_OUT_MAX 128
+/* Receive buffer sizes: IN_SMALL holds any handshake message and a short
+ * message whole; IN_LARGE four frames of the largest size (256 KiB), so
+ * that one read takes several frames while a stream flows, and a frame
+ * cut by the end of a read seldom has to be moved to the front. */
+#define IN_SMALL 512
+#define IN_LARGE (4 * (2 + FRAME_MAX))
 
 /* Where the engine is. The state says what the next received frame is. */
 enum state {
@@ -142,7 +153,8 @@ struct ss_engine {
     uint8_t initiator_e[32];    /* for a key log (engine_internal.h) */
     int established;
 
-    /* Output: one frame on its way out. */
+    /* Output: bytes on their way out: frame 0, a handshake message, or the
+     * transport frames of one ss_engine_send (at most two). */
     uint8_t *out;
     size_t out_len, out_pos;
     enum out_kind out_kind;
@@ -150,13 +162,19 @@ struct ss_engine {
     int sent_close;
     int traced_send;
 
-    /* Input: the 2-byte length, then a buffer of exactly that many bytes. */
-    uint8_t header[2];
-    size_t header_got;
+    /* Input: one buffer of in_cap bytes that takes whatever the socket
+     * gives, frames back to back. in[in_start .. in_end) are the bytes not
+     * used yet: whole frames, then perhaps the start of one. The buffer is
+     * allocated when bytes are to be read and freed as soon as it holds
+     * none (consume_frame), or when a read finds nothing. next_large: the
+     * last buffer was large (a stream flows), so the next one is too. */
     uint8_t *in;
-    size_t in_len, in_got;
-    /* A decrypted fragment waiting for ss_engine_recv: in[0] is its type,
-     * the body is in[1 + rx_pos .. 1 + rx_len). */
+    size_t in_cap, in_start, in_end;
+    uint8_t after_close[1];     /* where a byte after the peer's close goes */
+    int next_large;
+    /* A decrypted fragment waiting for ss_engine_recv: the frame at
+     * in_start; in[in_start + 2] is its type, the body is rx_len bytes
+     * after it, rx_pos of them taken. */
     int rx_ready;
     size_t rx_pos, rx_len;
     int rx_more;                /* the current message continues in later frames */
@@ -188,7 +206,7 @@ static int engine_fail(ss_engine *e, int code, const char *fmt, ...)
     ss_fail(&e->err, code, "%s", detail);
     e->state = ST_FAILED;
     /* The handshake state goes at once. The input buffer is left to the
-     * input side (frame_complete) and to ss_engine_free: the sending side
+     * input side (process_input) and to ss_engine_free: the sending side
      * may fail while a receiving thread is reading into it (conn.c). */
     release_hs(e);
     return -1;
@@ -226,6 +244,8 @@ static void trace_first_nonce(const ss_engine *e, const char *direction, uint64_
 {
     uint8_t nonce[12] = {0};
     char hex[2 * sizeof nonce + 1];
+    if (e->cfg.trace == NULL)
+        return; /* nothing to format for */
     ss_store64_le(nonce + 4, n);
     for (size_t i = 0; i < sizeof nonce; i++)
         snprintf(hex + 2 * i, 3, "%02x", nonce[i]);
@@ -329,7 +349,10 @@ static void printable(char *out, size_t cap, const uint8_t *in, size_t len)
 static void release_out(ss_engine *e)
 {
     if (e->out != NULL) {
-        ss_wipe(e->out, e->out_len);
+        /* Sealed frames and handshake messages are what anyone on the
+         * path sees; only plain mode's frames are plaintext. */
+        if (e->plain && e->out_kind == OUT_TRANSPORT)
+            ss_wipe(e->out, e->out_len);
         free(e->out);
     }
     e->out = NULL;
@@ -337,14 +360,17 @@ static void release_out(ss_engine *e)
     e->out_kind = OUT_NONE;
 }
 
+/* Drops everything received and not yet used (a failed frame, the end of
+ * the engine). Frames already used were wiped when they were; what is left
+ * may hold a decrypted fragment, so it is wiped too. */
 static void release_in(ss_engine *e)
 {
     if (e->in != NULL) {
-        ss_wipe(e->in, e->in_len);
+        ss_wipe(e->in + e->in_start, e->in_end - e->in_start);
         free(e->in);
     }
     e->in = NULL;
-    e->in_len = e->in_got = e->header_got = 0;
+    e->in_cap = e->in_start = e->in_end = 0;
     e->rx_ready = 0;
     e->rx_pos = e->rx_len = 0;
 }
@@ -469,6 +495,13 @@ static int start_handshake(ss_engine *e, const char *shown)
         return engine_fail(e, rc, "starting %s", shown);
     /* Course and tests only (engine.h): a fixed e instead of a random one. */
     ss_handshake_set_ephemeral(e->hs, cfg->test_ephemeral);
+    /* The server draws its ephemeral key now, on frame 0, while the client
+     * computes its own for message 1: the two key generations run side by
+     * side instead of one after the other, and a handshake takes one
+     * X25519 less of waiting. It costs a client nothing it would not
+     * spend anyway: any 32 bytes as message 1 make the server do as much. */
+    if (e->server && (rc = ss_handshake_prepare_ephemeral(e->hs)) != 0)
+        return engine_fail(e, rc, "starting %s", shown);
     e->state = ST_HANDSHAKE;
     e->index = 1;
     return 0;
@@ -684,12 +717,12 @@ static int check_length(ss_engine *e, size_t len)
     return 0;
 }
 
-/* A transport frame has arrived whole in e->in: authenticate, decrypt in
- * place and check its type. The body is then in[1 .. 1 + rx_len). */
-static int open_fragment(ss_engine *e)
+/* A transport frame of len bytes has arrived whole at frame (in e->in):
+ * authenticate, decrypt in place and check its type. The body is then
+ * frame[1 .. 1 + rx_len). */
+static int open_fragment(ss_engine *e, uint8_t *frame, size_t len)
 {
-    size_t len = e->in_len;
-    trace_wire(e, "received", e->in, len);
+    trace_wire(e, "received", frame, len);
     /* Checked once the frame is whole, so a short frame cut by the end of
      * the stream is reported as the cut it is (SS_ERR_TRUNCATED). */
     if (!e->plain && len < 1 + TAG_LEN)
@@ -709,13 +742,13 @@ static int open_fragment(ss_engine *e)
          * reordered or dropped by someone on the path fails here: its tag
          * was computed under another nonce. */
         uint64_t n = e->recv_cs.n;
-        int rc = ss_cipher_decrypt(&e->recv_cs, e->in, NULL, 0, e->in, len);
+        int rc = ss_cipher_decrypt(&e->recv_cs, frame, NULL, 0, frame, len);
         if (rc != 0)
             return engine_fail(e, rc, "transport frame %llu (%zu bytes)", (unsigned long long)n,
                                len);
         plain_len = len - TAG_LEN;
     }
-    uint8_t type = e->in[0];
+    uint8_t type = frame[0];
     size_t body = plain_len - 1;
     if (type > TYPE_CLOSE)
         return engine_fail(e, SS_ERR_BAD_TYPE, "type 0x%02x", type);
@@ -729,7 +762,6 @@ static int open_fragment(ss_engine *e)
         if (e->rx_more)
             return engine_fail(e, SS_ERR_TRUNCATED, "the peer closed in the middle of a message");
         e->peer_closed = 1;
-        release_in(e);
         return 0;
     }
     e->rx_ready = 1;
@@ -738,55 +770,165 @@ static int open_fragment(ss_engine *e)
     return 0;
 }
 
-/* A whole frame is in e->in: what it is depends on the state. */
-static int dispatch_frame(ss_engine *e)
+/* The frame at in_start has been used (handshake message read, fragment
+ * taken, close frame seen): its bytes go, wiped if they held plaintext,
+ * and the buffer goes with the last of them. */
+static void consume_frame(ss_engine *e, size_t len)
 {
-    int rc;
-    switch (e->state) {
-    case ST_NAME:
-        rc = receive_name(e, e->in, e->in_len);
-        release_in(e);
-        return rc;
-    case ST_HANDSHAKE:
-        rc = receive_handshake_message(e, e->in, e->in_len);
-        release_in(e);
-        return rc;
-    case ST_OPEN:
-        return open_fragment(e); /* keeps in until the fragment is taken */
-    default:
-        return repeat_error(e);
+    if (e->state == ST_OPEN || e->state == ST_FAILED)
+        ss_wipe(e->in + e->in_start, 2 + len); /* decrypted, or clear in plain mode */
+    e->in_start += 2 + len;
+    e->rx_ready = 0;
+    e->rx_pos = e->rx_len = 0;
+    if (e->in_start == e->in_end) {
+        /* Empty: no buffer is kept between messages. The next one is as
+         * large as this one was (a stream goes on at full speed). */
+        e->next_large = e->in_cap == IN_LARGE;
+        free(e->in);
+        e->in = NULL;
+        e->in_cap = e->in_start = e->in_end = 0;
     }
 }
 
-/* After a frame: a failure wipes and frees what was received. */
-static int frame_complete(ss_engine *e)
+/* The length of the frame at in_start, once its 2 bytes are in. */
+static size_t frame_length(const ss_engine *e)
 {
-    int rc = dispatch_frame(e);
-    if (rc < 0)
-        release_in(e); /* no byte of a frame that failed a check stays */
+    return ((size_t)e->in[e->in_start] << 8) | e->in[e->in_start + 1];
+}
+
+/* One whole frame of len bytes at in_start: what it is depends on the
+ * state. */
+static int dispatch_frame(ss_engine *e, size_t len)
+{
+    uint8_t *frame = e->in + e->in_start + 2;
+    int rc;
+    switch (e->state) {
+    case ST_NAME:
+        rc = receive_name(e, frame, len);
+        break;
+    case ST_HANDSHAKE:
+        rc = receive_handshake_message(e, frame, len);
+        break;
+    case ST_OPEN:
+        rc = open_fragment(e, frame, len);
+        if (rc == 0 && e->rx_ready)
+            return 0; /* kept until the fragment is taken */
+        if (rc == 0 && e->in_end - e->in_start > 2 + len)
+            /* The close frame came with more bytes behind it. */
+            rc = engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
+        break;
+    default:
+        return repeat_error(e);
+    }
+    if (rc == 0)
+        consume_frame(e, len);
     return rc;
+}
+
+/* Uses the whole frames at the start of the buffer, one after the other,
+ * until a decrypted fragment waits for ss_engine_recv, the peer's close
+ * has come, or the rest of a frame is missing. Several frames may have
+ * come in one read; each is still authenticated and checked on its own,
+ * in order, and at the moment a one-frame-at-a-time reader would have
+ * read it: a handshake message only once our answer to the last one has
+ * been written (ss_engine_output_done), the frames behind the handshake
+ * only when ss_engine_recv asks for them (so a bad first transport frame
+ * fails ss_engine_recv, not the handshake that came before it). A failure
+ * wipes and frees everything received: no byte of a frame that failed a
+ * check stays, nor of the frames behind it. */
+static int process_input(ss_engine *e)
+{
+    while (e->state != ST_FAILED && !e->rx_ready && !e->peer_closed && e->in != NULL &&
+           e->in_end - e->in_start >= 2) {
+        int handshaking = e->state != ST_OPEN;
+        if (handshaking && e->out != NULL)
+            return 0; /* our message goes out before the peer's next is read */
+        size_t len = frame_length(e);
+        if (check_length(e, len) < 0)
+            break;
+        if (e->in_end - e->in_start < 2 + len)
+            return 0; /* the rest of this frame has not arrived */
+        if (dispatch_frame(e, len) < 0)
+            break;
+        if (handshaking && e->state == ST_OPEN)
+            return 0; /* transport frames wait for ss_engine_recv */
+    }
+    if (e->state != ST_FAILED)
+        return 0;
+    release_in(e);
+    return -1;
+}
+
+/* 1 when a whole frame waits in the buffer, not yet used. */
+static int frame_waiting(const ss_engine *e)
+{
+    if (e->in == NULL || e->in_end - e->in_start < 2)
+        return 0;
+    return e->in_end - e->in_start >= 2 + frame_length(e);
+}
+
+/* A buffer of cap bytes with the unused bytes moved to its start. 0 or -1
+ * (SS_ERR_NOMEM). */
+static int input_resize(ss_engine *e, size_t cap)
+{
+    size_t have = e->in_end - e->in_start;
+    uint8_t *p = malloc(cap);
+    if (p == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte receive buffer", cap);
+    if (e->in != NULL) {
+        memcpy(p, e->in + e->in_start, have);
+        ss_wipe(e->in + e->in_start, have); /* clear frames in plain mode */
+        free(e->in);
+    }
+    e->in = p;
+    e->in_cap = cap;
+    e->in_start = 0;
+    e->in_end = have;
+    return 0;
 }
 
 uint8_t *ss_engine_input_buffer(ss_engine *e, size_t *want)
 {
     *want = 0;
-    if (e == NULL || e->state == ST_FAILED || e->rx_ready)
+    /* No input while a fragment waits to be taken or a whole frame waits
+     * to be used (ss_engine_recv uses it): that is the back-pressure, the
+     * engine never holds more than one buffer of input. */
+    if (e == NULL || e->state == ST_FAILED)
+        return NULL;
+    /* A handshake message that came with the last one is read now that
+     * our answer has gone out. */
+    if (e->state != ST_OPEN && frame_waiting(e) && process_input(e) < 0)
+        return NULL;
+    if (e->rx_ready || frame_waiting(e))
         return NULL;
     if (e->peer_closed) {
         /* Nothing may follow the close frame; a byte that does is taken
          * only to be reported (ss_engine_input_done). */
         *want = 1;
-        return e->header;
+        return e->after_close;
     }
     /* A server takes input from the start; a client once its frame 0 is out
      * (the server says nothing before it). Either way: the input is
      * independent of the output, so nothing more to check. */
-    if (e->header_got < 2) {
-        *want = 2 - e->header_got;
-        return e->header + e->header_got;
+    size_t have = e->in_end - e->in_start;
+    size_t need = have < 2 ? 2 : 2 + frame_length(e); /* the frame at in_start */
+    if (e->in == NULL || need > e->in_cap) {
+        size_t cap = e->next_large ? IN_LARGE : IN_SMALL;
+        if (need > cap)
+            cap = IN_LARGE;
+        if (input_resize(e, cap) < 0)
+            return NULL;
+    } else if (need > e->in_cap - e->in_start) {
+        /* The rest of this frame does not fit behind it: move its start
+         * (ciphertext, or a partial frame) to the front. */
+        memmove(e->in, e->in + e->in_start, have);
+        if (e->plain)
+            ss_wipe(e->in + have, e->in_start); /* the old copy was in clear */
+        e->in_start = 0;
+        e->in_end = have;
     }
-    *want = e->in_len - e->in_got;
-    return e->in + e->in_got;
+    *want = e->in_cap - e->in_end;
+    return e->in + e->in_end;
 }
 
 int ss_engine_input_done(ss_engine *e, size_t n)
@@ -795,32 +937,23 @@ int ss_engine_input_done(ss_engine *e, size_t n)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_done: no engine");
     if (e->state == ST_FAILED)
         return repeat_error(e);
-    if (n == 0)
+    if (n == 0) {
+        /* A read that found nothing: the peer is quiet, so an empty buffer
+         * is not kept while the caller waits. (The next one is as large:
+         * a stream's reader often catches up with its writer.) */
+        if (e->in != NULL && e->in_start == e->in_end) {
+            free(e->in);
+            e->in = NULL;
+            e->in_cap = e->in_start = e->in_end = 0;
+        }
         return 0;
+    }
     if (e->peer_closed)
         return engine_fail(e, SS_ERR_DATA_AFTER_CLOSE, "bytes followed the peer's close frame");
-    if (e->header_got < 2) {
-        e->header_got += n;
-        if (e->header_got < 2)
-            return 0;
-        size_t len = ((size_t)e->header[0] << 8) | e->header[1];
-        if (check_length(e, len) < 0)
-            return -1;
-        e->in = malloc(len > 0 ? len : 1);
-        if (e->in == NULL)
-            return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", len);
-        e->in_len = len;
-        e->in_got = 0;
-        if (len > 0)
-            return 0;
-    } else {
-        e->in_got += n;
-        if (e->in_got < e->in_len)
-            return 0;
-    }
-    /* The frame is complete; the next one starts with a new header. */
-    e->header_got = 0;
-    return frame_complete(e);
+    if (e->in == NULL || n > e->in_cap - e->in_end)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_done: more bytes than wanted");
+    e->in_end += n;
+    return process_input(e);
 }
 
 ssize_t ss_engine_feed(ss_engine *e, const uint8_t *in, size_t len)
@@ -850,7 +983,7 @@ int ss_engine_input_end(ss_engine *e)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_input_end: no engine");
     if (e->state == ST_FAILED)
         return repeat_error(e);
-    int mid_frame = e->header_got > 0;
+    int mid_frame = e->in_end > e->in_start;
     switch (e->state) {
     case ST_NAME:
         if (e->server)
@@ -920,17 +1053,25 @@ int ss_engine_output_failed(ss_engine *e)
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
-/* One transport frame: type || body, encrypted in place with our
- * CipherState (or left in clear in plain mode), after its length. */
-static int seal_fragment(ss_engine *e, uint8_t type, const uint8_t *body, size_t len)
+/* Transport frames of one call: at most this much message, two frames of
+ * the largest size, so that a 64 KiB message (two frames: 65,518 bytes and
+ * 18) leaves in one write. */
+#define SEND_MAX (2 * SS_MAX_FRAGMENT)
+
+/* One transport frame at p: the length, then type || body encrypted in
+ * place with our CipherState (or left in clear in plain mode). body is
+ * copied once, into the frame, and encrypted there: the output buffer
+ * then holds ciphertext only. Returns the frame's size on the wire, or 0
+ * (recorded) when the counter is used up. */
+static size_t seal_frame(ss_engine *e, uint8_t *p, uint8_t type, const uint8_t *body, size_t len)
 {
     size_t frame_len = 1 + len + (e->plain ? 0 : TAG_LEN);
-    uint8_t *p = new_output(e, frame_len, OUT_TRANSPORT);
-    if (p == NULL)
-        return -1;
-    p[0] = type;
+    /* The length goes in network byte order (big-endian), high byte first. */
+    p[0] = (uint8_t)(frame_len >> 8);
+    p[1] = (uint8_t)frame_len;
+    p[2] = type;
     if (len > 0)
-        memcpy(p + 1, body, len);
+        memcpy(p + 3, body, len);
     if (!e->plain) {
         if (!e->traced_send) {
             trace_first_nonce(e, "sent", e->send_cs.n);
@@ -940,13 +1081,48 @@ static int seal_fragment(ss_engine *e, uint8_t type, const uint8_t *body, size_t
          * turns n into the nonce, runs ss_aead_seal and increments n. At
          * n = 2^64-1 it refuses (SS_ERR_NONCE_EXHAUSTED): a nonce must
          * never repeat under one key, so the counter never wraps. */
-        int rc = ss_cipher_encrypt(&e->send_cs, p, NULL, 0, p, 1 + len);
+        int rc = ss_cipher_encrypt(&e->send_cs, p + 2, NULL, 0, p + 2, 1 + len);
         if (rc != 0) {
-            release_out(e); /* wipes the plaintext */
-            return engine_fail(e, rc, "after %llu frames", (unsigned long long)e->send_cs.n);
+            ss_wipe(p + 2, 1 + len); /* the plaintext */
+            engine_fail(e, rc, "after %llu frames", (unsigned long long)e->send_cs.n);
+            return 0;
         }
     }
-    trace_wire(e, "sent", p, frame_len);
+    trace_wire(e, "sent", p + 2, frame_len);
+    return 2 + frame_len;
+}
+
+/* The fragments of msg[0..len) that one call sends (at most SEND_MAX
+ * bytes of it), sealed back to back in one output buffer; type is the
+ * last one's when it ends what the call was given. *taken: the bytes of
+ * msg they carry. */
+static int seal_fragments(ss_engine *e, uint8_t last_type, const uint8_t *msg, size_t len,
+                          size_t *taken)
+{
+    size_t n = len < SEND_MAX ? len : SEND_MAX;
+    size_t frames = n == 0 ? 1 : (n + SS_MAX_FRAGMENT - 1) / SS_MAX_FRAGMENT;
+    size_t total = frames * (2 + 1 + (e->plain ? 0 : TAG_LEN)) + n;
+    uint8_t *p = malloc(total);
+    if (p == NULL)
+        return engine_fail(e, SS_ERR_NOMEM, "a %zu-byte frame", total);
+    e->out = p;
+    e->out_len = total;
+    e->out_pos = 0;
+    e->out_kind = OUT_TRANSPORT;
+    size_t at = 0, done = 0;
+    do {
+        size_t part = n - done < SS_MAX_FRAGMENT ? n - done : SS_MAX_FRAGMENT;
+        /* Every fragment but the message's last says "more follows". */
+        uint8_t type = done + part < len ? TYPE_MORE : last_type;
+        size_t wrote = seal_frame(e, p + at, type, part > 0 ? msg + done : NULL, part);
+        if (wrote == 0) {
+            release_out(e); /* the frames before hold ciphertext only */
+            return -1;
+        }
+        at += wrote;
+        done += part;
+    } while (done < n);
+    *taken = n;
     return 0;
 }
 
@@ -978,12 +1154,7 @@ int ss_engine_send(ss_engine *e, const void *msg, size_t len, size_t *taken)
     /* Fragments of SS_MAX_FRAGMENT = 65,535 - 1 (type) - 16 (tag) bytes,
      * the last one marked 0x00. An empty message is one empty 0x00 frame,
      * so the receiver sees it (ss_recv returns 0). */
-    int more = len > SS_MAX_FRAGMENT;
-    size_t n = more ? SS_MAX_FRAGMENT : len;
-    if (seal_fragment(e, more ? TYPE_MORE : TYPE_LAST, msg, n) < 0)
-        return -1;
-    *taken = n;
-    return 0;
+    return seal_fragments(e, TYPE_LAST, msg, len, taken);
 }
 
 int ss_engine_close(ss_engine *e)
@@ -998,7 +1169,8 @@ int ss_engine_close(ss_engine *e)
     /* Our close frame: authenticated like data, so the peer can tell our
      * finished stream from one cut by someone else. Sent at most once. */
     e->sent_close = 1;
-    return seal_fragment(e, TYPE_CLOSE, NULL, 0);
+    size_t taken;
+    return seal_fragments(e, TYPE_CLOSE, NULL, 0, &taken);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1013,6 +1185,10 @@ ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_engine_recv: no engine or no buffer");
     if (e->state == ST_FAILED)
         return repeat_error(e);
+    /* A whole frame that came with the last one is used now: a fragment
+     * to hand out, the close, or an error (no byte of it handed out). */
+    if (!e->rx_ready && !e->peer_closed && process_input(e) < 0)
+        return -1;
     if (e->peer_closed)
         return 0;
     if (!e->rx_ready) {
@@ -1025,21 +1201,26 @@ ssize_t ss_engine_recv(ss_engine *e, void *buf, size_t cap, int *end)
         }
         return SS_WANT_READ;
     }
-    /* Hand out as much of the fragment as fits. */
+    /* Hand out as much of the fragment as fits: the one copy of the
+     * plaintext, from the receive buffer (where it was decrypted in place,
+     * after its tag was checked) to the caller's. */
+    const uint8_t *frame = e->in + e->in_start + 2;
     size_t take = e->rx_len - e->rx_pos;
     if (take > cap)
         take = cap;
     if (take > 0) {
-        memcpy(buf, e->in + 1 + e->rx_pos, take);
+        memcpy(buf, frame + 1 + e->rx_pos, take);
         e->rx_pos += take;
     }
     if (e->rx_pos < e->rx_len) {
         *end = 0; /* the buffer is full inside a fragment */
         return (ssize_t)take;
     }
-    /* Fragment delivered: forget it. A 0x00 fragment ends the message. */
-    e->rx_more = e->in[0] == TYPE_MORE;
-    release_in(e);
+    /* Fragment delivered: wipe and forget it. A 0x00 fragment ends the
+     * message. The frames behind it, if one read brought several, are
+     * used by the next call. */
+    e->rx_more = frame[0] == TYPE_MORE;
+    consume_frame(e, frame_length(e));
     *end = !e->rx_more;
     return (ssize_t)take;
 }
@@ -1097,7 +1278,7 @@ size_t ss_engine_memory(const ss_engine *e)
 {
     if (e == NULL)
         return 0;
-    return sizeof *e + (e->hs != NULL ? sizeof *e->hs : 0) + e->in_len + e->out_len;
+    return sizeof *e + (e->hs != NULL ? sizeof *e->hs : 0) + e->in_cap + e->out_len;
 }
 
 int ss_engine_session_keys(const ss_engine *e, uint8_t initiator_ephemeral[32], uint8_t k1[32],

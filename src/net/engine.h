@@ -22,20 +22,25 @@
  *   server: NAME_IN  -> HANDSHAKE -> OPEN ; any -> FAILED
  * and in OPEN two flags: our close sent, the peer's close received.
  *
- * Input: the engine says how many bytes it wants next (the rest of a
- * 2-byte frame length, or the rest of a frame body) and where to put them,
- * so it never holds more than one frame and never reads past a frame
- * boundary. It takes no input while a decrypted fragment waits to be taken
- * by ss_engine_recv (that is the back-pressure: a peer cannot make it
- * buffer more than one frame).
+ * Input: the engine offers room for as many bytes as the socket has, so
+ * one read can bring several frames (a small buffer at first, room for four
+ * frames of the largest size while a stream flows). It uses the frames one
+ * at a time, each authenticated and checked on its own, when a reader
+ * taking one frame per read would have: a handshake message once our
+ * answer to the previous one has been written, a transport frame when
+ * ss_engine_recv asks for the next fragment. It takes no input while a
+ * decrypted fragment or a whole frame waits to be used (that is the
+ * back-pressure: a peer cannot make it buffer more than one buffer).
  *
- * Output: at most one frame waits at a time; the next one (a handshake
- * message, say) is produced once it has been written, and ss_engine_send
- * refuses with SS_WANT_WRITE until then.
+ * Output: one buffer waits at a time: frame 0, a handshake message, or the
+ * transport frames of one ss_engine_send (two at most, one write). The
+ * next handshake message is produced once it has been written, and
+ * ss_engine_send refuses with SS_WANT_WRITE until then.
  *
- * Memory: buffers are allocated for a frame in flight and freed once it has
- * been delivered or sent; an established, idle engine holds only its own
- * structure (ss_engine_memory says how much).
+ * Memory: buffers are allocated for frames in flight and freed once they
+ * have been delivered or sent, and the receive buffer when a read finds
+ * nothing; an established, idle engine holds only its own structure
+ * (ss_engine_memory says how much).
  *
  * Errors: any error ends the engine (later calls fail with the same code);
  * each failing call returns -1 and records the error in the engine and in
@@ -127,8 +132,10 @@ SS_API ss_engine *ss_engine_new(int server, const ss_config *cfg);
 SS_API void ss_engine_free(ss_engine *e);
 
 /* Where the next received bytes go: *want (> 0) bytes at most, at the
- * returned pointer. NULL with *want == 0 when the engine takes no input now:
- * a decrypted fragment waits for ss_engine_recv, or the engine has failed.
+ * returned pointer (read as many as the socket has: several frames are
+ * fine). NULL with *want == 0 when the engine takes no input now: a
+ * decrypted fragment or a whole frame waits for ss_engine_recv, or the
+ * engine has failed.
  * After the peer's close frame any byte is an error (SS_ERR_DATA_AFTER_CLOSE
  * from ss_engine_input_done); a caller that only wants to hear of it need
  * not read further. */
@@ -136,7 +143,9 @@ SS_API uint8_t *ss_engine_input_buffer(ss_engine *e, size_t *want);
 
 /* n bytes (at most *want) have been written at the input buffer: processes
  * them (a complete frame is authenticated, decrypted and checked). 0, or
- * -1 when they broke the protocol. */
+ * -1 when they broke the protocol. n == 0 says a read found nothing: an
+ * empty buffer is freed, so a caller that says so before it waits holds
+ * no buffer while the connection is idle. */
 SS_API int ss_engine_input_done(ss_engine *e, size_t n);
 
 /* Convenience for callers holding bytes already (tests, fuzzers): copies as
@@ -145,7 +154,8 @@ SS_API int ss_engine_input_done(ss_engine *e, size_t n);
  * for ss_engine_recv to take a decrypted fragment), or -1 on error. */
 SS_API ssize_t ss_engine_feed(ss_engine *e, const uint8_t *in, size_t len);
 
-/* The peer ended the byte stream (end of file or reset). 0 if that is a
+/* The peer ended the byte stream (end of file or reset), found by a read
+ * into the input buffer (so no whole frame waits). 0 if that is a
  * normal end (after the peer's close frame), else -1 with the error it
  * means at this point: SS_ERR_TRUNCATED, SS_ERR_PEER_GONE or, for a client
  * whose server hung up during the handshake, SS_ERR_PATTERN_REFUSED or
@@ -169,9 +179,10 @@ SS_API int ss_engine_output_failed(ss_engine *e);
  * from the start. */
 SS_API int ss_engine_established(const ss_engine *e);
 
-/* Seals the next fragment of a message: the first min(len, SS_MAX_FRAGMENT)
- * bytes of msg, marked "more follows" when len > SS_MAX_FRAGMENT. *taken
- * is set to the bytes consumed; call again with msg + *taken while bytes
+/* Seals the next fragments of a message into one output buffer: the first
+ * min(len, 2 * SS_MAX_FRAGMENT) bytes of msg as frames of at most
+ * SS_MAX_FRAGMENT bytes, each marked "more follows" but the message's
+ * last. *taken is set to the bytes consumed; call again with msg + *taken while bytes
  * remain (an empty message is one call with len 0). 0, SS_WANT_WRITE
  * (output is still waiting: write it first; nothing taken), or -1
  * (SS_ERR_ARGUMENT before the handshake has finished, SS_ERR_CLOSED after

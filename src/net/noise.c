@@ -732,6 +732,22 @@ void ss_handshake_set_ephemeral(ss_handshake *hs, const ss_keypair *e)
     hs->has_e = 1;
 }
 
+int ss_handshake_prepare_ephemeral(ss_handshake *hs)
+{
+    if (hs == NULL)
+        return SS_ERR_ARGUMENT;
+    /* §5.3 WriteMessage's "e" token calls GENERATE_KEYPAIR(); the key pair
+     * depends on nothing received, so it may be drawn before the message
+     * is written. write_token then finds has_e set and uses it. */
+    if (hs->has_e)
+        return SS_OK;
+    int rc = generate_keypair(&hs->e);
+    if (rc != SS_OK)
+        return rc;
+    hs->has_e = 1;
+    return SS_OK;
+}
+
 int ss_handshake_my_turn(const ss_handshake *hs)
 {
     /* §7.1: the initiator sends the first message, then they alternate. */

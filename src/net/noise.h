@@ -73,6 +73,12 @@ int ss_handshake_init(ss_handshake *hs, ss_noise_pattern p, int initiator,
 /* Tests only: use this ephemeral key pair instead of a random one. */
 void ss_handshake_set_ephemeral(ss_handshake *hs, const ss_keypair *e);
 
+/* GENERATE_KEYPAIR() for our ephemeral key ahead of the message that
+ * sends it (a responder calls it while the initiator is still computing
+ * message 1, so the two key generations run at the same time). Does
+ * nothing when e is already set. 0 or SS_ERR_RANDOM. */
+int ss_handshake_prepare_ephemeral(ss_handshake *hs);
+
 /* WriteMessage (§5.3): writes the next handshake message, with payload,
  * into out (capacity cap), its length in *out_len. */
 int ss_handshake_write(ss_handshake *hs, uint8_t *out, size_t cap, size_t *out_len,

@@ -81,14 +81,14 @@ static int remaining_ms(int64_t deadline)
 
 /* Sleeps until fd is ready for events, or fails with SS_ERR_TIMEOUT at the
  * deadline. POLLERR and POLLHUP also end the wait: the read or write that
- * follows then reports what happened. */
+ * follows then reports what happened. Returns what poll() saw (> 0) or -1. */
 static int wait_for(int fd, short events, int64_t deadline, const char *what)
 {
     for (;;) {
         struct pollfd p = {.fd = fd, .events = events, .revents = 0};
         int r = poll(&p, 1, remaining_ms(deadline));
         if (r > 0)
-            return 0;
+            return p.revents;
         if (r == 0)
             return ss_fail(NULL, SS_ERR_TIMEOUT, "%s", what);
         if (errno != EINTR)
@@ -143,6 +143,15 @@ static void configure_stream(int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* Linux copies a listening socket's TCP options, TCP_NODELAY among them,
+ * to each connection it accepts: set once on the listener, the option costs
+ * no system call per client. Elsewhere each accepted socket sets it. */
+#ifdef __linux__
+#define ACCEPTED_INHERIT_NODELAY 1
+#else
+#define ACCEPTED_INHERIT_NODELAY 0
+#endif
+
 /* ---- connecting ---- */
 
 /* One connection attempt on a non-blocking socket: connect() returns
@@ -156,8 +165,13 @@ static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
     /* EINTR: the attempt goes on in the background (POSIX), wait as usual. */
     if (errno != EINPROGRESS && errno != EINTR)
         return errno;
-    if (wait_for(fd, POLLOUT, deadline, "no answer while connecting") < 0)
+    int revents = wait_for(fd, POLLOUT, deadline, "no answer while connecting");
+    if (revents < 0)
         return -1;
+    /* Writable with no error or hang-up: the connection is up, and
+     * SO_ERROR would only say 0. Otherwise it says why it failed. */
+    if ((revents & (POLLERR | POLLHUP)) == 0)
+        return 0;
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -255,8 +269,11 @@ int ss_sock_listen(int *fd_out, uint16_t *bound_port, const char *host, uint16_t
          * two live listeners on one port. */
         int one = 1;
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+            if (ACCEPTED_INHERIT_NODELAY)
+                configure_stream(fd);
             break;
+        }
         err = errno; /* before close() can change errno */
         in_use |= err == EADDRINUSE;
         close(fd);
@@ -306,16 +323,13 @@ int ss_sock_accept(int *fd_out, int listen_fd, int wake_fd, int64_t deadline)
 {
     *fd_out = -1;
     for (;;) {
-        /* Checked first, so a shut-down listener accepts no one more even
-         * when clients are queued. */
-        if (wake_fd >= 0) {
-            struct pollfd p = {.fd = wake_fd, .events = POLLIN, .revents = 0};
-            if (poll(&p, 1, 0) > 0)
-                return ss_fail(NULL, SS_ERR_CLOSED, "the listener was shut down");
-        }
+        /* No check of wake_fd before trying: the caller knows whether it
+         * shut the listener down (conn.c keeps a flag), which saves a
+         * poll() per client; wake_fd only ends a wait. */
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            configure_stream(fd);
+            if (!ACCEPTED_INHERIT_NODELAY)
+                configure_stream(fd);
             *fd_out = fd;
             return 0;
         }
@@ -388,6 +402,11 @@ int ss_sock_read_some(int fd, void *buf, size_t len, size_t *got, int64_t deadli
             return SS_SOCK_EOF; /* the peer's RST */
         return ss_fail(NULL, SS_ERR_SYSTEM, "recv: %s", strerror(errno));
     }
+}
+
+int ss_sock_wait_readable(int fd, int64_t deadline)
+{
+    return wait_for(fd, POLLIN, deadline, "nothing arrived before the deadline") < 0 ? -1 : 0;
 }
 
 int ss_sock_write_some(int fd, const void *buf, size_t len, size_t *done)
@@ -500,9 +519,9 @@ void ss_sock_finish(int fd)
     uint8_t sink[4096];
     for (int i = 0; i < 256; i++) {
         ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
-        if (n > 0 || (n < 0 && errno == EINTR))
+        if (n == (ssize_t)sizeof sink || (n < 0 && errno == EINTR))
             continue;
-        break;
+        break; /* empty (or a short read: it took all there was) */
     }
     close(fd);
 }

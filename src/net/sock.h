@@ -73,8 +73,9 @@ int ss_sock_connect_list(int *fd, const struct addrinfo *list, const char *host,
 int ss_sock_listen(int *fd, uint16_t *bound_port, const char *host, uint16_t port);
 
 /* Accepts one connection on a listening socket, configured like those of
- * ss_sock_connect. wake_fd (or -1): once readable, the wait ends with
- * SS_ERR_CLOSED. deadline SS_NOW: SS_SOCK_AGAIN instead of waiting. 0 or
+ * ss_sock_connect. wake_fd (or -1): once readable, a wait ends with
+ * SS_ERR_CLOSED (a client already queued is still accepted: the caller
+ * checks first whether it shut the listener down). deadline SS_NOW: SS_SOCK_AGAIN instead of waiting. 0 or
  * -1 (SS_ERR_TIMEOUT, SS_ERR_CLOSED, SS_ERR_SYSTEM; on EMFILE/ENFILE the
  * client stays queued in the kernel and a later call can take it). */
 int ss_sock_accept(int *fd, int listen_fd, int wake_fd, int64_t deadline);
@@ -83,6 +84,11 @@ int ss_sock_accept(int *fd, int listen_fd, int wake_fd, int64_t deadline);
  * (SS_ERR_TIMEOUT, SS_ERR_SYSTEM), or with deadline SS_NOW SS_SOCK_AGAIN
  * when nothing is there yet. */
 int ss_sock_read_some(int fd, void *buf, size_t len, size_t *got, int64_t deadline);
+
+/* Sleeps until fd has bytes (or an end of stream) to read: 0, or -1
+ * (SS_ERR_TIMEOUT, SS_ERR_SYSTEM). For a read that is known to find nothing
+ * yet, this saves the recv() that would only say EAGAIN. */
+int ss_sock_wait_readable(int fd, int64_t deadline);
 
 /* One send() that never waits: 0 (*done bytes went), SS_SOCK_AGAIN,
  * SS_SOCK_EOF or -1 (SS_ERR_SYSTEM). */

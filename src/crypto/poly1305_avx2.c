@@ -97,139 +97,161 @@ static inline __m256i lanes(uint64_t l0, uint64_t l1, uint64_t l2, uint64_t l3)
     return _mm256_set_epi64x((long long)l3, (long long)l2, (long long)l1, (long long)l0);
 }
 
-/* h = h * r mod p in each lane (partially reduced), s_k = 5 r_k.
- * always_inline: as a call, the three arrays would go through memory;
- * inlined, they stay in the sixteen vector registers. */
-__attribute__((always_inline)) static inline void mul_lanes(__m256i h[5], const __m256i r[5], const __m256i s[5])
+/* The factor of a multiplication: limb k of r in r[k] and 5 r_k in s[k]
+ * (s[0] is never needed: limb 0 of h never lands at 2^130). Kept in
+ * memory on purpose: VPMULUDQ reads them as operands, which leaves the
+ * sixteen vector registers to h and the products. */
+struct factor {
+    __m256i r[5], s[5];
+};
+
+/* Sets f to x in each lane (x_k in lane j for xs[j]), s = 5 r. */
+static void set_factor(struct factor *f, const uint64_t *x0, const uint64_t *x1,
+                       const uint64_t *x2, const uint64_t *x3)
 {
-    __m256i d[5];
-    /* Schoolbook product; a limb at 2^130 * 2^26k comes back as 5 * 2^26k. */
-    d[0] = _mm256_add_epi64(
+    for (int k = 0; k < 5; k++) {
+        f->r[k] = lanes(x0[k], x1[k], x2[k], x3[k]);
+        f->s[k] = _mm256_add_epi64(f->r[k], _mm256_slli_epi64(f->r[k], 2)); /* 5 r */
+    }
+}
+
+/*
+ * h = h * r mod p in each lane, partially reduced. The schoolbook product,
+ * where a limb at 2^130 * 2^26k comes back as 5 * 2^26k (hence s), then one
+ * carry pass. The pass runs as two interleaved chains, 0 -> 1 -> 2 -> 3 and
+ * 3 -> 4 -> 0 -> 1, instead of one chain 0 -> 1 -> ... -> 4 -> 0 -> 1: the
+ * same number of operations, half the waiting.
+ *
+ * PROOF of the bounds (products d_k below 2^60, see the file comment):
+ *   first  d0, d3 masked below 2^26; d1, d4 below 2^60 + 2^34
+ *   then   d1 masked, d2 below 2^60 + 2^35; d4 masked, d0 below 2^26 + 5 2^35 < 2^26 + 2^38
+ *   then   d2 masked, d3 below 2^26 + 2^35; d0 masked, d1 below 2^26 + 2^12
+ *   last   d3 masked, d4 below 2^26 + 2^10
+ * so every limb leaves below 2^26 + 2^12, as the next multiplication needs.
+ */
+__attribute__((always_inline)) static inline void mul_lanes(__m256i h[5], const struct factor *f)
+{
+    const __m256i *r = f->r, *s = f->s;
+    __m256i d0 = _mm256_add_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(h[0], r[0]), _mm256_mul_epu32(h[1], s[4])),
         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[3]), _mm256_mul_epu32(h[3], s[2])),
                          _mm256_mul_epu32(h[4], s[1])));
-    d[1] = _mm256_add_epi64(
+    __m256i d1 = _mm256_add_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(h[0], r[1]), _mm256_mul_epu32(h[1], r[0])),
         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[4]), _mm256_mul_epu32(h[3], s[3])),
                          _mm256_mul_epu32(h[4], s[2])));
-    d[2] = _mm256_add_epi64(
+    __m256i d2 = _mm256_add_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(h[0], r[2]), _mm256_mul_epu32(h[1], r[1])),
         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[0]), _mm256_mul_epu32(h[3], s[4])),
                          _mm256_mul_epu32(h[4], s[3])));
-    d[3] = _mm256_add_epi64(
+    __m256i d3 = _mm256_add_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(h[0], r[3]), _mm256_mul_epu32(h[1], r[2])),
         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[1]), _mm256_mul_epu32(h[3], r[0])),
                          _mm256_mul_epu32(h[4], s[4])));
-    d[4] = _mm256_add_epi64(
+    __m256i d4 = _mm256_add_epi64(
         _mm256_add_epi64(_mm256_mul_epu32(h[0], r[4]), _mm256_mul_epu32(h[1], r[3])),
         _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[2]), _mm256_mul_epu32(h[3], r[1])),
                          _mm256_mul_epu32(h[4], r[0])));
 
-    /* One carry pass: every limb back below 2^26, limb 1 below 2^26 + 2^11
-     * -- enough for the next multiplication (PROOF above). */
     const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
-    __m256i c;
-    c = _mm256_srli_epi64(d[0], 26);
-    d[0] = _mm256_and_si256(d[0], mask);
-    d[1] = _mm256_add_epi64(d[1], c);
-    c = _mm256_srli_epi64(d[1], 26);
-    d[1] = _mm256_and_si256(d[1], mask);
-    d[2] = _mm256_add_epi64(d[2], c);
-    c = _mm256_srli_epi64(d[2], 26);
-    d[2] = _mm256_and_si256(d[2], mask);
-    d[3] = _mm256_add_epi64(d[3], c);
-    c = _mm256_srli_epi64(d[3], 26);
-    d[3] = _mm256_and_si256(d[3], mask);
-    d[4] = _mm256_add_epi64(d[4], c);
-    c = _mm256_srli_epi64(d[4], 26);
-    d[4] = _mm256_and_si256(d[4], mask);
-    d[0] = _mm256_add_epi64(d[0], _mm256_add_epi64(c, _mm256_slli_epi64(c, 2))); /* + 5c */
-    c = _mm256_srli_epi64(d[0], 26);
-    d[0] = _mm256_and_si256(d[0], mask);
-    d[1] = _mm256_add_epi64(d[1], c);
-    for (int k = 0; k < 5; k++)
-        h[k] = d[k];
+    __m256i c0, c3;
+    c0 = _mm256_srli_epi64(d0, 26);
+    c3 = _mm256_srli_epi64(d3, 26);
+    d0 = _mm256_and_si256(d0, mask);
+    d3 = _mm256_and_si256(d3, mask);
+    d1 = _mm256_add_epi64(d1, c0);
+    d4 = _mm256_add_epi64(d4, c3);
+
+    c0 = _mm256_srli_epi64(d1, 26);
+    c3 = _mm256_srli_epi64(d4, 26);
+    d1 = _mm256_and_si256(d1, mask);
+    d4 = _mm256_and_si256(d4, mask);
+    d2 = _mm256_add_epi64(d2, c0);
+    d0 = _mm256_add_epi64(d0, _mm256_add_epi64(c3, _mm256_slli_epi64(c3, 2))); /* + 5c */
+
+    c0 = _mm256_srli_epi64(d2, 26);
+    c3 = _mm256_srli_epi64(d0, 26);
+    d2 = _mm256_and_si256(d2, mask);
+    d0 = _mm256_and_si256(d0, mask);
+    d3 = _mm256_add_epi64(d3, c0);
+    d1 = _mm256_add_epi64(d1, c3);
+
+    c3 = _mm256_srli_epi64(d3, 26);
+    d3 = _mm256_and_si256(d3, mask);
+    d4 = _mm256_add_epi64(d4, c3);
+
+    h[0] = d0;
+    h[1] = d1;
+    h[2] = d2;
+    h[3] = d3;
+    h[4] = d4;
 }
 
-/* h += the next four blocks, block j in lane j, each with its 2^128 bit. */
+/*
+ * h += the next four blocks, each with its 2^128 bit. The lanes take the
+ * blocks in the order 0, 2, 1, 3: that is what VPUNPCKLQDQ gives without
+ * a lane-crossing permutation (which costs more than the rest on CPUs
+ * that split 256-bit operations), and the final powers of r follow it.
+ */
 static inline void add_blocks(__m256i h[5], const uint8_t *msg)
 {
     const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
     __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)msg);        /* lo0 hi0 lo1 hi1 */
     __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(msg + 32)); /* lo2 hi2 lo3 hi3 */
-    /* unpack gives lo0 lo2 lo1 lo3; the permutation puts block j in lane j */
-    __m256i lo = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xd8);
-    __m256i hi = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b), 0xd8);
-    __m256i m[5];
-    m[0] = _mm256_and_si256(lo, mask);
-    m[1] = _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask);
-    m[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12)),
-                            mask);
-    m[3] = _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask);
+    __m256i lo = _mm256_unpacklo_epi64(a, b); /* lo0 lo2 lo1 lo3 */
+    __m256i hi = _mm256_unpackhi_epi64(a, b); /* hi0 hi2 hi1 hi3 */
+    h[0] = _mm256_add_epi64(h[0], _mm256_and_si256(lo, mask));
+    h[1] = _mm256_add_epi64(h[1], _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask));
+    h[2] = _mm256_add_epi64(
+        h[2], _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12)),
+                               mask));
+    h[3] = _mm256_add_epi64(h[3], _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask));
     /* §2.5: the 1 bit above each full block is 2^128 = 2^24 * 2^104. */
-    m[4] = _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1LL << 24));
-    for (int k = 0; k < 5; k++)
-        h[k] = _mm256_add_epi64(h[k], m[k]);
+    h[4] = _mm256_add_epi64(
+        h[4], _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1LL << 24)));
 }
 
 void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
                              size_t nblocks)
 {
-    uint64_t pw[9][5], h26[5]; /* pw[k] = r^k, k = 1..8 */
-    __m256i a[5], b[5], rv[5], sv[5];
+    uint64_t pw[5][5], h26[5]; /* pw[k] = r^k, k = 1..4 */
+    struct factor f;
+    __m256i a[5];
 
-    /* r, r^2, ..., r^8 once per call. */
+    /* r, r^2, r^3, r^4 once per call. */
     to_limbs26(pw[1], r[0], r[1], 0);
-    for (int k = 2; k <= 8; k++)
+    for (int k = 2; k <= 4; k++)
         mul26(pw[k], pw[k - 1], pw[1]);
 
-    /* Two sets of four lanes, a and b, so that two independent chains of
-     * multiplications keep the multipliers busy: a takes blocks 8i..8i+3,
-     * b blocks 8i+4..8i+7, and both are multiplied by r^8 per round. The
-     * accumulator enters lane 0 of a (beside the first block), the other
-     * lanes start at 0. */
+    /* Four lanes, block 4i + j in the lane that add_blocks gives it, each
+     * multiplied by r^4 per round. The accumulator enters lane 0 (beside
+     * block 0), the other lanes start at 0. */
     to_limbs26(h26, h[0], h[1], h[2]);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 5; k++)
         a[k] = lanes(h26[k], 0, 0, 0);
-        b[k] = _mm256_setzero_si256();
-    }
     add_blocks(a, msg);
-    add_blocks(b, msg + 64);
-    msg += 128;
-    nblocks -= 8;
+    msg += 64;
+    nblocks -= 4;
 
-    for (int k = 0; k < 5; k++) {
-        rv[k] = _mm256_set1_epi64x((long long)pw[8][k]);
-        sv[k] = _mm256_set1_epi64x((long long)(5 * pw[8][k]));
-    }
-    for (; nblocks >= 8; nblocks -= 8, msg += 128) {
-        mul_lanes(a, rv, sv);
-        mul_lanes(b, rv, sv);
+    set_factor(&f, pw[4], pw[4], pw[4], pw[4]);
+    for (; nblocks >= 4; nblocks -= 4, msg += 64) {
+        mul_lanes(a, &f);
         add_blocks(a, msg);
-        add_blocks(b, msg + 64);
     }
 
-    /* The end: block j of the last eight (lane j of a, lane j - 4 of b) is
-     * multiplied by r^(8-j), then all eight lanes are summed. */
-    for (int k = 0; k < 5; k++) {
-        rv[k] = lanes(pw[8][k], pw[7][k], pw[6][k], pw[5][k]);
-        sv[k] = _mm256_add_epi64(rv[k], _mm256_slli_epi64(rv[k], 2)); /* 5 r */
-    }
-    mul_lanes(a, rv, sv);
-    for (int k = 0; k < 5; k++) {
-        rv[k] = lanes(pw[4][k], pw[3][k], pw[2][k], pw[1][k]);
-        sv[k] = _mm256_add_epi64(rv[k], _mm256_slli_epi64(rv[k], 2));
-    }
-    mul_lanes(b, rv, sv);
+    /* The end: blocks 0, 1, 2, 3 of the last four, in lanes 0, 2, 1, 3,
+     * are multiplied by r^4, r^3, r^2, r, then the lanes are summed. */
+    set_factor(&f, pw[4], pw[2], pw[3], pw[1]);
+    mul_lanes(a, &f);
     uint64_t l[5];
     for (int k = 0; k < 5; k++) {
         uint64_t v[4];
-        _mm256_storeu_si256((__m256i *)(void *)v, _mm256_add_epi64(a[k], b[k]));
-        l[k] = v[0] + v[1] + v[2] + v[3]; /* eight limbs below 2^27: the sum below 2^30 */
+        _mm256_storeu_si256((__m256i *)(void *)v, a[k]);
+        l[k] = v[0] + v[1] + v[2] + v[3]; /* four limbs below 2^27: the sum below 2^29 */
         ss_wipe(v, sizeof v);
     }
 
-    /* The sum of eight lanes can reach 2^133: carry and fold the part at
+    /* The sum of four lanes can reach 2^132: carry and fold the part at
      * 2^130 and above back (times 5), so that the value is below
      * 2^130 + 2^27 and h[2] = value >> 128 stays <= 4 (invariant (I) of
      * poly1305.c). */
@@ -258,8 +280,6 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
     ss_wipe(h26, sizeof h26);
     ss_wipe(l, sizeof l);
     ss_wipe(a, sizeof a);
-    ss_wipe(b, sizeof b);
-    ss_wipe(rv, sizeof rv);
-    ss_wipe(sv, sizeof sv);
+    ss_wipe(&f, sizeof f);
 }
 #endif

@@ -1,5 +1,5 @@
 /*
- * poly1305_avx2.c — Poly1305 (RFC 8439 §2.5) over eight blocks at once, with
+ * poly1305_avx2.c — Poly1305 (RFC 8439 §2.5) over four blocks at once, with
  * AVX2 and precomputed powers of r. The reference, and the function that
  * chooses, are in poly1305.c. Course: docs/performance.md ("Why Poly1305
  * vectorises with powers of r").
@@ -19,10 +19,12 @@
  *
  * and at the end h = H_0 r^4 + H_1 r^3 + H_2 r^2 + H_3 r (Goll and Gueron,
  * "Vectorization of Poly1305", 2015; the same idea as Horner's rule
- * split four ways). This file goes one step further and splits it eight
- * ways, in two vectors of four lanes multiplied by r^8: one vector's
- * multiplication does not wait for the other's, which keeps more of the
- * CPU's multipliers busy.
+ * split four ways). The loop takes eight blocks per round,
+ *
+ *      H = H r^8 + M r^4 + M'            (M, M' the next two groups of four)
+ *
+ * which is two rounds of the above with one carry pass instead of two, and
+ * whose product M r^4 does not wait for H.
  *
  * Representation. AVX2's multiplier (VPMULUDQ) takes 32-bit halves and
  * gives 64-bit products, four lanes at once. A 130-bit number is cut into
@@ -31,16 +33,15 @@
  * product's limb that lands at 2^130 or above comes back multiplied by 5:
  * the precomputed s_k = 5 r_k.
  *
- * PROOF of the bounds. After a carry pass (mul_lanes) every limb is below
- * 2^26 except limb 1, below 2^26 + 2^11 (the top carry is below 2^34, five
- * times it below 2^37, and what that carries on into limb 1 below 2^11).
- * The accumulator as it enters from the reference has limbs below 2^26 and
- * a top limb below 5 * 2^24. So limbs of h enter a multiplication below
- * 2^28 (plus a message limb below 2^26); limbs of r^k are below 2^27 and
- * of s = 5 r below 2^30. Each product is below 2^58 / 2 = 2^57 and each
- * limb of the product sums five of them: below 2^60, no overflow of the
- * 64-bit lanes. VPMULUDQ reads the low 32 bits of each lane, and every
- * factor fits in them.
+ * PROOF of the bounds. After a carry pass (carry) every limb is below
+ * 2^26 + 2^12 (proved there). The accumulator as it enters from the
+ * reference has limbs below 2^26 and a top limb below 5 * 2^24 (h[2] <= 4).
+ * So limbs of H enter a multiplication below 2^27.01 (a message limb,
+ * below 2^26, added); limbs of r^k are below 2^26 + 2^11 (mul26) and of
+ * s = 5 r below 2^28.33. Each product is below 2^55.4 and each limb of a
+ * round's sum adds ten of them: below 2^59, no overflow of the 64-bit
+ * lanes. VPMULUDQ reads the low 32 bits of each lane, and every factor
+ * fits in them.
  *
  * Constant time: multiplications, additions, shifts and masks only; the
  * loop runs on the number of blocks, which is public. The constant-time
@@ -116,45 +117,94 @@ static void set_factor(struct factor *f, const uint64_t *x0, const uint64_t *x1,
 }
 
 /*
- * h = h * r mod p in each lane, partially reduced. The schoolbook product,
- * where a limb at 2^130 * 2^26k comes back as 5 * 2^26k (hence s), then one
- * carry pass. The pass runs as two interleaved chains, 0 -> 1 -> 2 -> 3 and
- * 3 -> 4 -> 0 -> 1, instead of one chain 0 -> 1 -> ... -> 4 -> 0 -> 1: the
- * same number of operations, half the waiting.
+ * Ends one row of the product below. The empty asm claims to read and
+ * change the five sums, so they must be in registers here: the compiler
+ * can no longer compute the 25 products of the next rows first (GCC does,
+ * and then spills most of them to memory, which costs a fifth of the
+ * speed). No instruction is emitted.
+ */
+static inline void row_done(__m256i *d0, __m256i *d1, __m256i *d2, __m256i *d3, __m256i *d4)
+{
+    __asm__("" : "+x"(*d0), "+x"(*d1), "+x"(*d2), "+x"(*d3), "+x"(*d4));
+}
+
+/*
+ * d (+)= x * r mod 2^130 - 5 in each lane, not yet carried: the schoolbook
+ * product, where a limb at 2^130 * 2^26k comes back as 5 * 2^26k (hence
+ * s). With add, the products are added to d (two products share one carry
+ * pass, see ss_poly1305_blocks_avx2).
+ */
+__attribute__((always_inline)) static inline void product(__m256i d[5], const __m256i x[5],
+                                                          const struct factor *f, int add)
+{
+    const __m256i *r = f->r, *s = f->s;
+    /* Row by row: limb i of x times every limb of r goes into the five
+     * sums at once. Only x, the sums and a product or two are live, which
+     * fits the sixteen vector registers. */
+    __m256i d0 = _mm256_mul_epu32(x[0], r[0]);
+    __m256i d1 = _mm256_mul_epu32(x[0], r[1]);
+    __m256i d2 = _mm256_mul_epu32(x[0], r[2]);
+    __m256i d3 = _mm256_mul_epu32(x[0], r[3]);
+    __m256i d4 = _mm256_mul_epu32(x[0], r[4]);
+    if (add) {
+        d0 = _mm256_add_epi64(d0, d[0]);
+        d1 = _mm256_add_epi64(d1, d[1]);
+        d2 = _mm256_add_epi64(d2, d[2]);
+        d3 = _mm256_add_epi64(d3, d[3]);
+        d4 = _mm256_add_epi64(d4, d[4]);
+    }
+    row_done(&d0, &d1, &d2, &d3, &d4);
+    d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(x[1], s[4]));
+    d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(x[1], r[0]));
+    d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(x[1], r[1]));
+    d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(x[1], r[2]));
+    d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(x[1], r[3]));
+
+    row_done(&d0, &d1, &d2, &d3, &d4);
+    d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(x[2], s[3]));
+    d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(x[2], s[4]));
+    d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(x[2], r[0]));
+    d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(x[2], r[1]));
+    d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(x[2], r[2]));
+
+    row_done(&d0, &d1, &d2, &d3, &d4);
+    d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(x[3], s[2]));
+    d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(x[3], s[3]));
+    d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(x[3], s[4]));
+    d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(x[3], r[0]));
+    d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(x[3], r[1]));
+
+    row_done(&d0, &d1, &d2, &d3, &d4);
+    d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(x[4], s[1]));
+    d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(x[4], s[2]));
+    d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(x[4], s[3]));
+    d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(x[4], s[4]));
+    d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(x[4], r[0]));
+
+    d[0] = d0;
+    d[1] = d1;
+    d[2] = d2;
+    d[3] = d3;
+    d[4] = d4;
+}
+
+/*
+ * One carry pass over the limbs d of a product, into h. It runs as two
+ * interleaved chains, 0 -> 1 -> 2 -> 3 and 3 -> 4 -> 0 -> 1, instead of
+ * one chain 0 -> 1 -> ... -> 4 -> 0 -> 1: the same number of operations,
+ * half the waiting.
  *
- * PROOF of the bounds (products d_k below 2^60, see the file comment):
+ * PROOF of the bounds, for limbs d_k below 2^60 (file comment):
  *   first  d0, d3 masked below 2^26; d1, d4 below 2^60 + 2^34
  *   then   d1 masked, d2 below 2^60 + 2^35; d4 masked, d0 below 2^26 + 5 2^35 < 2^26 + 2^38
  *   then   d2 masked, d3 below 2^26 + 2^35; d0 masked, d1 below 2^26 + 2^12
  *   last   d3 masked, d4 below 2^26 + 2^10
  * so every limb leaves below 2^26 + 2^12, as the next multiplication needs.
  */
-__attribute__((always_inline)) static inline void mul_lanes(__m256i h[5], const struct factor *f)
+__attribute__((always_inline)) static inline void carry(__m256i h[5], const __m256i d[5])
 {
-    const __m256i *r = f->r, *s = f->s;
-    __m256i d0 = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[0]), _mm256_mul_epu32(h[1], s[4])),
-        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[3]), _mm256_mul_epu32(h[3], s[2])),
-                         _mm256_mul_epu32(h[4], s[1])));
-    __m256i d1 = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[1]), _mm256_mul_epu32(h[1], r[0])),
-        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], s[4]), _mm256_mul_epu32(h[3], s[3])),
-                         _mm256_mul_epu32(h[4], s[2])));
-    __m256i d2 = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[2]), _mm256_mul_epu32(h[1], r[1])),
-        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[0]), _mm256_mul_epu32(h[3], s[4])),
-                         _mm256_mul_epu32(h[4], s[3])));
-    __m256i d3 = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[3]), _mm256_mul_epu32(h[1], r[2])),
-        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[1]), _mm256_mul_epu32(h[3], r[0])),
-                         _mm256_mul_epu32(h[4], s[4])));
-    __m256i d4 = _mm256_add_epi64(
-        _mm256_add_epi64(_mm256_mul_epu32(h[0], r[4]), _mm256_mul_epu32(h[1], r[3])),
-        _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(h[2], r[2]), _mm256_mul_epu32(h[3], r[1])),
-                         _mm256_mul_epu32(h[4], r[0])));
-
     const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
-    __m256i c0, c3;
+    __m256i d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], c0, c3;
     c0 = _mm256_srli_epi64(d0, 26);
     c3 = _mm256_srli_epi64(d3, 26);
     d0 = _mm256_and_si256(d0, mask);
@@ -188,61 +238,91 @@ __attribute__((always_inline)) static inline void mul_lanes(__m256i h[5], const 
 }
 
 /*
- * h += the next four blocks, each with its 2^128 bit. The lanes take the
- * blocks in the order 0, 2, 1, 3: that is what VPUNPCKLQDQ gives without
- * a lane-crossing permutation (which costs more than the rest on CPUs
- * that split 256-bit operations), and the final powers of r follow it.
+ * The next four blocks as 26-bit limbs, each with its 2^128 bit. The lanes
+ * take the blocks in the order 0, 2, 1, 3: that is what VPUNPCKLQDQ gives
+ * without a lane-crossing permutation (which costs more than the rest on
+ * CPUs that split 256-bit operations), and the final powers of r follow it.
  */
-static inline void add_blocks(__m256i h[5], const uint8_t *msg)
+static inline void split_blocks(__m256i m[5], const uint8_t *msg)
 {
     const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
     __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)msg);        /* lo0 hi0 lo1 hi1 */
     __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(msg + 32)); /* lo2 hi2 lo3 hi3 */
     __m256i lo = _mm256_unpacklo_epi64(a, b); /* lo0 lo2 lo1 lo3 */
     __m256i hi = _mm256_unpackhi_epi64(a, b); /* hi0 hi2 hi1 hi3 */
-    h[0] = _mm256_add_epi64(h[0], _mm256_and_si256(lo, mask));
-    h[1] = _mm256_add_epi64(h[1], _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask));
-    h[2] = _mm256_add_epi64(
-        h[2], _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12)),
-                               mask));
-    h[3] = _mm256_add_epi64(h[3], _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask));
+    m[0] = _mm256_and_si256(lo, mask);
+    m[1] = _mm256_and_si256(_mm256_srli_epi64(lo, 26), mask);
+    m[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(lo, 52), _mm256_slli_epi64(hi, 12)),
+                            mask);
+    m[3] = _mm256_and_si256(_mm256_srli_epi64(hi, 14), mask);
     /* §2.5: the 1 bit above each full block is 2^128 = 2^24 * 2^104. */
-    h[4] = _mm256_add_epi64(
-        h[4], _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1LL << 24)));
+    m[4] = _mm256_or_si256(_mm256_srli_epi64(hi, 40), _mm256_set1_epi64x(1LL << 24));
+}
+
+static inline void add_limbs(__m256i h[5], const __m256i m[5])
+{
+    h[0] = _mm256_add_epi64(h[0], m[0]);
+    h[1] = _mm256_add_epi64(h[1], m[1]);
+    h[2] = _mm256_add_epi64(h[2], m[2]);
+    h[3] = _mm256_add_epi64(h[3], m[3]);
+    h[4] = _mm256_add_epi64(h[4], m[4]);
 }
 
 void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
                              size_t nblocks)
 {
-    uint64_t pw[5][5], h26[5]; /* pw[k] = r^k, k = 1..4 */
-    struct factor f;
-    __m256i a[5];
+    uint64_t pw[9][5], h26[5]; /* pw[k] = r^k, k = 1..4 and 8 */
+    struct factor f4, f8;
+    __m256i a[5], d[5], m[5];
 
-    /* r, r^2, r^3, r^4 once per call. */
+    /* r, r^2, r^3, r^4 and r^8 once per call. */
     to_limbs26(pw[1], r[0], r[1], 0);
     for (int k = 2; k <= 4; k++)
         mul26(pw[k], pw[k - 1], pw[1]);
+    mul26(pw[8], pw[4], pw[4]);
 
-    /* Four lanes, block 4i + j in the lane that add_blocks gives it, each
-     * multiplied by r^4 per round. The accumulator enters lane 0 (beside
-     * block 0), the other lanes start at 0. */
+    /* Four lanes, block 4i + j in the lane that split_blocks gives it. The
+     * accumulator enters lane 0 (beside block 0), the other lanes start
+     * at 0. */
     to_limbs26(h26, h[0], h[1], h[2]);
     for (int k = 0; k < 5; k++)
         a[k] = lanes(h26[k], 0, 0, 0);
-    add_blocks(a, msg);
+    split_blocks(m, msg);
+    add_limbs(a, m);
     msg += 64;
     nblocks -= 4;
 
-    set_factor(&f, pw[4], pw[4], pw[4], pw[4]);
-    for (; nblocks >= 4; nblocks -= 4, msg += 64) {
-        mul_lanes(a, &f);
-        add_blocks(a, msg);
+    /*
+     * Eight blocks per round: a = a r^8 + m r^4 + m', where m holds the
+     * next four blocks and m' the four after. The two products share one
+     * carry pass, and m r^4 does not wait for a. PROOF the sum fits: a's
+     * limbs are below 2^26 + 2^12 plus a message limb below 2^26, so below
+     * 2^27.01; m's below 2^26; limbs of s below 5 (2^26 + 2^11) < 2^28.33.
+     * Each product is below 2^55.4, ten per limb below 2^59 < 2^60 (the
+     * bound carry() was proved for).
+     */
+    set_factor(&f4, pw[4], pw[4], pw[4], pw[4]);
+    set_factor(&f8, pw[8], pw[8], pw[8], pw[8]);
+    for (; nblocks >= 8; nblocks -= 8, msg += 128) {
+        split_blocks(m, msg);
+        product(d, m, &f4, 0);
+        product(d, a, &f8, 1);
+        carry(a, d);
+        split_blocks(m, msg + 64);
+        add_limbs(a, m);
+    }
+    if (nblocks == 4) { /* four blocks left over: one round of r^4 */
+        product(d, a, &f4, 0);
+        carry(a, d);
+        split_blocks(m, msg);
+        add_limbs(a, m);
     }
 
     /* The end: blocks 0, 1, 2, 3 of the last four, in lanes 0, 2, 1, 3,
      * are multiplied by r^4, r^3, r^2, r, then the lanes are summed. */
-    set_factor(&f, pw[4], pw[2], pw[3], pw[1]);
-    mul_lanes(a, &f);
+    set_factor(&f4, pw[4], pw[2], pw[3], pw[1]);
+    product(d, a, &f4, 0);
+    carry(a, d);
     uint64_t l[5];
     for (int k = 0; k < 5; k++) {
         uint64_t v[4];
@@ -280,6 +360,9 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
     ss_wipe(h26, sizeof h26);
     ss_wipe(l, sizeof l);
     ss_wipe(a, sizeof a);
-    ss_wipe(&f, sizeof f);
+    ss_wipe(d, sizeof d);
+    ss_wipe(m, sizeof m);
+    ss_wipe(&f4, sizeof f4);
+    ss_wipe(&f8, sizeof f8);
 }
 #endif

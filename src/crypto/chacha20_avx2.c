@@ -141,26 +141,41 @@ static inline void xor32(uint8_t *out, const uint8_t *in, __m256i k)
 }
 
 /* out[0..512) = in[0..512) XOR the eight keystream blocks from state[12]. */
+/* The sixteen vectors as one object, so that it can be copied whole. */
+struct words {
+    __m256i w[16];
+};
+
 static void xor_8_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[16])
 {
     /* Lane j counts block counter + j (mod 2^32, as in the reference). */
     const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-    __m256i x[16];
+    struct words s, r;
     for (int i = 0; i < 16; i++)
-        x[i] = _mm256_set1_epi32((int)state[i]);
-    x[12] = _mm256_add_epi32(x[12], lanes);
+        s.w[i] = _mm256_set1_epi32((int)state[i]);
+    s.w[12] = _mm256_add_epi32(s.w[12], lanes);
 
+    /*
+     * The rounds work on a copy, r, that is only ever indexed by constants,
+     * so that the compiler may keep its vectors in registers (indexed by a
+     * loop variable, as s is, an array must live in memory). Sixteen
+     * vectors and the temporaries of the rotations do not all fit in the
+     * sixteen registers, so some go to memory anyway; unrolled, the ten
+     * double rounds let the compiler choose which, round by round, instead
+     * of storing and reloading a dozen of them at every turn of the loop
+     * (a fifth of the speed, measured). GCC and Clang both read the pragma.
+     */
+    r = s;
+#pragma GCC unroll 10
     for (int i = 0; i < 10; i++) {
-        quarter_rounds(x, columns);
-        quarter_rounds(x, diagonals);
+        quarter_rounds(r.w, columns);
+        quarter_rounds(r.w, diagonals);
     }
-    /* §2.3 feed-forward. The input words are broadcast again from state
-     * rather than kept in sixteen more registers (there are only sixteen). */
+    struct words x = r;
     for (int i = 0; i < 16; i++)
-        x[i] = _mm256_add_epi32(x[i], _mm256_set1_epi32((int)state[i]));
-    x[12] = _mm256_add_epi32(x[12], lanes);
+        x.w[i] = _mm256_add_epi32(x.w[i], s.w[i]); /* §2.3 feed-forward */
     for (int q = 0; q < 4; q++)
-        transpose4(&x[4 * q]);
+        transpose4(&x.w[4 * q]);
 
     /* Now x[4q + j] holds words 4q..4q+3 of block j (low half) and of
      * block j + 4 (high half). Block j is the low halves of x[j], x[4 + j],
@@ -168,10 +183,10 @@ static void xor_8_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[1
     for (int j = 0; j < 4; j++) {
         uint8_t *o = out + 64 * j;
         const uint8_t *p = in + 64 * j;
-        xor32(o, p, low_halves(x[j], x[4 + j]));
-        xor32(o + 32, p + 32, low_halves(x[8 + j], x[12 + j]));
-        xor32(o + 256, p + 256, high_halves(x[j], x[4 + j]));
-        xor32(o + 288, p + 288, high_halves(x[8 + j], x[12 + j]));
+        xor32(o, p, low_halves(x.w[j], x.w[4 + j]));
+        xor32(o + 32, p + 32, low_halves(x.w[8 + j], x.w[12 + j]));
+        xor32(o + 256, p + 256, high_halves(x.w[j], x.w[4 + j]));
+        xor32(o + 288, p + 288, high_halves(x.w[8 + j], x.w[12 + j]));
     }
 }
 

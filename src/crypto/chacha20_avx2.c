@@ -58,7 +58,8 @@ static inline __m256i rotl8(__m256i x)
  * the independent work of the next quarter round. Interleaved, the four
  * independent steps come together.
  */
-__attribute__((always_inline)) static inline void quarter_rounds(__m256i x[16], const int q[4][4])
+__attribute__((always_inline))
+static inline void quarter_rounds(__m256i x[16], const int q[4][4])
 {
     const int a0 = q[0][0], b0 = q[0][1], c0 = q[0][2], d0 = q[0][3];
     const int a1 = q[1][0], b1 = q[1][1], c1 = q[1][2], d1 = q[1][3];

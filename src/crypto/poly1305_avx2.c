@@ -134,8 +134,8 @@ static inline void row_done(__m256i *d0, __m256i *d1, __m256i *d2, __m256i *d3, 
  * s). With add, the products are added to d (two products share one carry
  * pass, see ss_poly1305_blocks_avx2).
  */
-__attribute__((always_inline)) static inline void product(__m256i d[5], const __m256i x[5],
-                                                          const struct factor *f, int add)
+__attribute__((always_inline))
+static inline void product(__m256i d[5], const __m256i x[5], const struct factor *f, int add)
 {
     const __m256i *r = f->r, *s = f->s;
     /* Row by row: limb i of x times every limb of r goes into the five
@@ -201,7 +201,8 @@ __attribute__((always_inline)) static inline void product(__m256i d[5], const __
  *   last   d3 masked, d4 below 2^26 + 2^10
  * so every limb leaves below 2^26 + 2^12, as the next multiplication needs.
  */
-__attribute__((always_inline)) static inline void carry(__m256i h[5], const __m256i d[5])
+__attribute__((always_inline))
+static inline void carry(__m256i h[5], const __m256i d[5])
 {
     const __m256i mask = _mm256_set1_epi64x((long long)MASK26);
     __m256i d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], c0, c3;

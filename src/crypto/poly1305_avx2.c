@@ -276,10 +276,12 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
     struct factor f4, f8;
     __m256i a[5], d[5], m[5];
 
-    /* r, r^2, r^3, r^4 and r^8 once per call. */
+    /* r, r^2, r^3, r^4 and r^8 once per call; r^3 and r^4 both from r^2,
+     * so that they do not wait for each other. */
     to_limbs26(pw[1], r[0], r[1], 0);
-    for (int k = 2; k <= 4; k++)
-        mul26(pw[k], pw[k - 1], pw[1]);
+    mul26(pw[2], pw[1], pw[1]);
+    mul26(pw[3], pw[2], pw[1]);
+    mul26(pw[4], pw[2], pw[2]);
     mul26(pw[8], pw[4], pw[4]);
 
     /* Four lanes, block 4i + j in the lane that split_blocks gives it. The

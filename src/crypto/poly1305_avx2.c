@@ -106,7 +106,16 @@ struct factor {
     __m256i r[5], s[5];
 };
 
-/* Sets f to x in each lane (x_k in lane j for xs[j]), s = 5 r. */
+/* Sets f to a different number in each lane (limb k of xj in lane j), s = 5 r. */
+/* Sets f to x in every lane. */
+static void set_factor_all(struct factor *f, const uint64_t x[5])
+{
+    for (int k = 0; k < 5; k++) {
+        f->r[k] = _mm256_set1_epi64x((long long)x[k]);
+        f->s[k] = _mm256_set1_epi64x((long long)(5 * x[k]));
+    }
+}
+
 static void set_factor(struct factor *f, const uint64_t *x0, const uint64_t *x1,
                        const uint64_t *x2, const uint64_t *x3)
 {
@@ -304,8 +313,8 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
      * Each product is below 2^55.4, ten per limb below 2^59 < 2^60 (the
      * bound carry() was proved for).
      */
-    set_factor(&f4, pw[4], pw[4], pw[4], pw[4]);
-    set_factor(&f8, pw[8], pw[8], pw[8], pw[8]);
+    set_factor_all(&f4, pw[4]);
+    set_factor_all(&f8, pw[8]);
     for (; nblocks >= 8; nblocks -= 8, msg += 128) {
         split_blocks(m, msg);
         product(d, m, &f4, 0);

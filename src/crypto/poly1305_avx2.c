@@ -106,8 +106,7 @@ struct factor {
     __m256i r[5], s[5];
 };
 
-/* Sets f to a different number in each lane (limb k of xj in lane j), s = 5 r. */
-/* Sets f to x in every lane. */
+/* Sets f to x in every lane, s = 5 r. */
 static void set_factor_all(struct factor *f, const uint64_t x[5])
 {
     for (int k = 0; k < 5; k++) {
@@ -116,6 +115,7 @@ static void set_factor_all(struct factor *f, const uint64_t x[5])
     }
 }
 
+/* Sets f to a different number in each lane (limb k of xj in lane j). */
 static void set_factor(struct factor *f, const uint64_t *x0, const uint64_t *x1,
                        const uint64_t *x2, const uint64_t *x3)
 {

@@ -51,15 +51,36 @@ static size_t pad16_len(size_t len)
     return (16 - len % 16) % 16;
 }
 
-/* §2.6: the one-time Poly1305 key is the first 32 bytes of block 0. */
-static void poly1305_key_gen(uint8_t otk[32], const uint8_t key[32], const uint8_t nonce[12])
+/*
+ * §2.6: the one-time Poly1305 key is the first 32 bytes of keystream
+ * block 0. Computed into ks[0..64) -- and for a text of at most 64 bytes,
+ * block 1 too, into ks[64..128): that is the text's whole keystream (§2.8),
+ * and one call for both blocks lets a fast path compute them side by side
+ * (chacha20_avx2.c's two-block form), which matters for short messages.
+ * ks is keystream: secret, wiped by the caller.
+ */
+static void first_blocks(uint8_t ks[128], const uint8_t key[32], const uint8_t nonce[12],
+                         size_t len)
 {
-    uint8_t block[64];
-    ss_chacha20_block(block, key, 0, nonce);
-    for (size_t i = 0; i < 32; i++)
-        otk[i] = block[i];
-    /* The whole block is keystream-grade secret, used part included. */
-    ss_wipe(block, sizeof block);
+    size_t n = len <= 64 ? 128 : 64;
+    for (size_t i = 0; i < n; i++)
+        ks[i] = 0;
+    ss_chacha20_xor(ks, ks, n, key, 0, nonce); /* 0 XOR keystream = keystream */
+}
+
+/* §2.8: out = in XOR the keystream from block 1 on. A short text takes it
+ * from ks (first_blocks); a longer one is encrypted in one call, so that
+ * the wide fast paths get whole groups of eight blocks. In place is fine:
+ * each byte is read before the same position is written. */
+static void encrypt_text(uint8_t *out, const uint8_t *in, size_t len, const uint8_t ks[128],
+                         const uint8_t key[32], const uint8_t nonce[12])
+{
+    if (len <= 64) {
+        for (size_t i = 0; i < len; i++)
+            out[i] = in[i] ^ ks[64 + i];
+    } else {
+        ss_chacha20_xor(out, in, len, key, 1, nonce);
+    }
 }
 
 /* §2.8: the tag over AD || pad16 || ciphertext || pad16 || le64 lengths. */
@@ -98,20 +119,19 @@ int ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[32],
                  const uint8_t nonce[12], const uint8_t *ad, size_t ad_len,
                  const uint8_t *plaintext, size_t len)
 {
-    uint8_t otk[32];
+    uint8_t ks[128]; /* block 0: the one-time key in its first 32 bytes */
 
     if (!aead_len_ok(len)) {
         ss_wipe(tag, 16); /* a caller that ignores -1 sends no valid tag */
         return -1;
     }
-    poly1305_key_gen(otk, key, nonce);
-    /* §2.8: encrypt from counter 1 (block 0 went to otk). In place is
-     * fine: ss_chacha20_xor reads each byte before overwriting it. */
-    ss_chacha20_xor(ciphertext, plaintext, len, key, 1, nonce);
+    first_blocks(ks, key, nonce, len);
+    /* §2.8: encrypt from counter 1 (block 0 went to the key). */
+    encrypt_text(ciphertext, plaintext, len, ks, key, nonce);
     /* The MAC reads the ciphertext we just wrote. */
-    aead_tag(tag, otk, ad, ad_len, ciphertext, len);
+    aead_tag(tag, ks, ad, ad_len, ciphertext, len);
 
-    ss_wipe(otk, sizeof otk);
+    ss_wipe(ks, sizeof ks);
     return 0;
 }
 
@@ -148,22 +168,24 @@ int ss_aead_open(uint8_t *plaintext, const uint8_t key[32], const uint8_t nonce[
                  const uint8_t *ad, size_t ad_len, const uint8_t *ciphertext, size_t len,
                  const uint8_t tag[16])
 {
-    uint8_t otk[32];
+    uint8_t ks[128]; /* block 0: the one-time key in its first 32 bytes */
     uint8_t expected[16];
 
     if (!aead_len_ok(len))
         return -1;
-    poly1305_key_gen(otk, key, nonce);
-    aead_tag(expected, otk, ad, ad_len, ciphertext, len);
+    /* A short text's keystream is computed here too, but only applied in
+     * step 3, after the tag matched. */
+    first_blocks(ks, key, nonce, len);
+    aead_tag(expected, ks, ad, ad_len, ciphertext, len);
     int result = ss_ct_verify(expected, tag, 16);
 
     if (result == 0)
-        ss_chacha20_xor(plaintext, ciphertext, len, key, 1, nonce);
+        encrypt_text(plaintext, ciphertext, len, ks, key, nonce);
     else
         ss_wipe(plaintext, len); /* accepts NULL when len is 0 */
 
     /* The expected tag is secret too: it is the answer a forger wants. */
-    ss_wipe(otk, sizeof otk);
+    ss_wipe(ks, sizeof ks);
     ss_wipe(expected, sizeof expected);
     return result;
 }

@@ -18,5 +18,7 @@
 
 void ss_chacha20_xor_sse2(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
 void ss_chacha20_xor_avx2(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
+/* The same for 1 <= len <= 128 only (one or two blocks). */
+void ss_chacha20_xor_avx2_short(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
 
 #endif

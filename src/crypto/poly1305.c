@@ -210,7 +210,7 @@ void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len)
     size_t whole = len / 16;
 #if defined(__x86_64__)
     if (whole >= MIN_AVX2_BLOCKS && (ss_cpu_features() & SS_CPU_AVX2)) {
-        size_t n = whole - whole % 8;
+        size_t n = whole - whole % 4;
         ss_poly1305_blocks_avx2(ctx->h, ctx->r, msg, n);
         msg += 16 * n;
         len -= 16 * n;

@@ -3,7 +3,7 @@
  * reference, and the function that chooses, are in poly1305.c.
  *
  * ss_poly1305_blocks_avx2 absorbs nblocks full 16-byte blocks (nblocks a
- * multiple of 8, at least 8) into the accumulator h, exactly as the
+ * multiple of 4, at least 4) into the accumulator h, exactly as the
  * reference poly1305_blocks(ctx, msg, nblocks, 1) does: h and r in the
  * reference's representation (h = h[0] + h[1]*2^64 + h[2]*2^128 with
  * h[2] <= 4 on entry and on exit; r clamped, two 64-bit limbs). Only on

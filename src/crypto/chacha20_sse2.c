@@ -67,10 +67,21 @@ static inline void transpose4(__m128i x[4])
     x[3] = _mm_unpackhi_epi64(ab_hi, cd_hi);        /* a3 b3 c3 d3 */
 }
 
-/* out[0..256) = in[0..256) XOR the four keystream blocks from state[12]. */
-static void xor_4_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[16])
-{
+/*
+ * The state s (the key's words in every lane) and the working copy x of
+ * xor_4_blocks are secret, so they are wiped; to pay for that once per
+ * call rather than once per 256 bytes, they live in the caller's frame
+ * (ss_chacha20_xor_sse2), which wipes them before it returns.
+ */
+struct workspace {
     __m128i s[16], x[16];
+};
+
+/* out[0..256) = in[0..256) XOR the four keystream blocks from state[12]. */
+static void xor_4_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[16],
+                         struct workspace *ws)
+{
+    __m128i *s = ws->s, *x = ws->x;
     for (int i = 0; i < 16; i++)
         s[i] = _mm_set1_epi32((int)state[i]);
     /* Lane j counts block counter + j (mod 2^32, as in the reference). */
@@ -106,8 +117,9 @@ static void xor_4_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[1
 
 void ss_chacha20_xor_sse2(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16])
 {
+    struct workspace ws;
     while (len >= 256) {
-        xor_4_blocks(out, in, state);
+        xor_4_blocks(out, in, state, &ws);
         state[12] += 4;
         out += 256;
         in += 256;
@@ -118,11 +130,12 @@ void ss_chacha20_xor_sse2(uint8_t *out, const uint8_t *in, size_t len, uint32_t 
         uint8_t buf[256] = {0};
         for (size_t i = 0; i < len; i++)
             buf[i] = in[i];
-        xor_4_blocks(buf, buf, state);
+        xor_4_blocks(buf, buf, state, &ws);
         for (size_t i = 0; i < len; i++)
             out[i] = buf[i];
         state[12] += (uint32_t)((len + 63) / 64);
         ss_wipe(buf, sizeof buf);
     }
+    ss_wipe(&ws, sizeof ws);
 }
 #endif

@@ -272,9 +272,65 @@ static void xor_2_blocks(uint8_t *out, const uint8_t *in, const uint32_t state[1
     xor32(out + 96, in + 96, high_halves(c, d));
 }
 
+/*
+ * One block in row form on 128-bit vectors: the same rounds as
+ * xor_2_blocks with one half. Where a 256-bit operation is split in two
+ * (AMD Zen 1 executes each as two 128-bit halves, and its vector shifts on
+ * one unit only), the rounds of a lone block, which wait on each other
+ * anyway, run faster at this width: one block, alone, costs about a third
+ * less than two (measured on Zen 1: the AEAD's key block).
+ */
+static inline void quarter_round_row(__m128i *a, __m128i *b, __m128i *c, __m128i *d)
+{
+    const __m128i r16 = _mm_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2);
+    const __m128i r8 = _mm_set_epi8(14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3);
+    *a = _mm_add_epi32(*a, *b);
+    *d = _mm_shuffle_epi8(_mm_xor_si128(*d, *a), r16);
+    *c = _mm_add_epi32(*c, *d);
+    *b = _mm_xor_si128(*b, *c);
+    *b = _mm_or_si128(_mm_slli_epi32(*b, 12), _mm_srli_epi32(*b, 20));
+    *a = _mm_add_epi32(*a, *b);
+    *d = _mm_shuffle_epi8(_mm_xor_si128(*d, *a), r8);
+    *c = _mm_add_epi32(*c, *d);
+    *b = _mm_xor_si128(*b, *c);
+    *b = _mm_or_si128(_mm_slli_epi32(*b, 7), _mm_srli_epi32(*b, 25));
+}
+
+/* out[0..64) = in[0..64) XOR keystream block state[12]. */
+static void xor_1_block(uint8_t *out, const uint8_t *in, const uint32_t state[16])
+{
+    const __m128i *st = (const __m128i *)(const void *)state;
+    __m128i a = _mm_loadu_si128(st), b = _mm_loadu_si128(st + 1);
+    __m128i c = _mm_loadu_si128(st + 2), d = _mm_loadu_si128(st + 3);
+
+    for (int i = 0; i < 10; i++) {
+        quarter_round_row(&a, &b, &c, &d); /* column round */
+        b = _mm_shuffle_epi32(b, 0x39);
+        c = _mm_shuffle_epi32(c, 0x4e);
+        d = _mm_shuffle_epi32(d, 0x93);
+        quarter_round_row(&a, &b, &c, &d); /* diagonal round */
+        b = _mm_shuffle_epi32(b, 0x93);
+        c = _mm_shuffle_epi32(c, 0x4e);
+        d = _mm_shuffle_epi32(d, 0x39);
+    }
+    /* §2.3 feed-forward; rows a, b, c, d are bytes 0-15, ..., 48-63. */
+    a = _mm_add_epi32(a, _mm_loadu_si128(st));
+    b = _mm_add_epi32(b, _mm_loadu_si128(st + 1));
+    c = _mm_add_epi32(c, _mm_loadu_si128(st + 2));
+    d = _mm_add_epi32(d, _mm_loadu_si128(st + 3));
+    const __m128i *p = (const __m128i *)(const void *)in;
+    __m128i *o = (__m128i *)(void *)out;
+    _mm_storeu_si128(o, _mm_xor_si128(_mm_loadu_si128(p), a));
+    _mm_storeu_si128(o + 1, _mm_xor_si128(_mm_loadu_si128(p + 1), b));
+    _mm_storeu_si128(o + 2, _mm_xor_si128(_mm_loadu_si128(p + 2), c));
+    _mm_storeu_si128(o + 3, _mm_xor_si128(_mm_loadu_si128(p + 3), d));
+}
+
 void ss_chacha20_xor_avx2_short(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16])
 {
-    if (len == 128) {
+    if (len == 64) {
+        xor_1_block(out, in, state);
+    } else if (len == 128) {
         xor_2_blocks(out, in, state);
     } else {
         /* 1..127 bytes: through a buffer, two blocks' worth. */

@@ -90,6 +90,29 @@ static void mul26(uint64_t out[5], const uint64_t a[5], const uint64_t b[5])
     out[4] = d4 & MASK26;
 }
 
+/* out = a^2 mod p, as mul26(out, a, a) but with each cross product a_i a_j
+ * (i != j) computed once and doubled: 15 multiplications instead of 25.
+ * The same sums as mul26, so the same bounds. */
+static void sqr26(uint64_t out[5], const uint64_t a[5])
+{
+    uint64_t a0 = 2 * a[0], a1 = 2 * a[1], s3 = 5 * a[3], s4 = 5 * a[4];
+    uint64_t d0 = a[0] * a[0] + a1 * s4 + 2 * a[2] * s3;
+    uint64_t d1 = a0 * a[1] + 2 * a[2] * s4 + a[3] * s3;
+    uint64_t d2 = a0 * a[2] + a[1] * a[1] + 2 * a[3] * s4;
+    uint64_t d3 = a0 * a[3] + a1 * a[2] + a[4] * s4;
+    uint64_t d4 = a0 * a[4] + a1 * a[3] + a[2] * a[2];
+    d1 += d0 >> 26;
+    d2 += d1 >> 26;
+    d3 += d2 >> 26;
+    d4 += d3 >> 26;
+    d0 = (d0 & MASK26) + 5 * (d4 >> 26); /* 2^130 = 5 (mod p) */
+    out[0] = d0 & MASK26;
+    out[1] = (d1 & MASK26) + (d0 >> 26);
+    out[2] = d2 & MASK26;
+    out[3] = d3 & MASK26;
+    out[4] = d4 & MASK26;
+}
+
 /* ---- the vector part: limb k of the four lanes in v[k] ---- */
 
 /* One vector of four 64-bit lanes holding limb k of four numbers. */
@@ -281,17 +304,30 @@ static inline void add_limbs(__m256i h[5], const __m256i m[5])
 void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
                              size_t nblocks)
 {
-    uint64_t pw[9][5], h26[5]; /* pw[k] = r^k, k = 1..4 and 8 */
-    struct factor f4, f8;
-    __m256i a[5], d[5], m[5];
+    /* Every secret this function keeps in memory -- powers of r, the
+     * accumulator, products, sums, the factors, the lanes of the last
+     * round -- in one struct, wiped by one call at the end. Wiped one by
+     * one (six calls to memset and five inline wipes), they took about a
+     * tenth of the time of Poly1305 over 1 KiB (measured). */
+    struct {
+        uint64_t r1[5], r2[5], r3[5], r4[5], r8[5]; /* rk = r^k */
+        uint64_t h26[5], v[5][4], l[5];
+        struct factor f4, f8;
+        __m256i a[5], d[5];
+    } w;
+    __m256i m[5]; /* the message in limbs: public, not wiped */
+    uint64_t *r1 = w.r1, *r2 = w.r2, *r3 = w.r3, *r4 = w.r4, *r8 = w.r8;
+    uint64_t *h26 = w.h26, *l = w.l;
+    struct factor *f4 = &w.f4, *f8 = &w.f8;
+    __m256i *a = w.a, *d = w.d;
 
     /* r, r^2, r^3, r^4 and r^8 once per call; r^3 and r^4 both from r^2,
      * so that they do not wait for each other. */
-    to_limbs26(pw[1], r[0], r[1], 0);
-    mul26(pw[2], pw[1], pw[1]);
-    mul26(pw[3], pw[2], pw[1]);
-    mul26(pw[4], pw[2], pw[2]);
-    mul26(pw[8], pw[4], pw[4]);
+    to_limbs26(r1, r[0], r[1], 0);
+    sqr26(r2, r1);
+    mul26(r3, r2, r1);
+    sqr26(r4, r2);
+    sqr26(r8, r4);
 
     /* Four lanes, block 4i + j in the lane that split_blocks gives it. The
      * accumulator enters lane 0 (beside block 0), the other lanes start
@@ -313,18 +349,18 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
      * Each product is below 2^55.4, ten per limb below 2^59 < 2^60 (the
      * bound carry() was proved for).
      */
-    set_factor_all(&f4, pw[4]);
-    set_factor_all(&f8, pw[8]);
+    set_factor_all(f4, r4);
+    set_factor_all(f8, r8);
     for (; nblocks >= 8; nblocks -= 8, msg += 128) {
         split_blocks(m, msg);
-        product(d, m, &f4, 0);
-        product(d, a, &f8, 1);
+        product(d, m, f4, 0);
+        product(d, a, f8, 1);
         carry(a, d);
         split_blocks(m, msg + 64);
         add_limbs(a, m);
     }
     if (nblocks == 4) { /* four blocks left over: one round of r^4 */
-        product(d, a, &f4, 0);
+        product(d, a, f4, 0);
         carry(a, d);
         split_blocks(m, msg);
         add_limbs(a, m);
@@ -332,15 +368,13 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
 
     /* The end: blocks 0, 1, 2, 3 of the last four, in lanes 0, 2, 1, 3,
      * are multiplied by r^4, r^3, r^2, r, then the lanes are summed. */
-    set_factor(&f4, pw[4], pw[2], pw[3], pw[1]);
-    product(d, a, &f4, 0);
+    set_factor(f4, r4, r2, r3, r1);
+    product(d, a, f4, 0);
     carry(a, d);
-    uint64_t l[5];
     for (int k = 0; k < 5; k++) {
-        uint64_t v[4];
+        uint64_t *v = w.v[k];
         _mm256_storeu_si256((__m256i *)(void *)v, a[k]);
         l[k] = v[0] + v[1] + v[2] + v[3]; /* four limbs below 2^27: the sum below 2^29 */
-        ss_wipe(v, sizeof v);
     }
 
     /* The sum of four lanes can reach 2^132: carry and fold the part at
@@ -368,13 +402,6 @@ void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *
     h[1] = (uint64_t)t;
     h[2] = (uint64_t)(t >> 64);
 
-    ss_wipe(pw, sizeof pw);
-    ss_wipe(h26, sizeof h26);
-    ss_wipe(l, sizeof l);
-    ss_wipe(a, sizeof a);
-    ss_wipe(d, sizeof d);
-    ss_wipe(m, sizeof m);
-    ss_wipe(&f4, sizeof f4);
-    ss_wipe(&f8, sizeof f8);
+    ss_wipe(&w, sizeof w);
 }
 #endif

@@ -122,6 +122,19 @@ static void ge_neutral(ge_point *h)
 }
 
 /*
+ * The last step that RFC 8032 §5.1.4's addition and doubling share: the
+ * point in extended coordinates from the four values E, F, G, H (LOOSE or
+ * CARRIED; the products are CARRIED).
+ */
+static void ge_from_efgh(ge_point *r, const fe E, const fe F, const fe G, const fe H)
+{
+    fe_mul(r->X, E, F); /* X3 = E * F */
+    fe_mul(r->Y, G, H); /* Y3 = G * H */
+    fe_mul(r->T, E, H); /* T3 = E * H */
+    fe_mul(r->Z, F, G); /* Z3 = F * G */
+}
+
+/*
  * r = p + q, q a table entry (RFC 8032 §5.1.4, "addition", with Z2 = 1 and
  * T2 = x2 y2; the letters are the RFC's). r may be p.
  *
@@ -147,10 +160,7 @@ static void ge_add_entry(ge_point *r, const ge_point *p, const ge_entry *q)
     fe_sub(F, D, C);             /* F = D - C */
     fe_add(G, D, C);             /* G = D + C */
     fe_add(H, B, A);             /* H = B + A */
-    fe_mul(r->X, E, F);          /* X3 = E * F */
-    fe_mul(r->Y, G, H);          /* Y3 = G * H */
-    fe_mul(r->T, E, H);          /* T3 = E * H */
-    fe_mul(r->Z, F, G);          /* Z3 = F * G */
+    ge_from_efgh(r, E, F, G, H);
 
     ss_wipe(A, sizeof A);
     ss_wipe(B, sizeof B);
@@ -186,10 +196,7 @@ static void ge_double(ge_point *r, const ge_point *p)
     fe_sub(G, A, B);
     fe_carry(G, G);              /* G = A - B */
     fe_add(F, C, G);             /* F = C + G */
-    fe_mul(r->X, E, F);          /* X3 = E * F */
-    fe_mul(r->Y, G, H);          /* Y3 = G * H */
-    fe_mul(r->T, E, H);          /* T3 = E * H */
-    fe_mul(r->Z, F, G);          /* Z3 = F * G */
+    ge_from_efgh(r, E, F, G, H);
 
     ss_wipe(A, sizeof A);
     ss_wipe(B, sizeof B);

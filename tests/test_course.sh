@@ -11,7 +11,9 @@
 #  - protocol.md: in the XX -> NK rewrite the *server's* length check fails
 #    first (rewrite_frame0.py: the server reports message 1's length, the
 #    client only a closed connection);
-#  - noise.c's trace example lines are lines a real NN session traces.
+#  - noise.c's trace example lines are lines a real NN session traces;
+#  - docs/keyschedule.svg: no arrow of the ck or h chain (nor its head)
+#    crosses a label (text boxes estimated from the monospace font's advance).
 # Run by tests/run.sh with SS_BUILD (POSIX sh), from the repository root.
 set -u
 build=${SS_BUILD:-build}
@@ -80,5 +82,30 @@ sh docs/keys/session.sh nn >"$tmp/nn" 2>&1 &&
     grep -q "^client: initiator -> msg 1 write: token e: e.pub = $e" "$tmp/nn" &&
     grep -q "^client: initiator <- msg 2 read: MixKey: ck = ${ck% *}[0-9a-f]*, k = ${ck#* }" "$tmp/nn"
 check "noise.c: the trace example's lines (e.pub, MixKey) are what a real NN session traces"
+
+# ------------------------------------------------ the key schedule's arrows
+python3 - docs/keyschedule.svg >"$tmp/out" 2>&1 <<'PY'
+import re, sys, html
+svg = open(sys.argv[1]).read()
+size = float(re.search(r'font-size="(\d+)"', svg).group(1))
+advance = 0.6 * size           # a monospace glyph is about 0.6 em wide
+texts = [(float(x), float(y), html.unescape(t)) for x, y, t in
+         re.findall(r'<text x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg)]
+arrows = [tuple(map(float, a)) for a in re.findall(
+    r'<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"[^>]*marker-end', svg)]
+assert len(arrows) >= 10, "the chains' arrows"
+bad = []
+for x1, y1, x2, y2 in arrows:
+    for tx, ty, t in texts:
+        # the text's box: [tx, tx + advance * len] x [ty - size, ty + 3];
+        # the arrow's: its line, widened by the head's half-width (4) and
+        # lengthened by the head's length (8, drawn back from y2).
+        if (tx - 4 <= x1 <= tx + advance * len(t) + 4 and
+                min(y1, y2 - 8) <= ty + 3 and ty - size <= max(y1, y2)):
+            bad.append("arrow at x=%g, y=%g..%g crosses %r" % (x1, y1, y2, t))
+print("\n".join(bad) or "%d arrows, %d labels, no crossing" % (len(arrows), len(texts)))
+sys.exit(1 if bad else 0)
+PY
+check "docs/keyschedule.svg: no arrow of the chains crosses a label"
 
 exit $fail

@@ -107,14 +107,19 @@ def esc(text):
 
 def svg(rows):
     line_h, top, left = 20, 50, 10
-    xs = (left, left + 320, left + 600)
+    xs = (left, left + 320, left + 630)
+    # The chains' arrows run in a lane of their own at the left of each
+    # column, and the values are written to its right (indent), so that no
+    # arrow crosses a label (the DH results sit between two links of ck).
+    lane, indent = 6, 18
+    width = 1130
     height = top + line_h * (len(rows) + 1)
-    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="1090" height="%d" '
-           'font-family="monospace" font-size="13">' % height,
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="monospace" font-size="13">' % (width, height),
            '<title>The key schedule of a real Noise_XX session (SSockets)</title>',
            '<rect width="100%" height="100%" fill="white"/>',
            '<rect x="%d" y="10" width="305" height="%d" fill="#fdecea"/>' % (xs[0] - 5, height - 20),
-           '<rect x="%d" y="10" width="270" height="%d" fill="#eaf2fd"/>' % (xs[1] - 5, height - 20)]
+           '<rect x="%d" y="10" width="300" height="%d" fill="#eaf2fd"/>' % (xs[1] - 5, height - 20)]
     heads = ("ck chain (secret)", "h chain (public)", "fields on the wire and what sealed them")
     for x, head in zip(xs, heads):
         out.append('<text x="%d" y="30" font-weight="bold">%s</text>' % (x, esc(head)))
@@ -122,7 +127,8 @@ def svg(rows):
     last = [None, None]
     for ck, h, field in rows:
         if field.startswith("==="):
-            out.append('<line x1="0" y1="%d" x2="1090" y2="%d" stroke="#888"/>' % (y - 14, y - 14))
+            out.append('<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#888"/>'
+                       % (y - 14, width, y - 14))
             out.append('<text x="%d" y="%d" font-weight="bold">%s</text>'
                        % (xs[2], y, esc(field.strip("= "))))
         for col, text in ((0, ck), (1, h)):
@@ -132,10 +138,11 @@ def svg(rows):
                 link = col == 1 or text.startswith(("ck", "k1"))
                 if link and last[col] is not None:
                     out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black" '
-                               'marker-end="url(#a)"/>' % (xs[col] + 20, last[col] + 4,
-                                                           xs[col] + 20, y - 14))
+                               'marker-end="url(#a)"/>' % (xs[col] + lane, last[col] - 4,
+                                                           xs[col] + lane, y - 4))
                 weight = ' fill="#9a3412"' if text[:2] in ("ee", "es", "se") else ""
-                out.append('<text x="%d" y="%d"%s>%s</text>' % (xs[col], y, weight, esc(text)))
+                out.append('<text x="%d" y="%d"%s>%s</text>'
+                           % (xs[col] + indent, y, weight, esc(text)))
                 if link:
                     last[col] = y
         if field and not field.startswith("==="):

@@ -3,10 +3,14 @@
 # to 7): for each, the checker docs/labs/write/check.py passes the folded
 # solution (docs/labs/solutions/LAB.py) at every step, and fails the
 # skeleton (docs/labs/write/LAB.py) at step 1, where its first TODO is.
-# Also: each skeleton is its solution with the solution blocks replaced by
+# Also: solutions with one bug fail at the step the bug belongs to (a
+# checker that cannot fail at its later steps would prove little); and each skeleton is its solution with the solution blocks replaced by
 # a TODO, so that the two cannot drift apart. POSIX sh, from the top of the
-# repository; needs python3 and python3-cryptography (tests/deps.sh).
+# repository after make (lab 7 ends against the real `ssockets listen`);
+# needs python3 and python3-cryptography (tests/deps.sh).
 set -u
+build=${SS_BUILD:-build}
+export SS_BUILD="$build"     # lab 7's last step talks to the real server
 fail=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; fail=1; }
@@ -41,5 +45,25 @@ lab length_extension 4 md_padding
 lab twist_crt 6 crt
 lab fingerprint 5 nn_hash
 lab no_es 3 impersonate
-lab low_order_nk 4 low_order_point
+lab low_order_nk 5 low_order_point
+# mutant LAB STEP "OLD => NEW": the solution with one bug fails at STEP.
+mutant() {
+    python3 - "$3" "docs/labs/solutions/$1.py" >"$tmp/$1.py" 2>"$tmp/out" <<'PY'
+import sys
+old, new = sys.argv[1].split(" => ")
+source = open(sys.argv[2]).read()
+assert old in source, old
+sys.stdout.write(source.replace(old, new, 1))
+PY
+    ! python3 docs/labs/write/check.py "$1" "$tmp/$1.py" >"$tmp/out" 2>&1 &&
+        grep -q "^FAIL $2" "$tmp/out"
+    if [ $? -eq 0 ]; then ok "lab $1: a solution with one bug fails at step $2"
+    else not_ok "lab $1: a solution with one bug fails at step $2"; sed 's/^/#   /' "$tmp/out"; fi
+}
+mutant nonce_reuse "2 Poly1305 key" "s = (T1 - (C1 * r * r => s = (T2 - (C1 * r * r"
+mutant nonce_reuse "3 forgery" "C3, L = poly1305_input(c3) => C3, L = poly1305_input(new_plaintext)"
+mutant length_extension "1 padding" "(8 * length).to_bytes(8, \"big\") => (length).to_bytes(8, \"big\")"
+mutant length_extension "3 forgery" "length = SECRET_LENGTH + len(message) => length = len(message)"
+mutant twist_crt "3 whole key" "probes = [point_of_order(120), point_of_order(84)] => probes = [point_of_order(4)]"
+mutant no_es "2 read" "c1, _ = state.symmetric.split() => _, c1 = state.symmetric.split()"
 exit $fail

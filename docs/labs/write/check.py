@@ -228,11 +228,34 @@ def low_order_nk():
     ok("3", "read its reply: %r" % reply.decode())
     try:
         responder.handle(lab.Intruder().message1(request), pre_message_hashed=True)
+        fail("4", "accepted with the pre-message hashed: that cannot be")
     except Exception:
         ok("4", "had the responder hashed its key into h (NK's pre-message), the tag "
            "would have failed: h, not the DH, is what binds its key")
-        return
-    fail("4", "accepted with the pre-message hashed: that cannot be")
+    said = real_nk_server_says(lab.Intruder().message1(request))
+    if "low-order key" not in said:
+        fail("5", "the real server did not refuse the low-order key; it said:\n%s" % said)
+    ok("5", "the real `ssockets listen` refuses the same message 1 before any tag: "
+       "the peer sent a low-order key")
+
+
+def real_nk_server_says(message1):
+    """Sends frame 0 (NK) and message1 to a real `ssockets listen --key`;
+    returns what the server reported on stderr."""
+    sys.path.insert(0, os.path.join(HERE, "..", "attacks"))
+    import lab as attacks_lab
+    l = attacks_lab.Lab()
+    try:
+        port = l.listen("server", ["--key", l.key("resp_static")])
+        sock = attacks_lab.connect(port)
+        sock.sendall(attacks_lab.frame(b"Noise_NK_25519_ChaChaPoly_SHA256"))
+        sock.sendall(attacks_lab.frame(message1))
+        attacks_lab.read_frame(sock)          # the server closes: None
+        sock.close()
+        l.wait()
+        return "\n".join(l.said("server"))
+    finally:
+        l.close()
 
 
 if LAB == "length_extension":

@@ -12,6 +12,8 @@
 #    first (rewrite_frame0.py: the server reports message 1's length, the
 #    client only a closed connection);
 #  - noise.c's trace example lines are lines a real NN session traces;
+#  - handshake.md and security.md: an XX client without a pin hands its
+#    static key to whatever server answers (here the course's attacker key);
 #  - docs/keyschedule.svg: no arrow of the ck or h chain (nor its head)
 #    crosses a label (text boxes estimated from the monospace font's advance).
 # Run by tests/run.sh with SS_BUILD (POSIX sh), from the repository root.
@@ -82,6 +84,20 @@ sh docs/keys/session.sh nn >"$tmp/nn" 2>&1 &&
     grep -q "^client: initiator -> msg 1 write: token e: e.pub = $e" "$tmp/nn" &&
     grep -q "^client: initiator <- msg 2 read: MixKey: ck = ${ck% *}[0-9a-f]*, k = ${ck#* }" "$tmp/nn"
 check "noise.c: the trace example's lines (e.pub, MixKey) are what a real NN session traces"
+
+# ------------------------------------------------ unpinned XX and identity hiding
+cp docs/labs/attacks/attacker.key "$tmp/attacker.key" && cp docs/keys/init_static.key "$tmp/client.key" &&
+    chmod 600 "$tmp/attacker.key" "$tmp/client.key" &&
+    { timeout 20 "$build/ssockets" listen --key "$tmp/attacker.key" 127.0.0.1 0 \
+        </dev/null >/dev/null 2>"$tmp/server.err" & } &&
+    port="" && i=0 && while [ -z "$port" ] && [ $i -lt 100 ]; do
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.err"); i=$((i + 1)); sleep 0.1
+    done && [ -n "$port" ] &&
+    echo hello | timeout 20 "$build/ssockets" connect --key "$tmp/client.key" 127.0.0.1 "$port" \
+        >/dev/null 2>"$tmp/out" && wait &&
+    client_pub=$("$build/ssockets" pubkey "$tmp/client.key") && [ -n "$client_pub" ] &&
+    grep -q "connected, Noise_XX_25519_ChaChaPoly_SHA256, peer key $client_pub" "$tmp/server.err"
+check "XX without a pin: the client's static key goes to whatever server answers"
 
 # ------------------------------------------------ the key schedule's arrows
 python3 - docs/keyschedule.svg >"$tmp/out" 2>&1 <<'PY'

@@ -18,10 +18,12 @@
  *  - differential: diff_cases() random messages per function against
  *    OpenSSL's EVP_sha3_256, EVP_sha3_512, EVP_shake128 and EVP_shake256
  *    (SHAKE output lengths random too), each also absorbed and squeezed in
- *    random pieces.
+ *    random pieces; and, with SS_LONG=1, the lengths of CVE-2022-37454 (one
+ *    byte, then 2^32 - 1 bytes in one call) for each function.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -570,6 +572,38 @@ START_TEST(differential_openssl)
 }
 END_TEST
 
+/*
+ * CVE-2022-37454 (docs/sha3.md, "In the wild"): the XKCP's sponge kept a
+ * partial block's length in 32 bits, so absorbing 1 byte and then
+ * 2^32 - 1 bytes wrapped a bounds check and overflowed the state. The same
+ * two calls here, for each function, against OpenSSL. The 4 GiB of input
+ * are zero pages of an anonymous read-only mapping: nothing is allocated.
+ * About a minute of hashing in all, so only in make check-long.
+ */
+START_TEST(cve_2022_37454_lengths)
+{
+    const size_t big = 0xffffffffu;
+    uint8_t *zeros = mmap(NULL, big + 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                          -1, 0);
+    ck_assert_ptr_ne(zeros, MAP_FAILED);
+    for (int f = 0; f < 4; f++) {
+        uint8_t ours[64], theirs[64];
+        size_t out_len = fns[f].out_len != 0 ? fns[f].out_len : 64;
+        ss_sha3_ctx ctx;
+        fns[f].init(&ctx);
+        ss_sha3_absorb(&ctx, zeros, 1);
+        ss_sha3_absorb(&ctx, zeros + 1, big);
+        finish(f, ours, out_len, &ctx);
+        openssl_hash(f, theirs, out_len, zeros, big + 1);
+        ck_assert_msg(memcmp(ours, theirs, out_len) == 0, "%s of 1 + (2^32 - 1) bytes differs",
+                      fns[f].name);
+        printf("long: %s of 1 + 4,294,967,295 zero bytes equals OpenSSL's\n", fns[f].name);
+        fflush(stdout);
+    }
+    munmap(zeros, big + 1);
+}
+END_TEST
+
 int main(void)
 {
     trng_seed_from_env();
@@ -594,6 +628,8 @@ int main(void)
 
     TCase *td = tcase_create("differential");
     tcase_add_test(td, differential_openssl);
+    if (long_tests())
+        tcase_add_test(td, cve_2022_37454_lengths);
     tcase_set_timeout(td, long_tests() ? 7200 : 120);
     suite_add_tcase(s, td);
 

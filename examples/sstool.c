@@ -2,7 +2,7 @@
  * sstool.c — run one SSockets primitive on hex input, from the shell.
  *
  * Course position: the workbench of the chapters docs/sha256.md to
- * docs/aead.md. Each chapter's exercises compute a value by hand (Python's
+ * docs/aead.md, and of docs/sha3.md. Each chapter's exercises compute a value by hand (Python's
  * integers, its hmac module, openssl) and compare it with what our code
  * gives; this program is how the shell reaches our code. It uses only the
  * public API (ssockets.h), exactly as any program linked with the library.
@@ -17,8 +17,14 @@
  *   sstool poly1305      KEY MSG                    -> tag        (16 bytes)
  *   sstool aead-seal     KEY NONCE AD PLAINTEXT     -> ciphertext || tag
  *   sstool aead-open     KEY NONCE AD CIPHERTEXT_TAG -> plaintext
+ *   sstool sha3-256      MSG                        -> digest     (32 bytes)
+ *   sstool sha3-512      MSG                        -> digest     (64 bytes)
+ *   sstool shake128      MSG LENGTH                 -> output     (LENGTH bytes)
+ *   sstool shake256      MSG LENGTH                 -> output     (LENGTH bytes)
+ *   sstool keccak-f1600  STATE                      -> Keccak-f[1600](STATE) (200 bytes)
  *
- * Every argument is hex (spaces and newlines inside it are ignored, "" is
+ * (STATE is the state string of FIPS 202 §3.1.2, as the Keccak team's
+ * intermediate-value files print it.) Every argument is hex (spaces and newlines inside it are ignored, "" is
  * the empty string) except LENGTH and COUNTER, which are decimal. The
  * result is printed as one line of lowercase hex.
  *
@@ -47,6 +53,8 @@ static const char usage[] =
     "     | hkdf-expand PRK INFO LENGTH | x25519 SCALAR U | x25519-base SCALAR\n"
     "     | chacha20 KEY NONCE COUNTER INPUT | poly1305 KEY MSG\n"
     "     | aead-seal KEY NONCE AD PLAINTEXT | aead-open KEY NONCE AD CIPHERTEXT_TAG\n"
+    "     | sha3-256 MSG | sha3-512 MSG | shake128 MSG LENGTH | shake256 MSG LENGTH\n"
+    "     | keccak-f1600 STATE\n"
     "(hex arguments; LENGTH and COUNTER decimal)\n";
 
 /* Every buffer this program allocates, freed by free_all at exit (also
@@ -235,6 +243,37 @@ int main(int argc, char **argv)
                          len, sealed.bytes + len) != 0)
             fail(1, "aead-open refused: authentication failed (nothing decrypted)", NULL);
         print_hex(sealed.bytes, len);
+    } else if (strcmp(cmd, "sha3-256") == 0) {
+        need(argc, 1);
+        bytes msg = from_hex(argv[1]);
+        ss_sha3_256(out, msg.bytes, msg.len);
+        print_hex(out, 32);
+    } else if (strcmp(cmd, "sha3-512") == 0) {
+        need(argc, 1);
+        bytes msg = from_hex(argv[1]);
+        ss_sha3_512(out, msg.bytes, msg.len);
+        print_hex(out, 64);
+    } else if (strcmp(cmd, "shake128") == 0 || strcmp(cmd, "shake256") == 0) {
+        need(argc, 2);
+        bytes msg = from_hex(argv[1]);
+        size_t len = from_decimal(argv[2], 65535);
+        uint8_t *xof = alloc(len);
+        if (strcmp(cmd, "shake128") == 0)
+            ss_shake128(xof, len, msg.bytes, msg.len);
+        else
+            ss_shake256(xof, len, msg.bytes, msg.len);
+        print_hex(xof, len);
+    } else if (strcmp(cmd, "keccak-f1600") == 0) {
+        need(argc, 1);
+        bytes state = from_hex_n(argv[1], 200);
+        /* The state string's lanes, little-endian (FIPS 202 §3.1.2, §B.1). */
+        uint64_t lanes[25] = {0};
+        for (size_t i = 0; i < 200; i++)
+            lanes[i / 8] |= (uint64_t)state.bytes[i] << (8 * (i % 8));
+        ss_keccak_f1600(lanes);
+        for (size_t i = 0; i < 200; i++)
+            state.bytes[i] = (uint8_t)(lanes[i / 8] >> (8 * (i % 8)));
+        print_hex(state.bytes, 200);
     } else {
         fail(2, "unknown command", cmd);
     }

@@ -11,6 +11,10 @@
 #  - docs/keyschedule.svg is what docs/labs/keyschedule.py draws now;
 #  - the toy curve's facts (group law, orders, ladder formulas, twist,
 #    RFC 7748 §6.1 public key);
+#  - the Python Keccak of docs/sha3.md (its tables, its digests against
+#    hashlib and the Keccak team's state) and the toy lattice of
+#    docs/mlkem.md (LWE, Regev, the NTT, q = 3329, compression, the
+#    chosen-ciphertext attack and what the FO transform leaves of it);
 #  - the attacks: the man in the middle reads NN and the fingerprints
 #    differ, NK and XX refuse it; both frame-0 rewrites fail; the NK replay
 #    is answered but its data refused; the timing lab compiles warning-free
@@ -98,6 +102,34 @@ toy rfc && grep -q "after all 255 bits: $alice_pub\$" "$tmp/out" &&
     grep -q "l prime: True; twist order / 4 prime: True" "$tmp/out" &&
     [ "$(grep -c 'the same as the group law gives: True' "$tmp/out")" -eq 5 ]
 check "toy curve: the ladder on Curve25519 gives RFC 7748 §6.1's public key; l and the twist are prime"
+
+# ---------------------------------------------------------------- SHA-3 and the toy lattice
+keccak() { python3 docs/labs/keccak.py "$1" >"$tmp/out" 2>&1; }
+keccak sponge && grep -q "of 5 messages (0 to 512 bytes) equal hashlib's: True" "$tmp/out"
+check "keccak.py: SHA3-256/512 and SHAKE128/256 equal hashlib's"
+keccak trace && grep -q "^all 200 bytes equal: True" "$tmp/out"
+check "keccak.py: Keccak-f of the empty SHA3-256 block equals the Keccak team's state"
+keccak tables && grep -q "0x8000000080008008" "$tmp/out"
+check "keccak.py: the round constants from Algorithm 5"
+toylwe() { python3 docs/labs/toylwe.py "$1" >"$tmp/out" 2>&1; }
+toylwe lwe && grep -q "those leaving every error in {-1, 0, 1}: \[\[3, 5\]\]" "$tmp/out" &&
+    grep -q "without errors, rows 1 and 2 solved by elimination give \[3, 5\]" "$tmp/out"
+check "toy LWE: exact equations give s by elimination, the noisy ones only by search"
+toylwe regev && grep -q "all 32 decrypt: True" "$tmp/out"
+check "toy LWE: Regev's scheme decrypts every bit for every choice of equations"
+toylwe ntt && grep -q "inverse NTT \[1, 4, 7, 4, 2, 3, 4, 2\]" "$tmp/out" &&
+    grep -q "mod (X^8 + 1): *\[1, 4, 7, 4, 2, 3, 4, 2\]" "$tmp/out"
+check "toy NTT: the pointwise product comes back as the ring product"
+toylwe q3329 && grep -q "17 has order 256 mod q" "$tmp/out" &&
+    grep -q "give X^256 + 1: True" "$tmp/out"
+check "q = 3329: 17 is a primitive 256th root, X^256 + 1 splits into 128 quadratics"
+toylwe compress && grep -q "d = 10: 0 of 3329 values wrong" "$tmp/out" &&
+    grep -q "worst error 832 (round(q / 2^(d+1)) = 832)" "$tmp/out"
+check "toy compression: the error bound, and the division-free formula for d <= 10"
+toylwe cca && grep -q "candidates left for s0: \[3\], for s1: \[5\]" "$tmp/out" &&
+    grep -q "0 of 24 crafted ciphertexts pass" "$tmp/out" &&
+    grep -q "decaps gives the sender's key: True" "$tmp/out"
+check "toy FO: a decryption oracle gives the secret away; re-encryption stops it"
 
 # ---------------------------------------------------------------- the attacks
 sh docs/labs/attacks/mitm.sh nn >"$tmp/out" 2>&1 &&

@@ -414,10 +414,13 @@ static void decode_decompress(poly *f, const uint8_t *in, unsigned d)
  *
  * The branches below depend on the XOF output, and so on the seed: this is
  * allowed because the seed rho || j || i is public (rho is the last 32
- * bytes of ek). Never call this on secret data. (tests/ct/ct.c declares
- * the seed public at this function's entry, and checks everything else.)
+ * bytes of ek). Never call this on secret data. tests/ct/ct.c declares
+ * the seed public at this function's entry (in KeyGen rho is computed from
+ * the secret d, and in Decaps it is read from the secret dk, so the test
+ * must be told), and checks everything else; `noinline` keeps the entry
+ * there for it to find.
  */
-void ss_mlkem_sample_ntt(int16_t a[256], const uint8_t seed[34])
+__attribute__((noinline)) void ss_mlkem_sample_ntt(int16_t a[256], const uint8_t seed[34])
 {
     ss_sha3_ctx xof;
     uint8_t buf[3 * XOF_BLOCK]; /* a multiple of 3: no triple straddles a refill */
@@ -641,8 +644,11 @@ int ss_mlkem768_check_ek(const uint8_t ek[1184])
 
 /* The decapsulation-key check (§7.3, "hash check"): H(dk[384k : 768k+32])
  * must equal dk[768k+32 : 768k+64]. A constant-time comparison, although
- * only the integrity of the stored key is at stake. */
-int ss_mlkem768_check_dk(const uint8_t dk[2400])
+ * only the integrity of the stored key is at stake. Decaps branches on the
+ * result, which is public (it says whether the key is well-formed, not
+ * anything about its secret part); tests/ct/ct.c declassifies it when
+ * this function returns, hence `noinline`. */
+__attribute__((noinline)) int ss_mlkem768_check_dk(const uint8_t dk[2400])
 {
     uint8_t h[32];
     ss_sha3_256(h, dk + DK_EK, EK_BYTES);

@@ -29,7 +29,10 @@
  * sampler, the reductions, compression and the implicit-rejection
  * comparison are branch-free arithmetic. The only data-dependent branches
  * are in SampleNTT's rejection loop, on bytes of SHAKE128(rho || j || i),
- * and rho is public (it is the last 32 bytes of ek). Every buffer that
+ * and rho is public (it is the last 32 bytes of ek), and on the verdicts
+ * of the two input checks (§7.2 and §7.3), which say whether a key is
+ * well-formed and are public too (tests/ct/ct.c checks all of this on the
+ * compiled code, with d, z, m and the whole of dk secret). Every buffer that
  * held a secret (d, z, m, sigma, r, K-bar, the noise polynomials, the
  * decrypted message, the re-encrypted ciphertext) is wiped before return.
  *

@@ -267,9 +267,9 @@ void ss_mlkem_inv_ntt(int16_t f[256])
  *   c0 = a0 b0 + a1 b1 gamma,   c1 = a0 b1 + a1 b0   (mod X^2 - gamma).
  * The three terms of the inner product are summed in 32 bits before a
  * single Montgomery reduction: |a0 b0| < q^2, |fqmul(a1, b1) gamma| <
- * q * q/2, so |c0| < 1.5 q^2 per term and 4.5 q^2 = 49,870,000 for three,
+ * q * q/2, so |c0| < 1.5 q^2 per term and 4.5 q^2 < 49,870,085 for three,
  * below the q * 2^15 = 109,084,672 that montgomery_reduce accepts; |c1| <
- * 2 q^2 per term, 6 q^2 = 66,493,000 for three, also below. (fqmul(a1, b1)
+ * 2 q^2 per term, 6 q^2 = 66,493,446 for three, also below. (fqmul(a1, b1)
  * carries a factor 2^-16, and gamma a factor 2^16: they cancel.)
  */
 static void inner_product(poly *r, const poly a[K], const poly b[K])

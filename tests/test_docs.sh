@@ -31,8 +31,10 @@
 #     A block must not leave files in the repository (scratch goes to mktemp). Commands belong in ```sh: a ```bash, ```shell or
 #     ```console block would be shown but never run, so it is refused.
 #  3. Every ```c block compiles with cc -std=c11 -Wall -Wextra -Wpedantic
-#     -Werror -Isrc; with an `int main` it is linked with the static library
-#     and run (60 s) and must exit 0. <!-- doc-test: peer "COMMAND" --> right
+#     -Werror -Isrc, and again as C++ with g++ -x c++ -std=c++11 (the same
+#     warnings: a C++ program includes the same headers); with an `int main`
+#     each build is linked with the static library and run (60 s) and must
+#     exit 0. <!-- doc-test: peer "COMMAND" --> right
 #     before the block starts COMMAND first and waits for its "listening on"
 #     line; the peer is stopped when the program has ended.
 #  4. <!-- doc-test: output-of-previous --> before a ```text block: that
@@ -98,6 +100,7 @@ TIMEOUT = 60          # seconds, per sh block, C program or peer
 PEER_WAIT = 10        # seconds a peer has to print its "listening on" line
 ROOT = os.getcwd()
 CC = os.environ.get("CC") or "cc"
+CXX = os.environ.get("CXX") or "g++"
 # make check-asan builds with sanitizers: a program linked against that
 # library needs the same flags (make exports LDFLAGS to its commands).
 LDFLAGS = os.environ.get("LDFLAGS", "").split()
@@ -606,36 +609,47 @@ def stop_peer(p):
 
 
 def run_c(path, block, scratch):
-    """Convention 3."""
+    """Convention 3: as C, then as C++ (g++: the headers' extern "C")."""
+    for compiler in ([CC, "-std=c11"], [CXX, "-x", "c++", "-std=c++11"]):
+        if not run_c_as(path, block, scratch, compiler):
+            return
+
+
+def run_c_as(path, block, scratch, compiler):
+    """Compiles the block with compiler (a list: the command and its
+    language flags) and runs it if it has a main. False if it failed."""
     src = os.path.join(scratch, "example.c")
     with open(src, "w") as f:
         f.write(block.text)
     has_main = re.search(r"\bint\s+main\s*\(", block.text) is not None
     exe = os.path.join(scratch, "example")
-    flags = [CC, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Isrc"]
+    flags = compiler + ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Isrc"]
     if has_main:
-        argv = flags + [src, os.path.join(BUILD, "libssockets.a"), "-pthread"] + LDFLAGS + \
-            ["-o", exe]
+        argv = flags + [src, "-x", "none", os.path.join(BUILD, "libssockets.a"), "-pthread"] + \
+            LDFLAGS + ["-o", exe]
     else:
         argv = flags + ["-c", src, "-o", exe + ".o"]
     try:
         cc = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, timeout=TIMEOUT)
+    except FileNotFoundError:
+        fail(path, block.start, "c block: %s is not installed" % compiler[0])
+        return False
     except subprocess.TimeoutExpired:
         fail(path, block.start, "c block: the compiler did not end within %d s" % TIMEOUT)
-        return
+        return False
     if cc.returncode != 0:
         fail(path, block.start, "c block does not compile: %s" % " ".join(argv))
         show(cc.stdout.decode(errors="replace").replace(src, "(block)"))
-        return
+        return False
     if not has_main:
-        return
+        return True
     peer = None
     m = re.match(r'^peer\s+"(.*)"$', block.directive or "")
     if m:
         peer, _ = start_peer(path, block, m.group(1), scratch)
         if peer is None:
-            return
+            return False
     out_path = os.path.join(scratch, "c.out")
     before = tree_entries()
     with open(out_path, "wb") as out:
@@ -644,9 +658,12 @@ def run_c(path, block, scratch):
         stop_peer(peer)
     check_litter(path, block, before)
     if timed_out or status != 0:
-        fail(path, block.start, "c program %s" % ("did not end within %d s" % TIMEOUT
-                                                  if timed_out else "exited %d" % status))
+        fail(path, block.start, "c program (%s) %s" % (
+            compiler[0], "did not end within %d s" % TIMEOUT if timed_out
+            else "exited %d" % status))
         show(open(out_path, errors="replace").read())
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- 4. values

@@ -25,10 +25,14 @@
 #     written in backticks that starts with src/, tests/, docs/, vectors/ or
 #     examples/ must exist too. A line number written any other way
 #     ("conn.c:120", "noise.c line 40") cannot be checked, so it is refused.
-#  2. Every ```sh block runs with `sh -e` from the repository root (stdin
+#  2. Every ```sh block runs with `bash -e` from the repository root (stdin
 #     /dev/null, 60 s limit, its whole process group stopped afterwards) and
 #     must exit 0 (-x is added, so that a failure shows the failing command).
-#     A block must not leave files in the repository (scratch goes to mktemp). Commands belong in ```sh: a ```bash, ```shell or
+#     A block must not leave files in the repository (scratch goes to mktemp).
+#     It runs under bash, the shell a student pastes it into. A program
+#     that `make` does not build (build/tests/..., build/ct/...) is built by
+#     a `make -s PROGRAM` line in the block itself, so the block works when
+#     pasted after `make`. Commands belong in ```sh: a ```bash, ```shell or
 #     ```console block would be shown but never run, so it is refused.
 #  3. Every ```c block compiles with cc -std=c11 -Wall -Wextra -Wpedantic
 #     -Werror -Isrc, and again as C++ with g++ -x c++ -std=c++11 (the same
@@ -569,10 +573,30 @@ def run_sh(path, block, scratch):
     before = tree_entries()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         # -x only adds the commands to stderr, which is shown on failure.
-        status, timed_out = run_group(["sh", "-e", "-x", script], out, err, TIMEOUT, env=env())
+        status, timed_out = run_group(["bash", "-e", "-x", script], out, err, TIMEOUT,
+                                       env=env())
     check_litter(path, block, before)
     return block_output(path, block, "sh", timed_out or status != 0, timed_out, status,
                         out_path, err_path)
+
+
+# What `make` (all) builds: the library, the command and the examples.
+# Anything else under build/ that a block runs is built by the block itself.
+NOT_BUILT_BY_MAKE = re.compile(r"\bbuild/(?:tests|ct|bench|gen|fuzz)/[\w./-]+")
+
+
+def check_built(path, block):
+    """Convention 2: a reader pastes a block after `make`, so a program that
+    `make` does not build is named in a `make` command of the block first."""
+    made = set()
+    for line in block.lines:
+        m = re.match(r"^\s*make\b(.*)$", line)
+        if m:
+            made.update(m.group(1).split("#")[0].split())
+    for t in sorted(set(NOT_BUILT_BY_MAKE.findall(block.text))):
+        if t not in made:
+            fail(path, block.start, "%s is not built by `make`: begin the block with "
+                 "`make -s %s` (convention 2)" % (t, t))
 
 
 def start_peer(path, block, command, scratch):
@@ -771,6 +795,7 @@ def check_file(path):
                 server = None
             elif b.info == "sh":
                 counts["sh"] += 1
+                check_built(path, b)
                 last_sh_out = run_sh(path, b, scratch)
             elif b.info == "c":
                 counts["c"] += 1

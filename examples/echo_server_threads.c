@@ -4,7 +4,8 @@
  * command line and behaviour; kept because it shows what the blocking API
  * is good at (code that reads as a straight line) and what it costs.
  *
- *   echo_server_threads [--key FILE] [--max-conns N] [--max-clients N] HOST PORT
+ *   echo_server_threads [--key FILE] [--max-conns N] [--max-clients N]
+ *                       [--handshake-timeout MS] HOST PORT
  *
  *   HOST PORT        where to listen. With PORT 0 the kernel chooses a free
  *                    port; either way the first line on stderr says where:
@@ -21,6 +22,9 @@
  *   --max-clients N  stop accepting after N clients have finished their
  *                    handshake, let them finish, then exit (tests use it
  *                    so that the server ends by itself).
+ *   --handshake-timeout MS  a client that has not finished its handshake
+ *                    MS milliseconds after its arrival is dropped (default:
+ *                    the library's, 10 s).
  *                    Without it the server runs until SIGINT or SIGTERM.
  *
  * On SIGINT/SIGTERM it stops accepting, sends every connected client the
@@ -188,11 +192,13 @@ static struct {
 
 static void usage(void)
 {
-    fputs("usage: echo_server_threads [--key FILE] [--max-conns N] [--max-clients N] HOST PORT\n"
+    fputs("usage: echo_server_threads [--key FILE] [--max-conns N] [--max-clients N]\n"
+          "                           [--handshake-timeout MS] HOST PORT\n"
           "  PORT 0 picks a free port (printed on stderr).\n"
           "  --key FILE       static key: clients use NK or XX (default: NN only)\n"
           "  --max-conns N    clients connected at once; more are refused (default 256)\n"
-          "  --max-clients N  exit after N clients have come and gone\n",
+          "  --max-clients N  exit after N clients have come and gone\n"
+          "  --handshake-timeout MS  drop a client whose handshake takes longer\n",
           stderr);
     exit(2);
 }
@@ -294,7 +300,8 @@ static int echo_until_close(client_slot *slot)
 static int finish_handshake(ss_conn *c)
 {
     if (ss_conn_handshake(c) != 0) {
-        fprintf(stderr, "echo_server: a client was not accepted: %s\n", ss_last_error_message(c));
+        fprintf(stderr, "echo_server: a client was not accepted: %s\n",
+                ss_last_error_message(NULL));
         pthread_mutex_lock(&server.lock);
         server.failed_handshakes++;
         pthread_mutex_unlock(&server.lock);
@@ -583,6 +590,8 @@ int main(int argc, char **argv)
 {
     const char *key_file = NULL, *host = NULL, *port_text = NULL;
     unsigned long max_conns = DEFAULT_MAX_CONNS;
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
 
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -592,6 +601,9 @@ int main(int argc, char **argv)
             max_conns = parse_number(argv[++i], 1, 100000, "--max-conns");
         else if (strcmp(argv[i], "--max-clients") == 0 && value != NULL)
             server.max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
+        else if (strcmp(argv[i], "--handshake-timeout") == 0 && value != NULL)
+            cfg.handshake_timeout_ms =
+                (int)parse_number(argv[++i], 1, 3600000, "--handshake-timeout");
         else if (argv[i][0] == '-')
             usage();
         else if (host == NULL)
@@ -605,8 +617,6 @@ int main(int argc, char **argv)
         usage();
     uint16_t port = (uint16_t)parse_number(port_text, 0, 65535, "port");
 
-    ss_config cfg;
-    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
     cfg.io_timeout_ms = IO_TIMEOUT_MS;
     ss_keypair key;
     if (key_file != NULL) {

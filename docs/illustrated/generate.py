@@ -21,7 +21,9 @@ the HTML so that a reader without JavaScript, or a printer, sees everything;
 the script closes them for reading on screen and opens them all again for
 printing. Python standard library only.
 
-The page at a glance: each session opens with an overview (one row per
+The page at a glance: the top shows the three sessions side by side, one
+arrow per frame from its sender, each a link to its record; each session
+opens with an overview (one row per
 frame, on its sender's side, each a link to its record) and its key
 schedule (every key, the record that makes it and the records it
 encrypts, linked both ways); records sit in their sender's lane (client
@@ -136,6 +138,7 @@ class Record:
         self.fields = fields          # [(css class, label, hex)]
         self.explain = explain        # HTML
         self.steps = []
+        self.short = title            # its label in the overview at the top
 
 
 class Key:
@@ -362,6 +365,7 @@ def build_pattern(pattern):
                     "NN": "no keys on either side",
                     "NK": "the client pins the server's static key",
                     "XX": "both sides have static keys, sent encrypted"}[P])
+    f0.short = "protocol name"
     for l in writer_lines("client", "setup:"):
         replay("client", l, f0)
     f0.steps.append(Step("frame", "2-byte big-endian length, then the bytes",
@@ -388,6 +392,7 @@ def build_pattern(pattern):
         got = "".join(f[2] for f in rec.fields[1:])
         check("message %d bytes" % msg, got, body)
         rec.explain = explain_message(P, msg, side, tokens[msg - 1])
+        rec.short = tokens[msg - 1]
         if msg == count:
             for l in writer_lines("client", "end:"):
                 replay("client", l, rec)
@@ -430,6 +435,7 @@ def build_pattern(pattern):
                      errors="replace") if data else ""), pt, False)],
                 [("ciphertext || tag", ct, False)], [cmd],
                 functions + ["ss_cipher_encrypt", "chachapoly_nonce"]))
+            rec.short = repr(data.decode()) if kind == "transport" else what
             records.append(rec)
     return records, schedule, trace_text, checked[0]
 
@@ -542,6 +548,17 @@ table.ks th, table.ks td { border-top: 1px solid #ddd; padding: .2rem .4rem; tex
 table.ks .kv { display: block; word-break: break-all; }
 table.ks tr:target { background: #fff4c2; }
 .keyref { font-size: .9rem; }
+.glance { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .6rem;
+          margin: .8rem 0; }
+.gl-col { border: 1px solid #ddd; border-radius: 4px; padding: .3rem .5rem;
+          background: linear-gradient(to right, #999 1px, transparent 1px) left / 1px 100% no-repeat,
+                      linear-gradient(to left, #999 1px, transparent 1px) right / 1px 100% no-repeat; }
+.gl-title { display: block; font-weight: bold; text-align: center; }
+.gl-row { display: block; padding: .05rem .3rem; text-decoration: none; border-bottom: 1px solid #eee; }
+.gl-head { display: flex; justify-content: space-between; color: #555; font-size: .85rem; }
+a.gl-row.from-client { text-align: left; } a.gl-row.from-server { text-align: right; }
+.gl-name { color: var(--name); } .gl-handshake { color: var(--hs); }
+.gl-transport { color: var(--tr); } .gl-close { color: var(--close); }
 @media (max-width: 40rem) {
   body { padding: .5rem; }
   details.rec.lane-client { margin-right: 1.5rem; }
@@ -685,6 +702,25 @@ def render_overview(pattern, records):
     return "\n".join(out)
 
 
+def render_glance(sections):
+    """The overview at the top of the page: the three sessions side by
+    side, one arrow per frame from its sender, each a link to its record."""
+    out = ['<div class="glance">']
+    for pattern, records, _ in sections:
+        out.append('<div class="gl-col"><a class="gl-title" href="#%s">%s</a>'
+                   '<div class="gl-row gl-head"><span>client</span><span>server</span></div>'
+                   % (pattern, pattern.upper()))
+        for rec in records:
+            if not rec.side:
+                continue
+            arrow = ("%s &rarr;" if rec.side == "client" else "&larr; %s") % esc(rec.short)
+            out.append('<a class="gl-row gl-%s from-%s" href="#%s">%s</a>'
+                       % (rec.kind, rec.side, rec.ident, arrow))
+        out.append("</div>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
 def render_schedule(pattern, schedule, titles):
     """The key schedule inline: each key, where it is made, what it encrypts."""
     out = ['<table class="ks"><caption>The keys of %s, in the order they are made</caption>'
@@ -764,6 +800,7 @@ style="background:var(--name)">frame 0</span><span style="background:var(--hs)">
 style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span>
 Bytes: <span class="f len">length</span> <span class="f name">name</span> <span class="f e">ephemeral key</span>
 <span class="f s">encrypted static key</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
+%(glance)s
 <nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a></nav>
 <div class="controls" id="controls"></div>
 </header>
@@ -776,7 +813,8 @@ first. Nonces are 32 zero bits followed by the counter n as a 64-bit little-endi
 <script>%(js)s</script>
 </body>
 </html>
-""" % {"css": CSS, "js": JS, "body": "\n".join(body), "checked": total}
+""" % {"css": CSS, "js": JS, "body": "\n".join(body), "checked": total,
+       "glance": render_glance(sections)}
     with open(os.path.join(ROOT, OUT) if not os.path.isabs(OUT) else OUT, "w") as f:
         f.write(page)
     print("generate.py: wrote %s (%d values checked against the traces)" % (OUT, total))

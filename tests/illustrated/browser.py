@@ -13,8 +13,8 @@ through chromium-driver and Selenium, and checks that:
     record's summary opens it, and the keyboard (focus + Enter) opens another;
   - records sit in their sender's lane (the client's start further left
     than the server's); an opened record keeps its C listings behind a
-    second fold; a link of the overview or of the key schedule opens the
-    record it names;
+    second fold; a link of the overview at the top, of a session's overview
+    or of its key schedule opens the record it names;
   - "Open all" opens every record;
   - at 420 px wide (a phone), with every record and every source fold open,
     nothing is wider than the window: no horizontal scroll.
@@ -95,7 +95,8 @@ try:
             is not None:
         fail("the source listings of #xx-msg2 are open with the record")
     # The overview and the key schedule link to records, and open them.
-    for link, ident in (("#nk .overview a[href='#nk-msg2']", "nk-msg2"),
+    for link, ident in ((".glance a[href='#xx-msg3']", "xx-msg3"),
+                        ("#nk .overview a[href='#nk-msg2']", "nk-msg2"),
                         ("#nk table.ks a[href='#nk-client-0']", "nk-client-0")):
         a = driver.find_element(By.CSS_SELECTOR, link)
         driver.execute_script("arguments[0].scrollIntoView()", a)

@@ -427,6 +427,14 @@ def env():
     e = dict(os.environ)
     e["SS_BUILD"] = BUILD
     e["SS_DOCS_NESTED"] = "1"
+    # A block's `make -s PROGRAM` may run inside make check: it keeps make's
+    # command-line variables (BUILD, CC, CFLAGS of make check-asan) but not
+    # its flags: -w would print "Entering directory" into the block's
+    # output, and the jobserver's descriptors are not passed on.
+    flags = e.get("MAKEFLAGS", "")
+    assignments = flags[3:] if flags.startswith("-- ") else flags.partition(" -- ")[2]
+    e["MAKEFLAGS"] = "--no-print-directory" + (" -- " + assignments if assignments else "")
+    e.pop("MFLAGS", None)
     return e
 
 

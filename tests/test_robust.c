@@ -19,7 +19,9 @@
  *   - a non-blocking ss_send finishes a message when repeated, and refuses
  *     to splice another into it;
  *   - ss_conn_handshake_time_left: an event loop learns a handshake's
- *     deadline without calling into the connection.
+ *     deadline without calling into the connection;
+ *   - ss_accept_deferred returns before the handshake, so a silent client
+ *     does not hold the accepting thread.
  * Loopback only, port 0, bounded waits.
  */
 #include <arpa/inet.h>
@@ -641,6 +643,53 @@ START_TEST(handshake_time_left_for_an_event_loop)
 }
 END_TEST
 
+/* ss_accept_deferred returns as soon as a client connects, before its
+ * handshake (ss_accept would wait for a silent client's deadline and return
+ * NULL); the handshake then runs in whichever thread calls for it. */
+START_TEST(accept_deferred_returns_before_the_handshake)
+{
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handshake_timeout_ms = 500;
+    ss_listener *l = ss_listen("127.0.0.1", 0, &cfg);
+    ck_assert_ptr_nonnull(l);
+    int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(ss_listener_port(l));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(silent, (struct sockaddr *)&a, sizeof a), 0);
+    ss_conn *quiet = ss_accept_deferred(l);
+    ck_assert_ptr_nonnull(quiet);
+    ck_assert_int_gt(ss_conn_handshake_time_left(quiet), 0);
+
+    /* The next client is accepted and served while the first says nothing. */
+    connector k = {.port = ss_listener_port(l)};
+    ck_assert_int_eq(pthread_create(&k.thread, NULL, connect_one, &k), 0);
+    ss_conn *c = ss_accept_deferred(l);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(ss_conn_handshake(c), 0);
+    pthread_join(k.thread, NULL);
+    ck_assert_ptr_nonnull(k.c);
+    ck_assert_int_eq(ss_send(k.c, "x", 1), 0);
+    char b[2];
+    ck_assert_int_eq(ss_recv(c, b, sizeof b), 1);
+
+    /* The silent one fails when asked, at its deadline. */
+    ck_assert_int_eq(ss_conn_handshake(quiet), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_TIMEOUT);
+    ss_close(quiet);
+    ss_close(k.c);
+    ss_close(c);
+    close(silent);
+    ss_listener_shutdown(l);
+    ck_assert_ptr_null(ss_accept_deferred(l));
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_CLOSED);
+    ss_listener_close(l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("robust");
@@ -658,6 +707,7 @@ int main(void)
     tcase_add_test(tc, partial_message_then_error);
     tcase_add_test(tc, silent_client_delays_nobody);
     tcase_add_test(tc, handshake_time_left_for_an_event_loop);
+    tcase_add_test(tc, accept_deferred_returns_before_the_handshake);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -74,14 +74,15 @@ SS_API uint16_t ss_listener_port(const ss_listener *l);
  * listener stays usable). The handshake blocks this call (up to
  * handshake_timeout_ms): a server that must not let one slow client delay
  * the next accepts with ss_accept_deferred (a thread per client) or
- * ss_accept_nonblocking (an event loop) instead. After ss_listener_shutdown: NULL, SS_ERR_CLOSED.
+ * ss_accept_nonblocking (an event loop) instead. After
+ * ss_listener_shutdown: NULL, SS_ERR_CLOSED.
  * Out of descriptors (EMFILE, ENFILE): NULL, SS_ERR_SYSTEM, at once (no
  * spinning); the client stays queued in the kernel, and a later call
  * accepts it once descriptors are free. */
 SS_API ss_conn *ss_accept(ss_listener *l);
 /* Waits for the next client as ss_accept does (woken the same way by
- * ss_listener_shutdown), but returns before the handshake: *c is a
- * blocking connection whose handshake runs at its first ss_conn_handshake,
+ * ss_listener_shutdown), but returns before the handshake: a blocking
+ * connection whose handshake runs at its first ss_conn_handshake,
  * ss_send or ss_recv, in whichever thread calls it, within
  * handshake_timeout_ms of this call. A thread-per-client server accepts
  * this way, so that a client that connects and says nothing holds only its

@@ -3,7 +3,8 @@
  * every message a client sends comes back to it, byte for byte, as one
  * message.
  *
- *   echo_server [--key FILE] [--max-conns N] [--max-clients N] HOST PORT
+ *   echo_server [--key FILE] [--max-conns N] [--max-clients N]
+ *               [--handshake-timeout MS] HOST PORT
  *
  *   HOST PORT        where to listen. With PORT 0 the kernel chooses a free
  *                    port; either way the first line on stderr says where:
@@ -19,6 +20,9 @@
  *   --max-clients N  stop accepting after N clients, let them finish, then
  *                    exit (tests use it so that the server ends by itself).
  *                    Without it the server runs until SIGINT or SIGTERM.
+ *   --handshake-timeout MS  a client that has not finished its handshake
+ *                    MS milliseconds after its arrival is dropped (default:
+ *                    the library's, 10 s).
  *
  * On SIGINT/SIGTERM it stops accepting, sends every connected client the
  * authenticated close (ss_shutdown: the client sees an orderly end, not a
@@ -44,9 +48,13 @@
  * examples/echo_server_threads.c, needs a thread stack per client.)
  *
  * Time: the library reads no clock while nothing happens, so the loop
- * wakes every TICK_MS and sweeps the clients: a handshake past its
- * deadline fails on the next ss_conn_handshake (the library checks it), and
- * a client silent for IO_TIMEOUT_MS after its handshake is dropped.
+ * keeps the deadlines. Clients whose handshake is unfinished wait in a
+ * queue in the order they arrived, which is also the order of their
+ * handshake deadlines (one handshake_timeout_ms for all); epoll_wait
+ * sleeps at most until the first of them (ss_conn_handshake_time_left),
+ * and a client whose time is up is dropped then, on time, without a call
+ * into its connection. Every TICK_MS a sweep drops clients silent for
+ * IO_TIMEOUT_MS after their handshake.
  *
  * Signals arrive through a signalfd, as one more descriptor in the loop:
  * no handler runs, so nothing needs to be async-signal-safe.
@@ -98,6 +106,7 @@ struct client {
     uint32_t events;        /* what epoll watches for this client */
     int64_t last_active;    /* ms, for IO_TIMEOUT_MS */
     client *prev, *next;    /* every client, for the sweep and the goodbye */
+    client *hs_prev, *hs_next; /* the handshake queue, while not established */
 };
 
 static struct {
@@ -105,6 +114,7 @@ static struct {
     ss_listener *listener;
     int signal_fd;
     client *clients;            /* a doubly linked list */
+    client *hs_first, *hs_last; /* unfinished handshakes, oldest first */
     size_t connected;           /* entries in the list */
     size_t established;         /* of them, past the handshake and admitted */
     size_t max_conns;
@@ -127,11 +137,13 @@ static int64_t now_ms(void)
 
 static void usage(void)
 {
-    fputs("usage: echo_server [--key FILE] [--max-conns N] [--max-clients N] HOST PORT\n"
+    fputs("usage: echo_server [--key FILE] [--max-conns N] [--max-clients N]\n"
+          "                   [--handshake-timeout MS] HOST PORT\n"
           "  PORT 0 picks a free port (printed on stderr).\n"
           "  --key FILE       static key: clients use NK or XX (default: NN only)\n"
           "  --max-conns N    clients connected at once; more are refused (default 16384)\n"
-          "  --max-clients N  exit after N clients have come and gone\n",
+          "  --max-clients N  exit after N clients have come and gone\n"
+          "  --handshake-timeout MS  drop a client whose handshake takes longer\n",
           stderr);
     exit(2);
 }
@@ -166,6 +178,32 @@ static void watch(client *cl, int want_write)
     cl->events = events;
 }
 
+/* The handshake queue: a client joins at its arrival and leaves when its
+ * handshake ends (either way); the oldest is first, so its deadline is the
+ * next to pass. */
+static void hs_join(client *cl)
+{
+    cl->hs_prev = server.hs_last;
+    if (server.hs_last != NULL)
+        server.hs_last->hs_next = cl;
+    else
+        server.hs_first = cl;
+    server.hs_last = cl;
+}
+
+static void hs_leave(client *cl)
+{
+    if (cl->hs_prev != NULL)
+        cl->hs_prev->hs_next = cl->hs_next;
+    else if (server.hs_first == cl)
+        server.hs_first = cl->hs_next;
+    if (cl->hs_next != NULL)
+        cl->hs_next->hs_prev = cl->hs_prev;
+    else if (server.hs_last == cl)
+        server.hs_last = cl->hs_prev;
+    cl->hs_prev = cl->hs_next = NULL;
+}
+
 /* Closes and forgets a client. error: it ended in an error (counted and
  * reported by the caller); a closed connection is dropped abruptly then. */
 static void drop(client *cl, int error)
@@ -176,6 +214,8 @@ static void drop(client *cl, int error)
     (void)ss_close(cl->conn);
     if (cl->established && !cl->refused)
         server.established--;
+    if (!cl->established)
+        hs_leave(cl);
     if (error)
         server.errors++;
     if (cl->prev != NULL)
@@ -209,6 +249,7 @@ static void arrive(ss_conn *c)
         server.clients->prev = cl;
     server.clients = cl;
     server.connected++;
+    hs_join(cl);
 }
 
 /* Stops accepting: no new clients; an attempt is then refused by the
@@ -275,6 +316,7 @@ static int handshake(client *cl)
     }
     if (rc != 0)
         return outcome(cl, rc, "");
+    hs_leave(cl);
     cl->established = 1;
     server.clients_done++;
     if (server.established >= server.max_conns || server.stopping) {
@@ -384,18 +426,33 @@ static void serve(client *cl)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Every TICK_MS: handshakes past their deadline (the library reports the
- * timeout when asked), clients silent for too long, and the end of the
- * grace period. */
+/* Drops the clients whose handshake deadline has passed, oldest first.
+ * Returns how long epoll_wait may sleep before the next one passes (ms), or
+ * -1 when no handshake is waiting. */
+static int expire_handshakes(void)
+{
+    while (server.hs_first != NULL) {
+        client *cl = server.hs_first;
+        int left = ss_conn_handshake_time_left(cl->conn);
+        if (left != 0)
+            return left;
+        fprintf(stderr, "echo_server: a client was not accepted: no handshake within its "
+                "deadline\n");
+        server.failed_handshakes++;
+        drop(cl, 0);
+    }
+    return -1;
+}
+
+/* Every TICK_MS: clients silent for too long, and the end of the grace
+ * period. */
 static void sweep(void)
 {
     int64_t now = now_ms();
     client *next;
     for (client *cl = server.clients; cl != NULL; cl = next) {
         next = cl->next;
-        if (!cl->established)
-            serve(cl);
-        else if (now - cl->last_active > IO_TIMEOUT_MS) {
+        if (cl->established && now - cl->last_active > IO_TIMEOUT_MS) {
             fprintf(stderr, "echo_server: client %lu: silent for %d ms\n", cl->number,
                     IO_TIMEOUT_MS);
             drop(cl, 1);
@@ -434,10 +491,13 @@ static void run(void)
     struct epoll_event events[256];
     int64_t next_tick = now_ms() + TICK_MS;
     for (;;) {
+        int handshake_wait = expire_handshakes();
         int done = server.listener == NULL && server.connected == 0;
         if (done)
             return;
         int64_t wait = next_tick - now_ms();
+        if (handshake_wait >= 0 && handshake_wait < wait)
+            wait = handshake_wait;
         int n = epoll_wait(server.epoll, events, 256, wait < 0 ? 0 : (int)wait);
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "echo_server: epoll_wait: %s\n", strerror(errno));
@@ -491,6 +551,8 @@ int main(int argc, char **argv)
 {
     const char *key_file = NULL, *host = NULL, *port_text = NULL;
     server.max_conns = DEFAULT_MAX_CONNS;
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
 
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -500,6 +562,9 @@ int main(int argc, char **argv)
             server.max_conns = parse_number(argv[++i], 1, 1000000, "--max-conns");
         else if (strcmp(argv[i], "--max-clients") == 0 && value != NULL)
             server.max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
+        else if (strcmp(argv[i], "--handshake-timeout") == 0 && value != NULL)
+            cfg.handshake_timeout_ms =
+                (int)parse_number(argv[++i], 1, 3600000, "--handshake-timeout");
         else if (argv[i][0] == '-')
             usage();
         else if (host == NULL)
@@ -514,8 +579,6 @@ int main(int argc, char **argv)
     uint16_t port = (uint16_t)parse_number(port_text, 0, 65535, "port");
     raise_descriptor_limit();
 
-    ss_config cfg;
-    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
     cfg.send_timeout_ms = SEND_TIMEOUT_MS;
     ss_keypair key;
     memset(&key, 0, sizeof key);

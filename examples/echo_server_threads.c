@@ -4,7 +4,8 @@
  * command line and behaviour; kept because it shows what the blocking API
  * is good at (code that reads as a straight line) and what it costs.
  *
- *   echo_server_threads [--key FILE] [--max-conns N] [--max-clients N] HOST PORT
+ *   echo_server_threads [--key FILE] [--max-conns N] [--max-clients N]
+ *                       [--handshake-timeout MS] HOST PORT
  *
  *   HOST PORT        where to listen. With PORT 0 the kernel chooses a free
  *                    port; either way the first line on stderr says where:
@@ -13,11 +14,17 @@
  *                    then run NK (they pinned our public key) or XX.
  *                    Without it the server accepts NN only (conn.h).
  *   --max-conns N    at most N clients connected at once (default 256). One
- *                    more is refused: the connection is closed at once, so
- *                    its first ss_recv returns 0 with ss_peer_closed() set —
- *                    an authenticated "no", before any echo.
- *   --max-clients N  stop accepting after N clients, let them finish, then
- *                    exit (tests use it so that the server ends by itself).
+ *                    more is refused: right after its handshake it gets our
+ *                    close, so its first ss_recv returns 0 with
+ *                    ss_peer_closed() set — an authenticated "no", before
+ *                    any echo. (At most MAX_REFUSING refusals run at once;
+ *                    beyond that a client is closed without a handshake.)
+ *   --max-clients N  stop accepting after N clients have finished their
+ *                    handshake, let them finish, then exit (tests use it
+ *                    so that the server ends by itself).
+ *   --handshake-timeout MS  a client that has not finished its handshake
+ *                    MS milliseconds after its arrival is dropped (default:
+ *                    the library's, 10 s).
  *                    Without it the server runs until SIGINT or SIGTERM.
  *
  * On SIGINT/SIGTERM it stops accepting, sends every connected client the
@@ -27,9 +34,10 @@
  *
  * Course position: an application, after the last chapter, and the first
  * program here with many peers. It uses only the public API (ssockets.h):
- * ss_listen / ss_accept / ss_listener_close for the listening side, then
- * ss_recv, ss_message_done, ss_send, ss_shutdown and ss_close per client.
- * tests/net/test_load.c runs it under load (200 clients at once).
+ * ss_listen / ss_accept_deferred / ss_listener_shutdown / ss_listener_close
+ * for the listening side, then ss_conn_handshake, ss_recv, ss_message_done,
+ * ss_send, ss_shutdown and ss_close per client. tests/net/test_load.c runs
+ * it beside a silent client (case threads).
  *
  * ---- One thread per client: why ----
  *
@@ -83,19 +91,30 @@
  * threads would need the accept loop to reap finished handlers now and
  * then, for a result nobody reads.)
  *
- * One limit comes with ss_accept: it runs the handshake in the accepting
- * thread, so handshakes are served one after another, and a client that
- * connects and says nothing delays the clients behind it until its
- * handshake times out (10 s by default). The event-loop server avoids it
- * with ss_accept_nonblocking, which hands over the connection before the
- * handshake; a threaded server could do the same and run ss_conn_handshake
- * in the client's own thread.
+ * Handshakes run in the clients' own threads. ss_accept would run each in
+ * the accepting thread, one after another, so a client that connects and
+ * says nothing would delay every client behind it until its handshake
+ * timed out (10 s by default). ss_accept_deferred returns as soon as a
+ * client has connected, before its handshake; the handler runs
+ * ss_conn_handshake first, and a silent client holds only its own thread
+ * (and its slot) until its deadline. The event-loop server does the same
+ * with ss_accept_nonblocking.
+ *
+ * A slot is therefore taken at arrival, before the handshake. A client
+ * that finds every slot taken still gets an authenticated "no": a refusal
+ * thread runs its handshake and closes it at once. At most MAX_REFUSING of
+ * those run at once (each holds a thread), so a flood of clients past the
+ * cap cannot make threads without limit; beyond that they are closed
+ * without a word.
  *
  * ---- Who touches what ----
  *
  *   main thread      accepts, admits clients into slots, and at the end
  *                    says goodbye (ss_shutdown) and waits;
- *   one handler      per client: ss_recv, ss_send, then ss_close;
+ *   one handler      per client: ss_conn_handshake, ss_recv, ss_send, then
+ *                    ss_close; the one that completes the max_clients-th
+ *                    handshake wakes the main thread (ss_listener_shutdown);
+ *   a refuser        per client past the cap: handshake, then ss_close;
  *   signal thread    waits in sigwait() for SIGINT/SIGTERM and starts the
  *                    stop (no signal handler runs at all, so nothing needs
  *                    to be async-signal-safe).
@@ -134,6 +153,8 @@
 /* A failing accept() (e.g. EMFILE, no descriptor left) fails again at once;
  * pausing keeps the loop from spinning until a client leaves. */
 #define ACCEPT_PAUSE_MS 100
+/* Refusals in progress at most (each is a thread running one handshake). */
+#define MAX_REFUSING 16
 
 /* One connected client. A slot is taken at admission and given back by
  * the handler just before it closes the connection (conn is cleared at the
@@ -141,6 +162,7 @@
  * freed). */
 typedef struct {
     int in_use;
+    int established;            /* the handshake has finished */
     ss_conn *conn;
     unsigned long number;       /* 1, 2, 3...: the order of arrival, for logs */
     int said_goodbye;           /* ss_shutdown sent: echo nothing more */
@@ -154,7 +176,12 @@ static struct {
     client_slot *slots;
     size_t slot_count;
     size_t connected;             /* handlers that have not closed yet */
+    size_t refusing;              /* refusal threads running */
     int stopping;                 /* SIGINT/SIGTERM arrived */
+    int goodbye_sent;             /* say_goodbye has run */
+    ss_listener *listener;        /* for ss_listener_shutdown */
+    unsigned long max_clients;    /* 0: no limit */
+    unsigned long arrivals;       /* accepted connections, for logs */
     unsigned long clients;        /* handshakes completed (served or refused) */
     unsigned long refused;
     unsigned long failed_handshakes;
@@ -165,11 +192,13 @@ static struct {
 
 static void usage(void)
 {
-    fputs("usage: echo_server_threads [--key FILE] [--max-conns N] [--max-clients N] HOST PORT\n"
+    fputs("usage: echo_server_threads [--key FILE] [--max-conns N] [--max-clients N]\n"
+          "                           [--handshake-timeout MS] HOST PORT\n"
           "  PORT 0 picks a free port (printed on stderr).\n"
           "  --key FILE       static key: clients use NK or XX (default: NN only)\n"
           "  --max-conns N    clients connected at once; more are refused (default 256)\n"
-          "  --max-clients N  exit after N clients have come and gone\n",
+          "  --max-clients N  exit after N clients have come and gone\n"
+          "  --handshake-timeout MS  drop a client whose handshake takes longer\n",
           stderr);
     exit(2);
 }
@@ -265,10 +294,74 @@ static int echo_until_close(client_slot *slot)
     return rc;
 }
 
+/* The handshake, in the client's own thread, then the count of clients;
+ * the max_clients-th wakes the main thread from ss_accept_deferred. 1 when
+ * it succeeded, 0 when it failed (reported and counted here). */
+static int finish_handshake(ss_conn *c)
+{
+    if (ss_conn_handshake(c) != 0) {
+        fprintf(stderr, "echo_server: a client was not accepted: %s\n",
+                ss_last_error_message(NULL));
+        pthread_mutex_lock(&server.lock);
+        server.failed_handshakes++;
+        pthread_mutex_unlock(&server.lock);
+        return 0;
+    }
+    pthread_mutex_lock(&server.lock);
+    server.clients++;
+    if (server.max_clients != 0 && server.clients == server.max_clients &&
+        server.listener != NULL)
+        ss_listener_shutdown(server.listener);
+    pthread_mutex_unlock(&server.lock);
+    return 1;
+}
+
+/* A client past the cap: its handshake, so that our close is
+ * authenticated, then that close at once. */
+static void *refuse_client(void *arg)
+{
+    ss_conn *c = arg;
+    if (finish_handshake(c)) {
+        pthread_mutex_lock(&server.lock);
+        server.refused++;
+        pthread_mutex_unlock(&server.lock);
+        fprintf(stderr, "echo_server: a client refused: %zu clients already connected\n",
+                server.slot_count);
+    }
+    (void)ss_close(c);
+    pthread_mutex_lock(&server.lock);
+    server.refusing--;
+    server.connected--;
+    pthread_cond_broadcast(&server.client_left);
+    pthread_mutex_unlock(&server.lock);
+    return NULL;
+}
+
+/* After the handshake: the slot counts as established, so the main thread's
+ * goodbye reaches it; if that goodbye has already gone to the others, the
+ * handler says it itself. */
+static void join_established(client_slot *slot)
+{
+    pthread_mutex_lock(&server.lock);
+    slot->established = 1;
+    int late = server.goodbye_sent;
+    pthread_mutex_unlock(&server.lock);
+    if (late) {
+        pthread_mutex_lock(&slot->send_lock);
+        (void)ss_shutdown(slot->conn);
+        slot->said_goodbye = 1;
+        pthread_mutex_unlock(&slot->send_lock);
+    }
+}
+
 static void *serve_client(void *arg)
 {
     client_slot *slot = arg;
-    int rc = echo_until_close(slot);
+    int rc = 0;
+    if (finish_handshake(slot->conn)) {
+        join_established(slot);
+        rc = echo_until_close(slot);
+    }
 
     /* Leave the table first: the main thread's goodbye can no longer
      * reach the connection (ss_close must run alone), and the slot is free
@@ -280,6 +373,7 @@ static void *serve_client(void *arg)
     ss_conn *c = slot->conn;
     slot->conn = NULL;
     slot->in_use = 0;
+    slot->established = 0;
     pthread_mutex_unlock(&server.lock);
 
     /* After the client's close, ss_close answers with ours. It may report
@@ -300,41 +394,53 @@ static void *serve_client(void *arg)
 /* The main thread: admitting clients, and the end.                    */
 /* ------------------------------------------------------------------ */
 
-/* Gives c a slot and a thread, or refuses it. */
+/* Gives c (its handshake still to come) a slot and a thread, or a
+ * refusal thread, or, past MAX_REFUSING refusals at once, the door. */
 static void admit(ss_conn *c, const pthread_attr_t *attr)
 {
     client_slot *slot = NULL;
+    int refusing = 0;
     pthread_mutex_lock(&server.lock);
-    unsigned long number = ++server.clients;
+    unsigned long number = ++server.arrivals;
     for (size_t i = 0; i < server.slot_count && slot == NULL; i++)
         if (!server.slots[i].in_use)
             slot = &server.slots[i];
     if (slot != NULL) {
         slot->in_use = 1;
+        slot->established = 0;
         slot->conn = c;
         slot->number = number;
         slot->said_goodbye = 0;
+        server.connected++;
+    } else if (server.refusing < MAX_REFUSING) {
+        refusing = 1;
+        server.refusing++;
         server.connected++;
     } else {
         server.refused++;
     }
     pthread_mutex_unlock(&server.lock);
 
-    if (slot == NULL) {
-        fprintf(stderr, "echo_server: client %lu refused: %zu clients already connected\n",
-                number, server.slot_count);
+    if (slot == NULL && !refusing) {
+        fprintf(stderr, "echo_server: client %lu closed: %zu clients connected and %d being "
+                "refused\n", number, server.slot_count, MAX_REFUSING);
         ss_close(c);
         return;
     }
     pthread_t thread;
-    int err = pthread_create(&thread, attr, serve_client, slot);
+    int err = slot != NULL ? pthread_create(&thread, attr, serve_client, slot)
+                           : pthread_create(&thread, attr, refuse_client, c);
     if (err != 0) {
-        /* EAGAIN: the system's thread limit. Refuse this client too. */
-        fprintf(stderr, "echo_server: client %lu refused: no thread: %s\n", number,
+        /* EAGAIN: the system's thread limit. Close this client too. */
+        fprintf(stderr, "echo_server: client %lu closed: no thread: %s\n", number,
                 strerror(err));
         pthread_mutex_lock(&server.lock);
-        slot->in_use = 0;
-        slot->conn = NULL;
+        if (slot != NULL) {
+            slot->in_use = 0;
+            slot->conn = NULL;
+        } else {
+            server.refusing--;
+        }
         server.connected--;
         server.refused++;
         pthread_mutex_unlock(&server.lock);
@@ -356,42 +462,44 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Accepts until a stop is asked or max_clients (0: no limit) have come. */
-static void accept_clients(ss_listener *l, unsigned long max_clients,
-                           const pthread_attr_t *attr)
+/* Accepts until a stop is asked or max_clients have finished their
+ * handshake (either wakes us with ss_listener_shutdown: SS_ERR_CLOSED).
+ * ss_accept_deferred returns before the handshake, so a client that says
+ * nothing never holds this loop. */
+static void accept_clients(const pthread_attr_t *attr)
 {
-    for (unsigned long n = 0; max_clients == 0 || n < max_clients;) {
-        ss_conn *c = ss_accept(l);
+    for (;;) {
+        ss_conn *c = ss_accept_deferred(server.listener);
         if (stop_requested()) {
             ss_close(c); /* NULL (woken by the shutdown), or a client who came too late */
             return;
         }
         if (c == NULL) {
-            /* A handshake that failed concerns that client only; a failed
-             * accept() itself (SS_ERR_SYSTEM) would fail again at once. */
+            /* A failed accept() (SS_ERR_SYSTEM, e.g. no descriptor left)
+             * would fail again at once: pause. */
             int code = ss_last_error(NULL);
+            if (code == SS_ERR_CLOSED)
+                return;
             fprintf(stderr, "echo_server: a client was not accepted: %s\n",
                     ss_last_error_message(NULL));
-            pthread_mutex_lock(&server.lock);
-            server.failed_handshakes += code != SS_ERR_SYSTEM;
-            pthread_mutex_unlock(&server.lock);
             if (code == SS_ERR_SYSTEM)
                 sleep_ms(ACCEPT_PAUSE_MS);
             continue;
         }
         admit(c, attr);
-        n++;
     }
 }
 
-/* Our close to every connected client ("I will send nothing more"); each
- * handler then reads until the client's close. Called with server.lock
- * held, so no slot changes meanwhile. */
+/* Our close to every established client ("I will send nothing more");
+ * each handler then reads until the client's close. A handler still in
+ * its handshake says it itself when it ends (join_established). Called
+ * with server.lock held, so no slot changes meanwhile. */
 static void say_goodbye(void)
 {
+    server.goodbye_sent = 1;
     for (size_t i = 0; i < server.slot_count; i++) {
         client_slot *slot = &server.slots[i];
-        if (slot->conn == NULL)
+        if (slot->conn == NULL || !slot->established)
             continue;
         pthread_mutex_lock(&slot->send_lock);
         (void)ss_shutdown(slot->conn); /* a failure ends that client anyway */
@@ -430,10 +538,6 @@ static size_t wait_for_clients(void)
 /* Signals                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The listener, for the signal thread: ss_listener_shutdown wakes the
- * main thread from ss_accept. */
-static ss_listener *listener;
-
 static void *wait_for_signal(void *arg)
 {
     const sigset_t *set = arg;
@@ -444,8 +548,11 @@ static void *wait_for_signal(void *arg)
     pthread_mutex_lock(&server.lock);
     server.stopping = 1;
     pthread_cond_broadcast(&server.client_left); /* if main is already waiting */
+    /* Wakes the main thread from ss_accept_deferred (under the lock: the
+     * main thread closes the listener under it too). */
+    if (server.listener != NULL)
+        ss_listener_shutdown(server.listener);
     pthread_mutex_unlock(&server.lock);
-    ss_listener_shutdown(listener);
     return NULL;
 }
 
@@ -482,7 +589,9 @@ static void free_slots(void)
 int main(int argc, char **argv)
 {
     const char *key_file = NULL, *host = NULL, *port_text = NULL;
-    unsigned long max_conns = DEFAULT_MAX_CONNS, max_clients = 0;
+    unsigned long max_conns = DEFAULT_MAX_CONNS;
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
 
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -491,7 +600,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--max-conns") == 0 && value != NULL)
             max_conns = parse_number(argv[++i], 1, 100000, "--max-conns");
         else if (strcmp(argv[i], "--max-clients") == 0 && value != NULL)
-            max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
+            server.max_clients = parse_number(argv[++i], 1, 1000000000, "--max-clients");
+        else if (strcmp(argv[i], "--handshake-timeout") == 0 && value != NULL)
+            cfg.handshake_timeout_ms =
+                (int)parse_number(argv[++i], 1, 3600000, "--handshake-timeout");
         else if (argv[i][0] == '-')
             usage();
         else if (host == NULL)
@@ -505,8 +617,6 @@ int main(int argc, char **argv)
         usage();
     uint16_t port = (uint16_t)parse_number(port_text, 0, 65535, "port");
 
-    ss_config cfg;
-    memset(&cfg, 0, sizeof cfg); /* NN, default handshake timeout */
     cfg.io_timeout_ms = IO_TIMEOUT_MS;
     ss_keypair key;
     if (key_file != NULL) {
@@ -534,7 +644,7 @@ int main(int argc, char **argv)
         ss_keypair_wipe(&key);
         return 1;
     }
-    listener = l;
+    server.listener = l;
     uint16_t listen_port = ss_listener_port(l);
     /* An IPv6 address goes in brackets, so the port stays readable. */
     int v6 = strchr(host, ':') != NULL;
@@ -559,9 +669,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    accept_clients(l, max_clients, &attr);
+    accept_clients(&attr);
     /* No new clients from here on: a connection attempt is refused by the
      * kernel rather than left waiting in the backlog. */
+    pthread_mutex_lock(&server.lock);
+    server.listener = NULL;
+    pthread_mutex_unlock(&server.lock);
     ss_listener_close(l);
     size_t left = wait_for_clients();
 

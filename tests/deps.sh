@@ -14,6 +14,7 @@ want() { # want PACKAGE TEST...
 
 want make          command -v make
 want gcc           command -v gcc
+want g++           command -v g++   # the headers in C++ (test_exports.sh, test_docs.sh)
 want clang         command -v clang
 want pkgconf       command -v pkg-config
 want check         pkg-config --exists check

@@ -25,14 +25,20 @@
 #     written in backticks that starts with src/, tests/, docs/, vectors/ or
 #     examples/ must exist too. A line number written any other way
 #     ("conn.c:120", "noise.c line 40") cannot be checked, so it is refused.
-#  2. Every ```sh block runs with `sh -e` from the repository root (stdin
+#  2. Every ```sh block runs with `bash -e` from the repository root (stdin
 #     /dev/null, 60 s limit, its whole process group stopped afterwards) and
 #     must exit 0 (-x is added, so that a failure shows the failing command).
-#     A block must not leave files in the repository (scratch goes to mktemp). Commands belong in ```sh: a ```bash, ```shell or
+#     A block must not leave files in the repository (scratch goes to mktemp).
+#     It runs under bash, the shell a student pastes it into. A program
+#     that `make` does not build (build/tests/..., build/ct/...) is built by
+#     a `make -s PROGRAM` line in the block itself, so the block works when
+#     pasted after `make`. Commands belong in ```sh: a ```bash, ```shell or
 #     ```console block would be shown but never run, so it is refused.
 #  3. Every ```c block compiles with cc -std=c11 -Wall -Wextra -Wpedantic
-#     -Werror -Isrc; with an `int main` it is linked with the static library
-#     and run (60 s) and must exit 0. <!-- doc-test: peer "COMMAND" --> right
+#     -Werror -Isrc, and again as C++ with g++ -x c++ -std=c++11 (the same
+#     warnings: a C++ program includes the same headers); with an `int main`
+#     each build is linked with the static library and run (60 s) and must
+#     exit 0. <!-- doc-test: peer "COMMAND" --> right
 #     before the block starts COMMAND first and waits for its "listening on"
 #     line; the peer is stopped when the program has ended.
 #  4. <!-- doc-test: output-of-previous --> before a ```text block: that
@@ -98,6 +104,7 @@ TIMEOUT = 60          # seconds, per sh block, C program or peer
 PEER_WAIT = 10        # seconds a peer has to print its "listening on" line
 ROOT = os.getcwd()
 CC = os.environ.get("CC") or "cc"
+CXX = os.environ.get("CXX") or "g++"
 # make check-asan builds with sanitizers: a program linked against that
 # library needs the same flags (make exports LDFLAGS to its commands).
 LDFLAGS = os.environ.get("LDFLAGS", "").split()
@@ -420,6 +427,14 @@ def env():
     e = dict(os.environ)
     e["SS_BUILD"] = BUILD
     e["SS_DOCS_NESTED"] = "1"
+    # A block's `make -s PROGRAM` may run inside make check: it keeps make's
+    # command-line variables (BUILD, CC, CFLAGS of make check-asan) but not
+    # its flags: -w would print "Entering directory" into the block's
+    # output, and the jobserver's descriptors are not passed on.
+    flags = e.get("MAKEFLAGS", "")
+    assignments = flags[3:] if flags.startswith("-- ") else flags.partition(" -- ")[2]
+    e["MAKEFLAGS"] = "--no-print-directory" + (" -- " + assignments if assignments else "")
+    e.pop("MFLAGS", None)
     return e
 
 
@@ -566,10 +581,30 @@ def run_sh(path, block, scratch):
     before = tree_entries()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         # -x only adds the commands to stderr, which is shown on failure.
-        status, timed_out = run_group(["sh", "-e", "-x", script], out, err, TIMEOUT, env=env())
+        status, timed_out = run_group(["bash", "-e", "-x", script], out, err, TIMEOUT,
+                                       env=env())
     check_litter(path, block, before)
     return block_output(path, block, "sh", timed_out or status != 0, timed_out, status,
                         out_path, err_path)
+
+
+# What `make` (all) builds: the library, the command and the examples.
+# Anything else under build/ that a block runs is built by the block itself.
+NOT_BUILT_BY_MAKE = re.compile(r"\bbuild/(?:tests|ct|bench|gen|fuzz)/[\w./-]+")
+
+
+def check_built(path, block):
+    """Convention 2: a reader pastes a block after `make`, so a program that
+    `make` does not build is named in a `make` command of the block first."""
+    made = set()
+    for line in block.lines:
+        m = re.match(r"^\s*make\b(.*)$", line)
+        if m:
+            made.update(m.group(1).split("#")[0].split())
+    for t in sorted(set(NOT_BUILT_BY_MAKE.findall(block.text))):
+        if t not in made:
+            fail(path, block.start, "%s is not built by `make`: begin the block with "
+                 "`make -s %s` (convention 2)" % (t, t))
 
 
 def start_peer(path, block, command, scratch):
@@ -606,36 +641,47 @@ def stop_peer(p):
 
 
 def run_c(path, block, scratch):
-    """Convention 3."""
+    """Convention 3: as C, then as C++ (g++: the headers' extern "C")."""
+    for compiler in ([CC, "-std=c11"], [CXX, "-x", "c++", "-std=c++11"]):
+        if not run_c_as(path, block, scratch, compiler):
+            return
+
+
+def run_c_as(path, block, scratch, compiler):
+    """Compiles the block with compiler (a list: the command and its
+    language flags) and runs it if it has a main. False if it failed."""
     src = os.path.join(scratch, "example.c")
     with open(src, "w") as f:
         f.write(block.text)
     has_main = re.search(r"\bint\s+main\s*\(", block.text) is not None
     exe = os.path.join(scratch, "example")
-    flags = [CC, "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Isrc"]
+    flags = compiler + ["-Wall", "-Wextra", "-Wpedantic", "-Werror", "-Isrc"]
     if has_main:
-        argv = flags + [src, os.path.join(BUILD, "libssockets.a"), "-pthread"] + LDFLAGS + \
-            ["-o", exe]
+        argv = flags + [src, "-x", "none", os.path.join(BUILD, "libssockets.a"), "-pthread"] + \
+            LDFLAGS + ["-o", exe]
     else:
         argv = flags + ["-c", src, "-o", exe + ".o"]
     try:
         cc = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, timeout=TIMEOUT)
+    except FileNotFoundError:
+        fail(path, block.start, "c block: %s is not installed" % compiler[0])
+        return False
     except subprocess.TimeoutExpired:
         fail(path, block.start, "c block: the compiler did not end within %d s" % TIMEOUT)
-        return
+        return False
     if cc.returncode != 0:
         fail(path, block.start, "c block does not compile: %s" % " ".join(argv))
         show(cc.stdout.decode(errors="replace").replace(src, "(block)"))
-        return
+        return False
     if not has_main:
-        return
+        return True
     peer = None
     m = re.match(r'^peer\s+"(.*)"$', block.directive or "")
     if m:
         peer, _ = start_peer(path, block, m.group(1), scratch)
         if peer is None:
-            return
+            return False
     out_path = os.path.join(scratch, "c.out")
     before = tree_entries()
     with open(out_path, "wb") as out:
@@ -644,9 +690,12 @@ def run_c(path, block, scratch):
         stop_peer(peer)
     check_litter(path, block, before)
     if timed_out or status != 0:
-        fail(path, block.start, "c program %s" % ("did not end within %d s" % TIMEOUT
-                                                  if timed_out else "exited %d" % status))
+        fail(path, block.start, "c program (%s) %s" % (
+            compiler[0], "did not end within %d s" % TIMEOUT if timed_out
+            else "exited %d" % status))
         show(open(out_path, errors="replace").read())
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- 4. values
@@ -754,6 +803,7 @@ def check_file(path):
                 server = None
             elif b.info == "sh":
                 counts["sh"] += 1
+                check_built(path, b)
                 last_sh_out = run_sh(path, b, scratch)
             elif b.info == "c":
                 counts["c"] += 1

@@ -8,14 +8,19 @@
 #      the traces) equals the committed one, byte for byte: run
 #      `make illustrated` after changing the code, the traces or the tool.
 #   2. Independently of the generator: every value the page marks as coming
-#      from a trace, and every byte it shows as on the wire, appears in fresh
-#      traces of the three sessions (docs/keys/session.sh nn, nk, xx).
+#      from a trace, every key of the key schedules, and every byte it shows
+#      as on the wire, appears in fresh traces of the three sessions
+#      (docs/keys/session.sh nn, nk, xx).
 #   3. Self-contained: no external script, style sheet, font, image or
 #      frame (nothing with src=, no <link>, no url(, no @import).
+#      Each tag's AD is labelled with its own h (h3, h4, ...), whose value
+#      is the one the MixHash step that made it shows.
 #   4. In Debian's chromium, headless, driven by Selenium
 #      (tests/illustrated/browser.py): no console errors, no network request,
-#      click and keyboard open records; a screenshot for a person to look at
-#      is written to $SS_BUILD/illustrated/screenshot.png.
+#      click and keyboard open records, no horizontal scroll at 420 px;
+#      screenshots for a person to look at are written to
+#      $SS_BUILD/illustrated/screenshot.png (a record open),
+#      screenshot-top.png and screenshot-narrow.png.
 # Run by tests/run.sh (make check) with SS_BUILD set. Exit 0 pass, 1 fail,
 # 77 skipped (only part 4, when chromium or Selenium is missing; a failure
 # under CI=true).
@@ -46,7 +51,13 @@ page = open(sys.argv[1]).read()
 traces = open(sys.argv[2]).read()
 wire = "".join(re.findall(r"wire: sent [0-9a-f]{4} ([0-9a-f]*)", traces))
 traced = re.findall(r'<td class="v t">([0-9a-f]+)</td>', page)
-fields = re.findall(r'<span class="f [a-z]+" title="[^"]*">([0-9a-f]+)</span>', page)
+# Wire bytes are shown one group per byte ("3a c1 5e").
+fields = [f.replace(" ", "") for f in
+          re.findall(r'<span class="f [a-z]+" title="[^"]*">([0-9a-f]{2}(?: [0-9a-f]{2})*)</span>', page)]
+keys = [k.replace(" ", "") for k in re.findall(r'<span class="hex kv">([0-9a-f ]+)</span>', page)]
+if len(keys) < 9:
+    sys.exit("not ok - illustrated: only %d keys in the key schedules" % len(keys))
+traced += keys
 bad = [v for v in traced if v not in traces] + [v for v in fields if v not in wire and v not in traces]
 if len(traced) < 50 or len(fields) < 50:
     sys.exit("not ok - illustrated: only %d traced values and %d wire fields found: "
@@ -55,11 +66,33 @@ if bad:
     sys.exit("not ok - illustrated: values on the page that no trace shows: %s" % bad[:5])
 print("ok - illustrated: %d traced values and %d wire fields on the page, all in fresh traces"
       % (len(traced), len(fields)))
+
+# Each tag's associated data is named by its own h (h0, h1, ...: the
+# numbering of docs/handshake.md), and that name holds the value the
+# MixHash producing it printed: a label "AD = h" shared by two different
+# hashes would fail here.
+ads = 0
+for section in page.split('<section id="')[1:]:
+    made = {}
+    for io, label, value in re.findall(
+            r'<tr><td>(in|out): ([^<]*)</td><td class="v[^"]*">([0-9a-f]+)</td></tr>', section):
+        m = re.match(r"^(h\d+)( = ck)?$", label)
+        if io == "out" and m:
+            made[m.group(1)] = value
+        if label.startswith("AD"):
+            m = re.match(r"^AD = (h\d+)$", label)
+            if not m or made.get(m.group(1)) != value:
+                sys.exit("not ok - illustrated: %s, section %s: the AD is not the h its label "
+                         "names" % (label, section[:2]))
+            ads += 1
+if ads < 7:   # NN 1, NK 2, XX 4
+    sys.exit("not ok - illustrated: only %d AD labels checked: the check would be blind" % ads)
+print("ok - illustrated: each of the %d tags names its own h as AD, with that h's value" % ads)
 PY
 
 # Without JavaScript every record is open (the script closes them on screen).
 all=$(grep -c '<details class="rec ' "$page")
-open=$(grep -c '<details class="rec [a-z]*" id="[^"]*" open>' "$page")
+open=$(grep -c '<details class="rec [a-z]* lane-[a-z]*" id="[^"]*" open>' "$page")
 [ "$all" -gt 0 ] && [ "$all" = "$open" ] ||
     fail "$open of $all records are open in the HTML: without JavaScript some would stay shut"
 echo "ok - illustrated: all $all records open without JavaScript"

@@ -17,9 +17,9 @@
 #    chosen-ciphertext attack and what the FO transform leaves of it);
 #  - the attacks: the man in the middle reads NN and the fingerprints
 #    differ, NK and XX refuse it; both frame-0 rewrites fail; the NK replay
-#    is answered but its data refused; the timing lab compiles warning-free
-#    and runs (its times are printed, never asserted: they depend on the
-#    machine).
+#    is answered but its data refused; the timing lab compiles warning-free,
+#    takes its calls and rounds as options and runs (its times are printed,
+#    never asserted: they depend on the machine); its usage line is its own.
 set -u
 
 build=${SS_BUILD:-build}
@@ -157,9 +157,14 @@ python3 docs/labs/attacks/replay_nk.py >"$tmp/out" 2>&1 &&
 check "attack 3: a replayed NK message 1 is answered; the replayed data is refused"
 ${CC:-cc} -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror -Isrc -o "$tmp/timing" \
     docs/labs/attacks/timing.c >"$tmp/out" 2>&1 &&
-    "$tmp/timing" 1 >"$tmp/out" 2>&1 &&
-    [ "$(grep -c 'bytes recovered' "$tmp/out")" -eq 2 ] && ! "$tmp/timing" 17 >/dev/null 2>&1
-check "attack 4: the timing lab compiles warning-free, runs and prints its measurements"
+    "$tmp/timing" --calls 20 --rounds 3 1 >"$tmp/out" 2>&1 &&
+    [ "$(grep -c 'per 20 calls' "$tmp/out")" -eq 2 ] &&
+    [ "$(grep -c 'bytes recovered' "$tmp/out")" -eq 2 ] && {
+        "$tmp/timing" 17 >/dev/null 2>"$tmp/err"; [ $? -eq 2 ]; } &&
+    [ "$(head -n 1 "$tmp/err")" = "usage: timing [--calls N] [--rounds N] [BYTES]" ] &&
+    grep -q 'raise --rounds, then --calls' "$tmp/err" && {
+        "$tmp/timing" --rounds 0 >/dev/null 2>&1; [ $? -eq 2 ]; }
+check "attack 4: the timing lab compiles warning-free, takes --calls and --rounds, runs and prints its measurements; its usage says what to raise"
 sed 's/^/#   /' "$tmp/out"
 
 exit $fail

@@ -17,7 +17,11 @@
  *     error with the next call;
  *   - a silent client does not delay ss_accept_nonblocking's next client;
  *   - a non-blocking ss_send finishes a message when repeated, and refuses
- *     to splice another into it.
+ *     to splice another into it;
+ *   - ss_conn_handshake_time_left: an event loop learns a handshake's
+ *     deadline without calling into the connection;
+ *   - ss_accept_deferred returns before the handshake, so a silent client
+ *     does not hold the accepting thread.
  * Loopback only, port 0, bounded waits.
  */
 #include <arpa/inet.h>
@@ -563,6 +567,129 @@ START_TEST(silent_client_delays_nobody)
 }
 END_TEST
 
+/* The handshake deadline, for an event loop: how long a silent client has
+ * left, read without calling into its connection; 0 once it has passed
+ * (and the library agrees: the handshake then fails with a timeout); -1 once
+ * the handshake is done or when no deadline applies. */
+START_TEST(handshake_time_left_for_an_event_loop)
+{
+    ck_assert_int_eq(ss_conn_handshake_time_left(NULL), -1);
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handshake_timeout_ms = 300;
+    ss_listener *l = ss_listen("127.0.0.1", 0, &cfg);
+    ck_assert_ptr_nonnull(l);
+    int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(ss_listener_port(l));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(silent, (struct sockaddr *)&a, sizeof a), 0);
+    ss_conn *c = NULL;
+    for (int i = 0; i < 2000 && ss_accept_nonblocking(l, &c) != 0; i++)
+        sleep_ms(5);
+    ck_assert_ptr_nonnull(c);
+    int left = ss_conn_handshake_time_left(c);
+    ck_assert_int_gt(left, 0);
+    ck_assert_int_le(left, 300);
+    ck_assert_int_eq(ss_conn_handshake(c), SS_WANT_READ);
+    /* Wait as an event loop would, with the time left as its timeout. */
+    for (int i = 0; i < 100 && (left = ss_conn_handshake_time_left(c)) > 0; i++) {
+        struct pollfd p = {.fd = ss_conn_fd(c), .events = POLLIN};
+        ck_assert_int_eq(poll(&p, 1, left), 0); /* the client says nothing */
+    }
+    ck_assert_int_eq(left, 0);
+    sleep_ms(2); /* the library counts the deadline itself as still open */
+    ck_assert_int_eq(ss_conn_handshake(c), -1);
+    ck_assert_int_eq(ss_last_error(c), SS_ERR_TIMEOUT);
+    ck_assert_int_eq(ss_conn_handshake_time_left(c), 0);
+    ss_close(c);
+    close(silent);
+
+    /* A real client: a deadline while the handshake runs, none after. */
+    connector k = {.port = ss_listener_port(l)};
+    ck_assert_int_eq(pthread_create(&k.thread, NULL, connect_one, &k), 0);
+    c = NULL;
+    for (int i = 0; i < 2000 && ss_accept_nonblocking(l, &c) != 0; i++)
+        sleep_ms(5);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_ge(ss_conn_handshake_time_left(c), 0);
+    ck_assert_int_eq(ss_conn_set_nonblocking(c, 0), 0);
+    ck_assert_int_eq(ss_conn_handshake(c), 0);
+    ck_assert_int_eq(ss_conn_handshake_time_left(c), -1);
+    pthread_join(k.thread, NULL);
+    ck_assert_ptr_nonnull(k.c);
+    ck_assert_int_eq(ss_conn_handshake_time_left(k.c), -1);
+    ss_close(k.c);
+    ss_close(c);
+    ss_listener_close(l);
+
+    /* A negative handshake_timeout_ms asks for no deadline. */
+    cfg.handshake_timeout_ms = -1;
+    l = ss_listen("127.0.0.1", 0, &cfg);
+    ck_assert_ptr_nonnull(l);
+    silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    a.sin_port = htons(ss_listener_port(l));
+    ck_assert_int_eq(connect(silent, (struct sockaddr *)&a, sizeof a), 0);
+    c = NULL;
+    for (int i = 0; i < 2000 && ss_accept_nonblocking(l, &c) != 0; i++)
+        sleep_ms(5);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(ss_conn_handshake_time_left(c), -1);
+    ss_close(c);
+    close(silent);
+    ss_listener_close(l);
+}
+END_TEST
+
+/* ss_accept_deferred returns as soon as a client connects, before its
+ * handshake (ss_accept would wait for a silent client's deadline and return
+ * NULL); the handshake then runs in whichever thread calls for it. */
+START_TEST(accept_deferred_returns_before_the_handshake)
+{
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handshake_timeout_ms = 500;
+    ss_listener *l = ss_listen("127.0.0.1", 0, &cfg);
+    ck_assert_ptr_nonnull(l);
+    int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(ss_listener_port(l));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(silent, (struct sockaddr *)&a, sizeof a), 0);
+    ss_conn *quiet = ss_accept_deferred(l);
+    ck_assert_ptr_nonnull(quiet);
+    ck_assert_int_gt(ss_conn_handshake_time_left(quiet), 0);
+
+    /* The next client is accepted and served while the first says nothing. */
+    connector k = {.port = ss_listener_port(l)};
+    ck_assert_int_eq(pthread_create(&k.thread, NULL, connect_one, &k), 0);
+    ss_conn *c = ss_accept_deferred(l);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(ss_conn_handshake(c), 0);
+    pthread_join(k.thread, NULL);
+    ck_assert_ptr_nonnull(k.c);
+    ck_assert_int_eq(ss_send(k.c, "x", 1), 0);
+    char b[2];
+    ck_assert_int_eq(ss_recv(c, b, sizeof b), 1);
+
+    /* The silent one fails when asked, at its deadline. */
+    ck_assert_int_eq(ss_conn_handshake(quiet), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_TIMEOUT);
+    ss_close(quiet);
+    ss_close(k.c);
+    ss_close(c);
+    close(silent);
+    ss_listener_shutdown(l);
+    ck_assert_ptr_null(ss_accept_deferred(l));
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_CLOSED);
+    ss_listener_close(l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("robust");
@@ -579,6 +706,8 @@ int main(void)
     tcase_add_test(tc, listener_shutdown_wakes_accept);
     tcase_add_test(tc, partial_message_then_error);
     tcase_add_test(tc, silent_client_delays_nobody);
+    tcase_add_test(tc, handshake_time_left_for_an_event_loop);
+    tcase_add_test(tc, accept_deferred_returns_before_the_handshake);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

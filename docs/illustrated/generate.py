@@ -20,6 +20,23 @@ JavaScript; no network, no fonts): records are <details> elements, open in
 the HTML so that a reader without JavaScript, or a printer, sees everything;
 the script closes them for reading on screen and opens them all again for
 printing. Python standard library only.
+
+The page at a glance: the top shows the three sessions side by side, one
+arrow per frame from its sender, each a link to its record; each session
+opens with an overview (one row per
+frame, on its sender's side, each a link to its record) and its key
+schedule (every key, the record that makes it and the records it
+encrypts, linked both ways); records sit in their sender's lane (client
+left, server right); wire bytes are grouped by byte and coloured by field;
+the C listings are a second fold inside each record; the page fits 420 px
+without sideways scrolling (tests/illustrated/browser.py measures it).
+
+Adding to it. Everything shown comes from Record, Step and Key objects
+built by build_pattern from a session's trace; the HTML functions only
+render them. A new connection is one more pattern in main()'s list (with
+its intro and, in build_pattern, its tokens and its explain_message
+texts); a new frame kind is one more entry in TYPES, a CSS class for its
+colour (.rec.KIND, .ov-KIND) and its explanation in explain_transport.
 """
 import base64
 import html
@@ -34,7 +51,13 @@ SSTOOL = os.path.join(BUILD, "examples", "sstool")
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("docs", "illustrated", "index.html")
 MESSAGES = {"client": "hello\n", "server": "hi\n"}   # what each side sends
 PROLOGUE = b"SSockets/1".hex()
-TYPES = {0: "data, last fragment", 1: "data, more fragments follow", 2: "close"}
+# The transport frame kinds (protocol.md): type byte -> (what it is, the
+# record's kind, i.e. its colour, and the functions that make it). A frame
+# of a type not listed here stops the generator: add the kind here, its
+# colour (.rec.KIND, .ov-KIND in CSS) and its words in explain_transport.
+TYPES = {0: ("data, last fragment", "transport", ["seal_frame"]),
+         1: ("data, more fragments follow", "transport", ["seal_frame"]),
+         2: ("close", "close", ["ss_engine_close", "seal_frame"])}
 
 
 def fail(msg):
@@ -115,6 +138,16 @@ class Record:
         self.fields = fields          # [(css class, label, hex)]
         self.explain = explain        # HTML
         self.steps = []
+        self.short = title            # its label in the overview at the top
+
+
+class Key:
+    """One key of the key schedule: where it was made and which records
+    encrypt with it (their idents), for the inline key schedule."""
+
+    def __init__(self, name, value, made_in, formula):
+        self.name, self.value, self.made_in, self.formula = name, value, made_in, formula
+        self.used_by = []
 
 
 def session(pattern):
@@ -141,8 +174,9 @@ def build_pattern(pattern):
     sent = {side: [re.match(r"wire: sent ([0-9a-f]{4}) ([0-9a-f]*)$", l).groups()
                    for l in lines[side] if l.startswith("wire: sent ")]
             for side in lines}
-    state = {"h": None, "ck": None, "k": None, "n": 0}
+    state = {"h": None, "ck": None, "k": None, "n": 0, "hn": 0, "key": None, "dh_token": None}
     records = []
+    schedule = []                       # Key, in the order they are made
     checked = [0]
 
     def check(what, got, want):
@@ -178,9 +212,10 @@ def build_pattern(pattern):
             name = ("Noise_%s_25519_ChaChaPoly_SHA256" % P).encode().hex()
             check("InitializeSymmetric", name, m.group(1))
             state["h"] = state["ck"] = name
+            state["hn"] = 0
             rec.steps.append(Step(
-                "InitializeSymmetric", "h = ck = protocol name (exactly 32 bytes: no hashing)",
-                [("protocol name", name, False)], [("h = ck", name, True)],
+                "InitializeSymmetric", "h0 = ck = protocol name (exactly 32 bytes: no hashing)",
+                [("protocol name", name, False)], [("h0 = ck", name, True)],
                 ["printf %s Noise_%s_25519_ChaChaPoly_SHA256 | xxd -p -c 32" % ("%s", P)],
                 ["initialize_symmetric"]))
             return
@@ -209,11 +244,12 @@ def build_pattern(pattern):
             label, data = state.pop("pending")
             h, cmd = sstool("sha256", state["h"] + data)
             check("MixHash(%s)" % label, h, m.group(1))
+            n = state["hn"]
             rec.steps.append(Step(
-                "MixHash(%s)" % label, "h = SHA-256(h || data)",
-                [("h", state["h"], True), ("data", data, False)], [("h", h, True)],
-                [cmd], ["mix_hash"]))
-            state["h"] = h
+                "MixHash(%s)" % label, "h%d = SHA-256(h%d || data)" % (n + 1, n),
+                [("h%d" % n, state["h"], True), ("data", data, False)],
+                [("h%d" % (n + 1), h, True)], [cmd], ["mix_hash"]))
+            state["h"], state["hn"] = h, n + 1
             return
         m = re.search(r"token (ee|es|se|ss): DH\((e|s), r(e|s)\) = ([0-9a-f]{64})", rest)
         if m:
@@ -221,7 +257,7 @@ def build_pattern(pattern):
             mine, theirs = m.group(2), m.group(3)
             dh, cmd = sstool("x25519", priv[(side, mine)], pub[(other, theirs)])
             check("DH %s" % m.group(1), dh, m.group(4))
-            state["dh"] = dh
+            state["dh"], state["dh_token"] = dh, m.group(1)
             rec.steps.append(Step(
                 "token %s: DH" % m.group(1),
                 "X25519(the %s's %s private key, the %s's %s public key)" % (
@@ -236,15 +272,19 @@ def build_pattern(pattern):
             out, c2 = sstool("hkdf-expand", prk, "", "64")
             check("MixKey ck", out[:64], m.group(1))
             check("MixKey k", out[64:], m.group(2))
+            k_name = "k (%s)" % state["dh_token"]
             rec.steps.append(Step(
                 "MixKey(DH result)",
                 "temp = HMAC(ck, DH); ck = HMAC(temp, 01); k = HMAC(temp, ck || 02) "
                 "(HKDF-Extract, then HKDF-Expand with empty info; n = 0)",
                 [("ck", state["ck"], True), ("DH result", state["dh"], True)],
                 [("temp (HKDF-Extract)", prk, False), ("ck", out[:64], True),
-                 ("k", out[64:], True)],
+                 (k_name, out[64:], True)],
                 [c1, c2], ["mix_key", "hkdf"]))
             state["ck"], state["k"], state["n"] = out[:64], out[64:], 0
+            state["key"] = Key(k_name, out[64:], rec.ident,
+                               "MixKey after the DH of token %s" % state["dh_token"])
+            schedule.append(state["key"])
             return
         m = re.search(r"token s: s\.pub = ([0-9a-f]{64})", rest)
         if m:
@@ -265,11 +305,16 @@ def build_pattern(pattern):
                 return
             nonce = "00000000" + state["n"].to_bytes(8, "little").hex()
             ct, cmd = sstool("aead-seal", state["k"], nonce, state["h"], plaintext)
+            ad = "h%d" % state["hn"]      # each tag binds the transcript so far
+            key = state["key"]
+            if rec.ident not in key.used_by:
+                key.used_by.append(rec.ident)
             rec.steps.append(Step(
                 "EncryptAndHash(%s)" % ("s.pub" if plaintext else "empty payload"),
-                "ChaCha20-Poly1305 with key k, nonce n = %d, associated data h" % state["n"],
-                [("k", state["k"], True), ("nonce (n = %d)" % state["n"], nonce, False),
-                 ("AD = h", state["h"], True)] +
+                "ChaCha20-Poly1305 with key %s, nonce n = %d, associated data %s" % (
+                    key.name, state["n"], ad),
+                [(key.name, state["k"], True), ("nonce (n = %d)" % state["n"], nonce, False),
+                 ("AD = %s" % ad, state["h"], True)] +
                 ([("plaintext = s.pub", plaintext, True)] if plaintext else
                  [("plaintext", "(empty)", False)]),
                 [("ciphertext || tag" if plaintext else "tag", ct, False)],
@@ -278,9 +323,10 @@ def build_pattern(pattern):
             state["pending"] = ("ciphertext", ct)
             if plaintext:
                 rec.fields.append(("s", "s: %s's static public key, encrypted" % side, ct[:64]))
-                rec.fields.append(("tag", "tag of s (Poly1305, AD = h)", ct[64:]))
+                rec.fields.append(("tag", "tag of s (Poly1305, AD = %s)" % ad, ct[64:]))
             else:
-                rec.fields.append(("tag", "tag of the empty payload (Poly1305, AD = h)", ct))
+                rec.fields.append(("tag", "tag of the empty payload (Poly1305, AD = %s)" % ad,
+                                   ct))
             return
         m = re.search(r"Split: k1 = ([0-9a-f]{64}), k2 = ([0-9a-f]{64})", rest)
         if m:
@@ -294,6 +340,8 @@ def build_pattern(pattern):
                 [("k1: client -> server", out[:64], True), ("k2: server -> client", out[64:], True)],
                 [c1, c2], ["split", "hkdf"]))
             state["k1"], state["k2"] = out[:64], out[64:]
+            schedule.append(Key("k1", out[:64], rec.ident, "Split: client to server"))
+            schedule.append(Key("k2", out[64:], rec.ident, "Split: server to client"))
             return
         m = re.search(r"handshake hash: h = ([0-9a-f]{64})", rest)
         if m:
@@ -317,6 +365,7 @@ def build_pattern(pattern):
                     "NN": "no keys on either side",
                     "NK": "the client pins the server's static key",
                     "XX": "both sides have static keys, sent encrypted"}[P])
+    f0.short = "protocol name"
     for l in writer_lines("client", "setup:"):
         replay("client", l, f0)
     f0.steps.append(Step("frame", "2-byte big-endian length, then the bytes",
@@ -343,26 +392,37 @@ def build_pattern(pattern):
         got = "".join(f[2] for f in rec.fields[1:])
         check("message %d bytes" % msg, got, body)
         rec.explain = explain_message(P, msg, side, tokens[msg - 1])
+        rec.short = tokens[msg - 1]
         if msg == count:
             for l in writer_lines("client", "end:"):
                 replay("client", l, rec)
         records.append(rec)
 
-    # Transport frames: each side's data frame, then its close frame.
+    # Transport frames: whatever each side sent after the handshake, in
+    # order. Each is opened with the side's key to learn its type and body
+    # (a data frame must carry the message the session sent), then sealed
+    # again step by step and compared with the wire.
     for side in ("client", "server"):
         key_name = "k1" if side == "client" else "k2"
         key = state[key_name]
+        entry = [k for k in schedule if k.name == key_name][0]
         first = index[side]
         for n, (length, body) in enumerate(sent[side][first:]):
-            t = 0 if n == 0 else 2
-            pt = "%02x" % t + (MESSAGES[side].encode().hex() if t == 0 else "")
             nonce = "00000000" + n.to_bytes(8, "little").hex()
+            pt, _ = sstool("aead-open", key, nonce, "", body)
+            t, data = int(pt[:2], 16), bytes.fromhex(pt[2:])
+            if t not in TYPES:
+                fail("%s %s frame %d has type %02x, which TYPES does not list" % (P, side, n, t))
+            what, kind, functions = TYPES[t]
+            if kind == "transport" and data != MESSAGES[side].encode():
+                fail("%s %s frame %d carries %r, not the message sent" % (P, side, n, data))
             ct, cmd = sstool("aead-seal", key, nonce, "", pt)
             check("%s transport frame %d" % (side, n), ct, body)
-            kind = "close" if t == 2 else "transport"
-            title = ("Close frame (type 02)" if t == 2 else
-                     "Transport frame: %r" % MESSAGES[side])
-            rec = Record("%s-%s-%d" % (pattern, side, n), kind, side, title,
+            title = ("Transport frame: %r" % data.decode() if kind == "transport" else
+                     "%s frame (type %02x)" % (what.capitalize(), t))
+            ident = "%s-%s-%d" % (pattern, side, n)
+            entry.used_by.append(ident)
+            rec = Record(ident, kind, side, title,
                          [("len", "length: %d bytes follow" % int(length, 16), length),
                           ("ct", "ChaCha20 ciphertext of type || body", ct[:-32]),
                           ("tag", "tag (Poly1305, AD empty)", ct[-32:])],
@@ -371,13 +431,13 @@ def build_pattern(pattern):
                 "EncryptWithAd(empty, type || body)",
                 "ChaCha20-Poly1305 with %s, nonce n = %d, no associated data" % (key_name, n),
                 [(key_name, key, True), ("nonce (n = %d)" % n, nonce, False),
-                 ("plaintext: type %02x (%s)%s" % (t, TYPES[t], " || %r" % MESSAGES[side]
-                                                    if t == 0 else ""), pt, False)],
+                 ("plaintext: type %02x (%s)%s" % (t, what, " || %r" % data.decode(
+                     errors="replace") if data else ""), pt, False)],
                 [("ciphertext || tag", ct, False)], [cmd],
-                ["ss_engine_close", "seal_frame", "ss_cipher_encrypt", "chachapoly_nonce"]
-                if t == 2 else ["seal_frame", "ss_cipher_encrypt", "chachapoly_nonce"]))
+                functions + ["ss_cipher_encrypt", "chachapoly_nonce"]))
+            rec.short = repr(data.decode()) if kind == "transport" else what
             records.append(rec)
-    return records, trace_text, checked[0]
+    return records, schedule, trace_text, checked[0]
 
 
 def explain_message(P, msg, side, tokens):
@@ -435,6 +495,7 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem;
        margin: 0 auto; padding: 1rem; line-height: 1.45; color: #1a1a1a; background: #fff; }
 h1 { font-size: 1.7rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #ccc; }
+h1, h2, h3, h4, p, dd, td, figcaption { overflow-wrap: anywhere; }
 code, pre, .hex { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: .85rem; }
 pre { white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: .5rem;
       border-radius: 4px; overflow-x: auto; }
@@ -464,6 +525,50 @@ table.io td.v { word-break: break-all; font-family: ui-monospace, "DejaVu Sans M
 .fields dt { font-family: ui-monospace, monospace; word-break: break-all; font-size: .8rem; }
 .fields dd { margin: 0 0 .3rem 1.5rem; }
 .controls button { margin-right: .5rem; }
+details.rec.lane-client { margin-right: 14%; }
+details.rec.lane-server { margin-left: 14%; border-left-width: 0; border-right-style: solid;
+                          border-right-width: 6px; }
+.lanes { display: flex; justify-content: space-between; font-weight: bold; color: #555;
+         border-bottom: 1px dashed #bbb; margin-top: 1rem; }
+details.src { margin-top: .8rem; border: 1px solid #ddd; border-radius: 4px; padding: 0 .5rem; }
+details.src > summary { cursor: pointer; padding: .3rem 0; }
+.overview { border: 1px solid #ddd; border-radius: 4px; padding: .3rem .5rem; margin: .8rem 0; }
+.ov-row { display: grid; grid-template-columns: 1fr 2rem 1fr; align-items: center; gap: .3rem;
+          padding: .1rem 0; }
+.ov-row > a:last-child { text-align: right; }
+.ov-head { font-weight: bold; color: #555; }
+.ov-head span:last-child { text-align: right; }
+.ov-arrow { text-align: center; font-size: 1.3rem; }
+.ov-name { color: var(--name); } .ov-handshake { color: var(--hs); }
+.ov-transport { color: var(--tr); } .ov-close { color: var(--close); }
+table.ks { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .9rem; }
+table.ks caption { text-align: left; font-weight: bold; }
+table.ks th, table.ks td { border-top: 1px solid #ddd; padding: .2rem .4rem; text-align: left;
+                           vertical-align: top; }
+table.ks .kv { display: block; word-break: break-all; }
+table.ks tr:target { background: #fff4c2; }
+.keyref { font-size: .9rem; }
+.glance { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .6rem;
+          margin: .8rem 0; }
+.gl-col { border: 1px solid #ddd; border-radius: 4px; padding: .3rem .5rem;
+          background: linear-gradient(to right, #999 1px, transparent 1px) left / 1px 100% no-repeat,
+                      linear-gradient(to left, #999 1px, transparent 1px) right / 1px 100% no-repeat; }
+.gl-title { display: block; font-weight: bold; text-align: center; }
+.gl-row { display: block; padding: .05rem .3rem; text-decoration: none; border-bottom: 1px solid #eee; }
+.gl-head { display: flex; justify-content: space-between; color: #555; font-size: .85rem; }
+a.gl-row.from-client { text-align: left; } a.gl-row.from-server { text-align: right; }
+.gl-name { color: var(--name); } .gl-handshake { color: var(--hs); }
+.gl-transport { color: var(--tr); } .gl-close { color: var(--close); }
+@media (max-width: 40rem) {
+  body { padding: .5rem; }
+  details.rec.lane-client { margin-right: 1.5rem; }
+  details.rec.lane-server { margin-left: 1.5rem; }
+  details.rec > .body { padding: 0 .5rem .5rem .6rem; }
+  table.io td:first-child { width: 6.5rem; }
+  table.ks td, table.ks th { display: block; border: 0; padding: .1rem 0; }
+  table.ks tr { display: block; border-top: 1px solid #ddd; padding: .2rem 0; }
+  table.ks tr:first-child { display: none; }
+}
 figcaption { font-size: .85rem; color: #555; }
 @media print {
   body { max-width: none; font-size: 10pt; } nav, .controls { display: none; }
@@ -475,6 +580,7 @@ figcaption { font-size: .85rem; color: #555; }
 JS = """
 (function () {
   var recs = document.querySelectorAll('details.rec');
+  var srcs = document.querySelectorAll('details.src');
   function all(open) { for (var i = 0; i < recs.length; i++) recs[i].open = open; }
   all(false);  /* without this script every record stays open */
   var c = document.getElementById('controls');
@@ -483,8 +589,14 @@ JS = """
   var b2 = document.createElement('button'); b2.type = 'button'; b2.textContent = 'Close all';
   b2.addEventListener('click', function () { all(false); });
   c.appendChild(b1); c.appendChild(b2);
-  window.addEventListener('beforeprint', function () { all(true); });
-  if (location.hash) { var t = document.getElementById(location.hash.slice(1)); if (t) t.open = true; }
+  window.addEventListener('beforeprint', function () {
+    all(true); for (var i = 0; i < srcs.length; i++) srcs[i].open = true; });
+  function follow() {  /* a link to a record opens it */
+    var t = location.hash && document.getElementById(location.hash.slice(1));
+    if (t && t.tagName === 'DETAILS') t.open = true;
+  }
+  window.addEventListener('hashchange', follow);
+  follow();
 })();
 """
 
@@ -493,8 +605,23 @@ def esc(s):
     return html.escape(s, quote=True)
 
 
-def render_record(rec, sources_used):
-    out = ['<details class="rec %s" id="%s" open>' % (rec.kind, rec.ident), "<summary>"]
+def hex_bytes(h):
+    """Hex as the eye reads it: one group per byte."""
+    return " ".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def key_id(pattern, key):
+    return "%s-key-%s" % (pattern, re.sub(r"[^a-z0-9]+", "-", key.name).strip("-"))
+
+
+def lane(rec):
+    """Which side's lane a record goes in: its sender's (keys: both)."""
+    return rec.side or "both"
+
+
+def render_record(rec, sources_used, keys_of):
+    out = ['<details class="rec %s lane-%s" id="%s" open>' % (rec.kind, lane(rec), rec.ident),
+           "<summary>"]
     if rec.side:
         other = "server" if rec.side == "client" else "client"
         out.append('<span class="dir">%s &rarr; %s</span> &middot; ' % (rec.side, other))
@@ -503,15 +630,21 @@ def render_record(rec, sources_used):
         esc(rec.title), " &middot; %d bytes on the wire" % size if size else ""))
     if rec.fields:
         out.append('<span class="bytes hex">%s</span>' % " ".join(
-            '<span class="f %s" title="%s">%s</span>' % (c, esc(label), h)
+            '<span class="f %s" title="%s">%s</span>' % (c, esc(label), hex_bytes(h))
             for c, label, h in rec.fields))
     out.append("</summary>")
     out.append('<div class="body">')
     out.append(rec.explain)
+    keys = keys_of.get(rec.ident, [])
+    if keys:
+        out.append('<p class="keyref">Encrypted with %s (in the key schedule above).</p>'
+                   % " then ".join('<a href="#%s">%s</a>' % (key_id(pattern, key), esc(key.name))
+                                   for pattern, key in keys))
     if rec.fields:
         out.append("<h3>The bytes</h3><dl class=\"fields\">")
         for c, label, h in rec.fields:
-            out.append('<dt><span class="f %s">%s</span></dt><dd>%s</dd>' % (c, h, esc(label)))
+            out.append('<dt><span class="f %s">%s</span></dt><dd>%s</dd>' % (
+                c, hex_bytes(h), esc(label)))
         out.append("</dl>")
     if rec.steps:
         out.append("<h3>The calculation</h3>")
@@ -533,7 +666,9 @@ def render_record(rec, sources_used):
                    "<code>make</code>; each command prints the value above:</p><pre>%s</pre>"
                    % esc("\n".join(commands)))
     if functions:
-        out.append("<h3>In the source</h3>")
+        # The C is a second fold: the record reads without it.
+        out.append('<details class="src"><summary>In the source: %s</summary>' % ", ".join(
+            "<code>%s</code>" % f for f in functions))
         for f in functions:
             path = SOURCES[f]
             a, b, text = function_lines(path, f)
@@ -541,7 +676,63 @@ def render_record(rec, sources_used):
             out.append('<figure><figcaption><a href="../../%s#L%d-L%d">%s</a>, lines %d&ndash;%d: '
                        '<code>%s</code></figcaption><pre>%s</pre></figure>'
                        % (path, a, b, path, a, b, f, esc(text)))
+        out.append("</details>")
     out.append("</div></details>")
+    return "\n".join(out)
+
+
+def render_overview(pattern, records):
+    """The session at a glance: one row per frame, on its sender's side,
+    each a link to its record."""
+    out = ['<div class="overview" aria-label="%s at a glance">' % pattern.upper(),
+           '<div class="ov-row ov-head"><span>client</span><span></span><span>server</span>'
+           '</div>']
+    for rec in records:
+        if not rec.side:
+            continue
+        size = sum(len(f[2]) for f in rec.fields) // 2
+        link = '<a class="ov-%s" href="#%s">%s <small>(%d bytes)</small></a>' % (
+            rec.kind, rec.ident, esc(rec.title), size)
+        if rec.side == "client":
+            cells = (link, '<span class="ov-arrow">&rarr;</span>', "<span></span>")
+        else:
+            cells = ("<span></span>", '<span class="ov-arrow">&larr;</span>', link)
+        out.append('<div class="ov-row">%s%s%s</div>' % cells)
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def render_glance(sections):
+    """The overview at the top of the page: the three sessions side by
+    side, one arrow per frame from its sender, each a link to its record."""
+    out = ['<div class="glance">']
+    for pattern, records, _ in sections:
+        out.append('<div class="gl-col"><a class="gl-title" href="#%s">%s</a>'
+                   '<div class="gl-row gl-head"><span>client</span><span>server</span></div>'
+                   % (pattern, pattern.upper()))
+        for rec in records:
+            if not rec.side:
+                continue
+            arrow = ("%s &rarr;" if rec.side == "client" else "&larr; %s") % esc(rec.short)
+            out.append('<a class="gl-row gl-%s from-%s" href="#%s">%s</a>'
+                       % (rec.kind, rec.side, rec.ident, arrow))
+        out.append("</div>")
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def render_schedule(pattern, schedule, titles):
+    """The key schedule inline: each key, where it is made, what it encrypts."""
+    out = ['<table class="ks"><caption>The keys of %s, in the order they are made</caption>'
+           '<tr><th>key</th><th>made in</th><th>encrypts</th></tr>' % pattern.upper()]
+    for key in schedule:
+        used = ", ".join('<a href="#%s">%s</a>' % (i, esc(titles[i])) for i in key.used_by)
+        out.append('<tr id="%s"><td><strong>%s</strong> <span class="formula">%s</span>'
+                   '<span class="hex kv">%s</span></td><td><a href="#%s">%s</a></td>'
+                   '<td>%s</td></tr>' % (key_id(pattern, key), esc(key.name), esc(key.formula),
+                                         hex_bytes(key.value), key.made_in,
+                                         esc(titles[key.made_in]), used or "nothing"))
+    out.append("</table>")
     return "\n".join(out)
 
 
@@ -550,9 +741,9 @@ def main():
         fail("%s is missing: run make first" % SSTOOL)
     sections, total = [], 0
     for pattern in ("nn", "nk", "xx"):
-        records, trace_text, checked = build_pattern(pattern)
+        records, schedule, trace_text, checked = build_pattern(pattern)
         total += checked
-        sections.append((pattern, records, trace_text))
+        sections.append((pattern, records, schedule))
     used = set()
     body = []
     intro = {
@@ -563,13 +754,21 @@ def main():
         "xx": "Both sides have static keys and send them encrypted: both are authenticated. "
               "Three handshake messages.",
     }
-    for pattern, records, _ in sections:
+    for pattern, records, schedule in sections:
+        titles = {r.ident: r.title for r in records}
+        keys_of = {}
+        for key in schedule:
+            for ident in key.used_by:
+                keys_of.setdefault(ident, []).append((pattern, key))
         body.append('<section id="%s"><h2>%s: Noise_%s_25519_ChaChaPoly_SHA256</h2><p>%s</p>'
                     % (pattern, pattern.upper(), pattern.upper(), intro[pattern]))
+        body.append(render_overview(pattern, records))
+        body.append(render_schedule(pattern, schedule, titles))
         body.append("<p>Command: <code>sh docs/keys/session.sh %s hello hi</code> prints both "
                     "sides' traces, from which every value below was checked.</p>" % pattern)
+        body.append('<div class="lanes"><span>client</span><span>server</span></div>')
         for rec in records:
-            body.append(render_record(rec, used))
+            body.append(render_record(rec, used, keys_of))
         body.append("</section>")
     page = """<!DOCTYPE html>
 <html lang="en">
@@ -601,6 +800,7 @@ style="background:var(--name)">frame 0</span><span style="background:var(--hs)">
 style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span>
 Bytes: <span class="f len">length</span> <span class="f name">name</span> <span class="f e">ephemeral key</span>
 <span class="f s">encrypted static key</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
+%(glance)s
 <nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a></nav>
 <div class="controls" id="controls"></div>
 </header>
@@ -613,7 +813,8 @@ first. Nonces are 32 zero bits followed by the counter n as a 64-bit little-endi
 <script>%(js)s</script>
 </body>
 </html>
-""" % {"css": CSS, "js": JS, "body": "\n".join(body), "checked": total}
+""" % {"css": CSS, "js": JS, "body": "\n".join(body), "checked": total,
+       "glance": render_glance(sections)}
     with open(os.path.join(ROOT, OUT) if not os.path.isabs(OUT) else OUT, "w") as f:
         f.write(page)
     print("generate.py: wrote %s (%d values checked against the traces)" % (OUT, total))

@@ -10,6 +10,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* §2.8: the longest plaintext (and ciphertext), 2^38 - 64 bytes = 64 bytes
  * times the 2^32 - 1 block counters 1 .. 2^32-1. One byte more and the 32-bit
  * counter would wrap to block 0, which made the one-time Poly1305 key, and
@@ -35,5 +39,9 @@ SS_API int ss_aead_seal(uint8_t *ciphertext, uint8_t tag[16], const uint8_t key[
 SS_API int ss_aead_open(uint8_t *plaintext, const uint8_t key[32], const uint8_t nonce[12],
                         const uint8_t *ad, size_t ad_len, const uint8_t *ciphertext, size_t len,
                         const uint8_t tag[16]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* out = the 64-byte keystream block for (key, counter, nonce), §2.3.
  * Cannot fail. out is keystream, a secret the caller wipes; the internal
  * state copies (which hold the key) are wiped here. */
@@ -29,5 +33,9 @@ SS_API void ss_chacha20_xor(uint8_t *out, const uint8_t *in, size_t len, const u
  * of state, as in QUARTERROUND(a, b, c, d) of §2.2. Exposed only so that the
  * tests can run the RFC's §2.1.1 and §2.2.1 vectors. */
 void ss_chacha20_quarter_round(uint32_t state[16], size_t a, size_t b, size_t c, size_t d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

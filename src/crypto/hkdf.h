@@ -10,6 +10,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* Largest output RFC 5869 §2.3 allows: 255 blocks of HashLen = 32 bytes. */
 #define SS_HKDF_SHA256_MAX_OKM (255u * 32u)
 
@@ -31,5 +35,9 @@ SS_API int ss_hkdf_sha256_expand(uint8_t *okm, size_t okm_len, const uint8_t *pr
  * intermediate PRK is wiped. */
 SS_API int ss_hkdf_sha256(uint8_t *okm, size_t okm_len, const uint8_t *salt, size_t salt_len,
                           const uint8_t *ikm, size_t ikm_len, const uint8_t *info, size_t info_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include "export.h"
 #include "sha256.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* inner = SHA-256 state after absorbing (K ^ ipad); outer the same with
  * opad. Both are secret: they are as good as the key. */
 typedef struct {
@@ -32,5 +36,9 @@ SS_API void ss_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t key_len,
 SS_API void ss_hmac_sha256_init(ss_hmac_sha256_ctx *ctx, const uint8_t *key, size_t key_len);
 SS_API void ss_hmac_sha256_update(ss_hmac_sha256_ctx *ctx, const uint8_t *msg, size_t len);
 SS_API void ss_hmac_sha256_final(ss_hmac_sha256_ctx *ctx, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* State (representation and bounds: poly1305.c): r, clamped, as two 64-bit
  * limbs; the accumulator h as two 64-bit limbs and a small top limb
  * (h = h[0] + h[1]*2^64 + h[2]*2^128, h[2] <= 4 between blocks); the s half
@@ -34,5 +38,9 @@ SS_API void ss_poly1305(uint8_t tag[16], const uint8_t *msg, size_t len, const u
 SS_API void ss_poly1305_init(ss_poly1305_ctx *ctx, const uint8_t key[32]);
 SS_API void ss_poly1305_update(ss_poly1305_ctx *ctx, const uint8_t *msg, size_t len);
 SS_API void ss_poly1305_final(ss_poly1305_ctx *ctx, uint8_t tag[16]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

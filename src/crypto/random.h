@@ -11,9 +11,17 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* Fills out[0..len) from getrandom(2). Returns 0, or -1 if the kernel could
  * not deliver (out is then zeroed: a caller that ignores the error gets an
  * obviously bad key, never a weak one). */
 SS_API int ss_random(uint8_t *out, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* Running state: the eight working words H0..H7, the total length so far,
  * and up to 63 bytes that do not yet fill a 64-byte block. */
 typedef struct {
@@ -32,5 +36,9 @@ SS_API void ss_sha256(uint8_t out[32], const uint8_t *msg, size_t len);
 SS_API void ss_sha256_init(ss_sha256_ctx *ctx);
 SS_API void ss_sha256_update(ss_sha256_ctx *ctx, const uint8_t *msg, size_t len);
 SS_API void ss_sha256_final(ss_sha256_ctx *ctx, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* shared = X25519(scalar, point): the scalar is clamped (RFC 7748 §5), the
  * point's top bit is ignored. Always writes shared. Returns -1 when the
  * result is all zeros — the peer sent a low-order point, and the "shared"
@@ -22,5 +26,9 @@ SS_API int ss_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t
  * are a valid secret_key (they are clamped on a copy). Cannot fail: the
  * result is never all zeros (x25519.c says why). Temporaries are wiped. */
 SS_API void ss_x25519_public_key(uint8_t public_key[32], const uint8_t secret_key[32]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -538,6 +538,11 @@ void ss_listener_close(ss_listener *l)
 
 ss_conn *ss_accept(ss_listener *l)
 {
+    return handshake_or_free(ss_accept_deferred(l));
+}
+
+ss_conn *ss_accept_deferred(ss_listener *l)
+{
     int fd;
     if (l == NULL) {
         ss_fail(NULL, SS_ERR_ARGUMENT, "no listener");
@@ -555,7 +560,7 @@ ss_conn *ss_accept(ss_listener *l)
     }
     if (ss_sock_accept(&fd, l->fd, l->wake[0], SS_NO_DEADLINE) < 0)
         return NULL;
-    return handshake_or_free(conn_new(fd, 1, &l->cfg));
+    return conn_new(fd, 1, &l->cfg);
 }
 
 int ss_accept_nonblocking(ss_listener *l, ss_conn **out)
@@ -618,6 +623,15 @@ int ss_conn_handshake(ss_conn *c)
     if (conn_error_code(c) != SS_OK)
         return conn_repeat_error(c);
     return ensure_handshake(c);
+}
+
+int ss_conn_handshake_time_left(const ss_conn *c)
+{
+    if (c == NULL || c->established || c->handshake_deadline == SS_NO_DEADLINE)
+        return -1;
+    int64_t left = c->handshake_deadline - ss_deadline_after(0);
+    /* handshake_timeout_ms is an int, so the time left fits in one. */
+    return left > 0 ? (int)left : 0;
 }
 
 int ss_flush(ss_conn *c)

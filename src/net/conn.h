@@ -40,6 +40,10 @@
 #include "keys.h"
 #include "trace.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 typedef struct ss_conn ss_conn;
 typedef struct ss_listener ss_listener;
 
@@ -69,12 +73,22 @@ SS_API uint16_t ss_listener_port(const ss_listener *l);
 /* Accepts the next client and runs the handshake; NULL on failure (the
  * listener stays usable). The handshake blocks this call (up to
  * handshake_timeout_ms): a server that must not let one slow client delay
- * the next accepts with ss_accept_nonblocking instead, or calls ss_accept
- * from several threads. After ss_listener_shutdown: NULL, SS_ERR_CLOSED.
+ * the next accepts with ss_accept_deferred (a thread per client) or
+ * ss_accept_nonblocking (an event loop) instead. After
+ * ss_listener_shutdown: NULL, SS_ERR_CLOSED.
  * Out of descriptors (EMFILE, ENFILE): NULL, SS_ERR_SYSTEM, at once (no
  * spinning); the client stays queued in the kernel, and a later call
  * accepts it once descriptors are free. */
 SS_API ss_conn *ss_accept(ss_listener *l);
+/* Waits for the next client as ss_accept does (woken the same way by
+ * ss_listener_shutdown), but returns before the handshake: a blocking
+ * connection whose handshake runs at its first ss_conn_handshake,
+ * ss_send or ss_recv, in whichever thread calls it, within
+ * handshake_timeout_ms of this call. A thread-per-client server accepts
+ * this way, so that a client that connects and says nothing holds only its
+ * own thread (examples/echo_server_threads.c). NULL on failure, as
+ * ss_accept (a handshake failure is reported by that first call instead). */
+SS_API ss_conn *ss_accept_deferred(ss_listener *l);
 /* Accepts a waiting client without waiting and without running the
  * handshake: *c is a non-blocking connection whose handshake is driven by
  * ss_conn_handshake (or the first ss_send/ss_recv), within handshake_timeout_ms
@@ -158,6 +172,15 @@ SS_API int ss_conn_set_nonblocking(ss_conn *c, int on);
  * or -1 (the handshake failed; ss_close(c) then). Blocking mode: runs it to
  * its end. The handshake deadline counts from connect or accept. */
 SS_API int ss_conn_handshake(ss_conn *c);
+/* Milliseconds left before c's handshake deadline (handshake_timeout_ms
+ * from connect or accept); 0 once it has passed; -1 when no deadline
+ * applies (the handshake is done, the configuration asked for none, or c is
+ * NULL). Reads the clock and nothing else: an event loop waits at most this
+ * long (epoll_wait's timeout) and, at 0, closes a client that never
+ * finished, without calling into a connection that has nothing to do.
+ * Connections accepted with one configuration expire in the order they
+ * were accepted, so a loop needs only the oldest one's time left. */
+SS_API int ss_conn_handshake_time_left(const ss_conn *c);
 /* Writes output still pending after SS_WANT_WRITE from ss_shutdown (or
  * from ss_send, though repeating the ss_send call is what finishes a
  * message): 0 when nothing is left, SS_WANT_WRITE, or -1. */
@@ -178,5 +201,9 @@ SS_API const char *ss_protocol_name(const ss_conn *c);
 /* The handshake hash h after the handshake (channel binding), 32 bytes;
  * all zeros in plain mode or when c is NULL. */
 SS_API void ss_handshake_hash(uint8_t out[32], const ss_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

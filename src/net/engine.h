@@ -63,6 +63,10 @@
 #include "keys.h"
 #include "trace.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /*
  * Configuration; a NULL ss_config * means "all zero": pattern NN, no keys.
  * The engine uses the keys, trace and plain; the timeouts and socket
@@ -224,5 +228,9 @@ SS_API void ss_engine_handshake_hash(uint8_t out[32], const ss_engine *e);
 /* Bytes of heap e holds right now (its structure, the handshake state while
  * it lasts, and the frame buffers in flight). */
 SS_API size_t ss_engine_memory(const ss_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 
 #include "../crypto/export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 typedef enum {
     SS_OK = 0,
     SS_ERR_ARGUMENT,          /* invalid argument or configuration */
@@ -57,5 +61,9 @@ SS_API int ss_last_error(const struct ss_conn *c);
 /* Like ss_last_error, but the full message with its detail, e.g.
  * "key file 'id.key': not a key (expected base64 or PEM)". Never NULL. */
 SS_API const char *ss_last_error_message(const struct ss_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 
 #include "../crypto/export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 typedef struct {
     uint8_t secret_key[32];
     uint8_t public_key[32];
@@ -104,5 +108,9 @@ size_t ss_base64_encode(char *out, const uint8_t *in, size_t len);
  * and the final valid/invalid verdict (keys.c explains why that is safe). */
 int ss_base64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
                      size_t in_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,14 @@
 #ifndef SS_TRACE_H
 #define SS_TRACE_H
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 typedef void (*ss_trace_fn)(void *arg, const char *line);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

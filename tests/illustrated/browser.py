@@ -11,9 +11,16 @@ through chromium-driver and Selenium, and checks that:
     one, so the check is not blind);
   - the script has closed the records (the HTML has them open), clicking a
     record's summary opens it, and the keyboard (focus + Enter) opens another;
-  - "Open all" opens every record.
-Writes a screenshot of the page with one record open to SCREENSHOT, for a
-person to look at. Exits 1 with a message on the first failure, 77 when
+  - records sit in their sender's lane (the client's start further left
+    than the server's); an opened record keeps its C listings behind a
+    second fold; a link of the overview at the top, of a session's overview
+    or of its key schedule opens the record it names;
+  - "Open all" opens every record;
+  - at 420 px wide (a phone), with every record and every source fold open,
+    nothing is wider than the window: no horizontal scroll.
+Writes screenshots for a person to look at: the top of the page
+(SCREENSHOT with -top before .png), a record open (SCREENSHOT), and the
+top at 420 px (-narrow). Exits 1 with a message on the first failure, 77 when
 Selenium, chromium or chromedriver is missing.
 """
 import json
@@ -76,8 +83,31 @@ try:
     other.send_keys(Keys.ENTER)
     if driver.find_element(By.ID, "nn-frame0").get_attribute("open") is None:
         fail("Enter on the focused summary of #nn-frame0 did not open it")
-    driver.execute_script("arguments[0].scrollIntoView()", target)
+    # Lanes: a record sits on its sender's side.
+    left = driver.execute_script(
+        "return [document.getElementById('xx-msg1').getBoundingClientRect().left,"
+        " document.getElementById('xx-msg2').getBoundingClientRect().left]")
+    if not left[0] < left[1]:
+        fail("the client's record #xx-msg1 (left %d) is not left of the server's #xx-msg2 "
+             "(left %d)" % (left[0], left[1]))
+    # The C is a second fold, closed in an opened record.
+    if driver.find_element(By.CSS_SELECTOR, "#xx-msg2 details.src").get_attribute("open") \
+            is not None:
+        fail("the source listings of #xx-msg2 are open with the record")
+    # The overview and the key schedule link to records, and open them.
+    for link, ident in ((".glance a[href='#xx-msg3']", "xx-msg3"),
+                        ("#nk .overview a[href='#nk-msg2']", "nk-msg2"),
+                        ("#nk table.ks a[href='#nk-client-0']", "nk-client-0")):
+        a = driver.find_element(By.CSS_SELECTOR, link)
+        driver.execute_script("arguments[0].scrollIntoView()", a)
+        a.click()
+        if driver.find_element(By.ID, ident).get_attribute("open") is None:
+            fail("the link %s did not open #%s" % (link, ident))
     os.makedirs(os.path.dirname(os.path.abspath(shot)), exist_ok=True)
+    base = shot[:-4] if shot.endswith(".png") else shot
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(base + "-top.png")
+    driver.execute_script("arguments[0].scrollIntoView()", target)
     driver.save_screenshot(shot)
     # "Open all".
     buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "#controls button")
@@ -87,6 +117,28 @@ try:
     buttons[0].click()
     if any(r.get_attribute("open") is None for r in records):
         fail("'Open all' left records closed")
+
+    # A phone: 420 px wide, everything open, nothing wider than the window.
+    # (A headless window has a minimum width above 420 px: emulate the screen.)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 420, "height": 900, "deviceScaleFactor": 1, "mobile": True})
+    driver.execute_script("document.querySelectorAll('details').forEach("
+                          "function (d) { d.open = true; })")
+    wide = driver.execute_script(
+        "var w = document.documentElement.clientWidth, out = [];"
+        "document.querySelectorAll('body *').forEach(function (e) {"
+        "  var r = e.getBoundingClientRect();"
+        "  var over = r.width > 0 && r.right > w + 1 ||"
+        "    e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 &&"
+        "    getComputedStyle(e).overflowX !== 'hidden';"
+        "  if (over && out.length < 5)"
+        "    out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right)); });"
+        "return [w, document.documentElement.scrollWidth, out];")
+    if wide[1] > wide[0] or wide[2]:
+        fail("at 420 px the page scrolls sideways (window %d px, page %d px): %s"
+             % (wide[0], wide[1], wide[2]))
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(base + "-narrow.png")
 
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     if errors:
@@ -105,8 +157,9 @@ try:
     if url not in requests:
         fail("the performance log did not record even the page itself: the check is blind")
     print("ok - illustrated page in chromium: %d records, no console errors, no network "
-          "request (only %s), click and Enter open records; screenshot %s"
-          % (len(records), os.path.basename(url), shot))
+          "request (only %s), click and Enter open records, no horizontal scroll at 420 px; "
+          "screenshots %s, %s-top.png, %s-narrow.png"
+          % (len(records), os.path.basename(url), shot, base, base))
 finally:
     if driver is not None:
         driver.quit()

@@ -11,7 +11,7 @@
 EXTRA_TEST_BIN += $(BUILD)/tests/test_load
 
 $(BUILD)/tests/test_load: tests/net/test_load.c $(BUILD)/tests/common.o $(BUILD)/libssockets.a \
-    $(BUILD)/examples/echo_server
+    $(BUILD)/examples/echo_server $(BUILD)/examples/echo_server_threads
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SS_CPPFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/tests/common.o \
 	    $(BUILD)/libssockets.a $(TEST_LIBS)

@@ -37,6 +37,17 @@
  *                    connected afterwards, so nobody waited for their
  *                    handshake timeout; prints the p99 handshake latency
  *                    of both rounds.
+ *   threads          examples/echo_server_threads (a thread per client):
+ *                    a client that arrives after a silent one is served,
+ *                    and the silent one is still connected afterwards (its
+ *                    handshake runs in its own thread, not the accepting
+ *                    one).
+ *   deadline         --handshake-timeout 2000, both servers: a silent
+ *                    client is dropped once its handshake deadline passes
+ *                    (the event loop keeps it with
+ *                    ss_conn_handshake_time_left, the threaded server in
+ *                    the client's thread), while a client that arrived
+ *                    after it is served.
  *
  * Connections per second and throughput are printed, never asserted (the
  * machine is shared; a timing assertion would only ever flake).
@@ -79,6 +90,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -218,14 +230,16 @@ typedef struct {
     int exited;             /* reaped by server_wait */
     char dir[96];           /* a private temporary directory: log, key */
     char log[128];          /* the server's stderr */
+    const char *program;    /* NULL: echo_server; or another example's name */
 } echo_server;
 
 /* SS_ECHO_SERVER, else examples/echo_server beside our own tests/ directory
- * ($(BUILD)/tests/test_load -> $(BUILD)/examples/echo_server). */
-static void server_program(char *out, size_t cap)
+ * ($(BUILD)/tests/test_load -> $(BUILD)/examples/echo_server); with name,
+ * that example instead. */
+static void server_program(char *out, size_t cap, const char *name)
 {
     const char *env = getenv("SS_ECHO_SERVER");
-    if (env != NULL && *env != '\0') {
+    if (name == NULL && env != NULL && *env != '\0') {
         snprintf(out, cap, "%s", env);
         return;
     }
@@ -236,7 +250,8 @@ static void server_program(char *out, size_t cap)
     char *slash = strrchr(self, '/');
     ck_assert_ptr_nonnull(slash);
     *slash = '\0';
-    int n_out = snprintf(out, cap, "%s/../examples/echo_server", self);
+    int n_out = snprintf(out, cap, "%s/../examples/%s", self,
+                         name != NULL ? name : "echo_server");
     ck_assert(n_out > 0 && (size_t)n_out < cap);
 }
 
@@ -320,7 +335,7 @@ static void pin_mmap_threshold(void)
 static void server_start(echo_server *s, const char *const *args)
 {
     char program[PATH_MAX];
-    server_program(program, sizeof program);
+    server_program(program, sizeof program, s->program);
     ck_assert_msg(access(program, X_OK) == 0, "no server program %s", program);
     const char *argv[16];
     int argc = 0;
@@ -1138,6 +1153,77 @@ START_TEST(silent_clients_delay_nobody)
 }
 END_TEST
 
+START_TEST(threads_silent_client)
+{
+    const char *args[] = {NULL};
+    echo_server s;
+    server_make_dir(&s);
+    s.program = "echo_server_threads";
+    server_start(&s, args);
+    int silent = raw_connect(s.port);
+    /* ss_accept would run the silent client's handshake in the accepting
+     * thread, and this client would be served only once it timed out
+     * (10 s), which closes the silent one first. */
+    quick_round(s.port, 3);
+    ck_assert_msg(still_open(silent), "the silent client was closed before the others were "
+                  "served: the accepting thread waited for its handshake");
+    close(silent);
+    kill(s.pid, SIGTERM);
+    int status = 0;
+    pid_t r = 0;
+    for (int waited = 0; waited < WAIT_MS && (r = waitpid(s.pid, &status, WNOHANG)) == 0;
+         waited += 10)
+        sleep_ms(10);
+    s.exited = r == s.pid;
+    ck_assert_msg(r == s.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the server did not exit cleanly on SIGTERM (status 0x%x)", status);
+    server_cleanup(&s);
+}
+END_TEST
+
+START_TEST(handshake_deadline)
+{
+    /* Both servers: the event loop keeps the deadline itself
+     * (ss_conn_handshake_time_left), the threaded one in each client's
+     * thread (the library's own deadline, inside ss_conn_handshake). */
+    static const struct {
+        const char *program, *says;
+    } servers[] = {{NULL, "no handshake within its deadline"},
+                   {"echo_server_threads", "the handshake did not finish within 2000 ms"}};
+    const char *args[] = {"--handshake-timeout", "2000", NULL};
+    for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
+        echo_server s;
+        server_make_dir(&s);
+        s.program = servers[i].program;
+        server_start(&s, args);
+        int silent = raw_connect(s.port);
+        /* Served while the silent client waits. */
+        ck_assert_double_ge(quick_round(s.port, 1), 0);
+        /* Then the server closes the silent one: the end of its stream (no
+         * timing asserted: the bound is only there so that a bug cannot hang). */
+        struct pollfd p = {.fd = silent, .events = POLLIN};
+        ck_assert_int_eq(poll(&p, 1, WAIT_MS), 1);
+        char byte;
+        ck_assert_int_eq(recv(silent, &byte, 1, 0), 0);
+        close(silent);
+        char log[4096];
+        server_log(&s, log, sizeof log);
+        ck_assert_msg(strstr(log, servers[i].says) != NULL,
+                      "the server's log does not say why:\n%s", log);
+        kill(s.pid, SIGTERM);
+        int status = 0;
+        pid_t r = 0;
+        for (int waited = 0; waited < WAIT_MS && (r = waitpid(s.pid, &status, WNOHANG)) == 0;
+             waited += 10)
+            sleep_ms(10);
+        s.exited = r == s.pid;
+        ck_assert_msg(r == s.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "the server did not exit cleanly on SIGTERM (status 0x%x)", status);
+        server_cleanup(&s);
+    }
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
     Suite *s = suite_create("load");
@@ -1151,7 +1237,9 @@ static Suite *load_suite(void)
                  {"keyed", keyed_load},
                  {"refusal", refusal},
                  {"held", held_connections},
-                 {"silent", silent_clients_delay_nobody}};
+                 {"silent", silent_clients_delay_nobody},
+                 {"threads", threads_silent_client},
+                 {"deadline", handshake_deadline}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 300);

@@ -2,7 +2,8 @@
  * timing.c — attack 4 of docs/labs.md: a measured timing attack on a leaky
  * tag check. NOT library code: a lab program with a deliberate leak.
  *
- *   cc -O2 -Isrc -o timing docs/labs/attacks/timing.c && ./timing [BYTES]
+ *   cc -O2 -Isrc -o timing docs/labs/attacks/timing.c
+ *   ./timing [--calls N] [--rounds N] [BYTES]
  *
  * A "verifier" holds a secret 16-byte tag. The attacker may submit guesses
  * and gets only yes/no, but it can time each answer. Two checks:
@@ -24,10 +25,14 @@
  * WORK iterations of a loop the compiler must keep (a stand-in for a slow
  * device, such as the hashing the Xbox 360's boot code did). The timings are
  * real measurements of real code; only the size of the leak is enlarged.
- * Each measurement is the minimum over ROUNDS batches of CALLS calls: the
- * minimum filters out the batches that an interrupt or another process
- * slowed down. The program prints what it measured; nothing here asserts a
- * time, because times depend on the machine.
+ * Each measurement is the minimum over --rounds batches (default 9) of
+ * --calls calls (default 50): the minimum filters out the batches that an
+ * interrupt or another process slowed down. On a loaded machine the signal
+ * can drown: then raise --rounds first (more batches, so the minimum is
+ * more likely to be a quiet one), then --calls (each batch adds up more of
+ * the leak). The program says so when a byte came out wrong. It prints what
+ * it measured; nothing here asserts a time, because times depend on the
+ * machine.
  */
 #define _POSIX_C_SOURCE 199309L
 #include "crypto/util.h"
@@ -35,9 +40,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-enum { TAG = 16, WORK = 10, CALLS = 50, ROUNDS = 9 };
+enum { TAG = 16, WORK = 10 };
+
+/* Calls per batch and batches per measurement (--calls, --rounds). */
+static int calls = 50, rounds = 9;
 
 static const uint8_t secret_tag[TAG] = {0x3a, 0xc1, 0x5e, 0x07, 0x9b, 0x44, 0xd2, 0x18,
                                         0x6f, 0xe0, 0x21, 0x8c, 0x75, 0xb9, 0x02, 0xfd};
@@ -78,13 +87,13 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* The fastest of ROUNDS batches of CALLS checks of guess, in ns. */
+/* The fastest of `rounds` batches of `calls` checks of guess, in ns. */
 static uint64_t measure(int (*check)(const uint8_t *, const uint8_t *), const uint8_t *guess)
 {
     uint64_t best = UINT64_MAX;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
         uint64_t t0 = now_ns();
-        for (int c = 0; c < CALLS; c++)
+        for (int c = 0; c < calls; c++)
             sink += (uint32_t)check(guess, secret_tag);
         uint64_t t = now_ns() - t0;
         if (t < best)
@@ -117,21 +126,55 @@ static int attack(const char *name, int (*check)(const uint8_t *, const uint8_t 
         guess[pos] = (uint8_t)best_value;
         right += best_value == secret_tag[pos];
         printf("  byte %d: slowest guess 0x%02x (%llu ns per %d calls; next slowest %llu ns)"
-               " -> %s\n", pos, best_value, (unsigned long long)best, CALLS,
+               " -> %s\n", pos, best_value, (unsigned long long)best, calls,
                (unsigned long long)second, best_value == secret_tag[pos] ? "right" : "wrong");
     }
     printf("  %d of %d bytes recovered\n", right, n);
     return right;
 }
 
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: timing [--calls N] [--rounds N] [BYTES]\n"
+            "  BYTES       how many bytes of the tag to recover, 1 to %d (default 4)\n"
+            "  --calls N   checks per timed batch, 1 to 100000 (default 50)\n"
+            "  --rounds N  batches per guess, the fastest kept, 1 to 1000 (default 9)\n"
+            "  A weak signal (wrong bytes against leaky_check): raise --rounds, then --calls.\n",
+            TAG);
+    return 2;
+}
+
+/* A whole decimal number in [min, max], or -1. */
+static int number(const char *text, int min, int max)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || v < min || v > max)
+        return -1;
+    return (int)v;
+}
+
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 4;
-    if (n < 1 || n > TAG) {
-        fprintf(stderr, "usage: timing [BYTES], BYTES from 1 to %d\n", TAG);
-        return 2;
+    int n = 4;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc)
+            calls = number(argv[++i], 1, 100000);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            rounds = number(argv[++i], 1, 1000);
+        else if (argv[i][0] != '-' && i == argc - 1)
+            n = number(argv[i], 1, TAG);
+        else
+            return usage();
+        if (calls < 0 || rounds < 0 || n < 0)
+            return usage();
     }
-    attack("leaky_check (early exit)", leaky_check, n);
+    int right = attack("leaky_check (early exit)", leaky_check, n);
     attack("ct_check (ss_ct_verify)", ct_check, n);
+    if (right < n)
+        printf("The leak drowned in noise for %d of %d bytes (this machine is busy now): run "
+               "again with more batches, --rounds %d, or longer ones, --calls %d.\n",
+               n - right, n, 3 * rounds, 3 * calls);
     return 0;
 }

@@ -275,7 +275,7 @@ START_TEST(differential_openssl)
         /* one case in 4 uses the extreme inputs of kinds 1-4 */
         int kind = trng_below(4) == 0 ? 1 + (int)trng_below(4) : 0;
         /* 0..75 blocks: every AVX2 round count (from 28 blocks, groups of
-         * 8 and 4) and every AVX-512 one (from 16, groups of 16 and 8) */
+         * 8 and 4) and every AVX-512 one (from 32, groups of 16 and 8) */
         diff_one(msg, trng_below(1201), kind);
     }
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {

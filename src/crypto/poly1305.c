@@ -61,9 +61,11 @@
 #define MIN_AVX2_BLOCKS 28
 
 /* The same for the AVX-512 IFMA path (poly1305_avx512.c): its powers of r
- * cost nine scalar multiplications, its last round sums eight lanes.
- * Measured on AMD Zen 4 (docs/performance.md). */
-#define MIN_AVX512_BLOCKS 16
+ * (up to r^16) and its last round over eight lanes cost about 100 ns, as
+ * much as 20 blocks of the reference. Measured on AMD Zen 4: level with
+ * the reference at 24 blocks, ahead from 32; from 28 to 31 the AVX2 path
+ * takes them (docs/performance.md). */
+#define MIN_AVX512_BLOCKS 32
 
 /*
  * §2.5 clamp: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff, i.e. clear the top

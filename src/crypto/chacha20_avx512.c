@@ -169,28 +169,30 @@ static inline void xor16(uint8_t *out, const uint8_t *in, __m128i k, size_t n)
 static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uint32_t state[16])
 {
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    __m512i s[16], x[16];
-    for (int i = 0; i < 16; i++)
-        s[i] = _mm512_set1_epi32((int)state[i]);
-    s[12] = _mm512_add_epi32(s[12], lanes);
+    const __m512i counters = _mm512_add_epi32(_mm512_set1_epi32((int)state[12]), lanes);
+    __m512i x[16];
 
     /* Unrolled, with constant indices: the compiler keeps all of x in the
-     * 32 registers (measured: no load or store inside the rounds). */
+     * 32 registers (measured: no load or store inside the rounds). The
+     * input words are not kept in registers of their own: the
+     * feed-forward reads them again, broadcast from memory, so that the
+     * transposition finds enough free registers too. */
     for (int i = 0; i < 16; i++)
-        x[i] = s[i];
+        x[i] = i == 12 ? counters : _mm512_set1_epi32((int)state[i]);
 #pragma GCC unroll 10
     for (int i = 0; i < 10; i++) {
         quarter_rounds_16(x, columns);
         quarter_rounds_16(x, diagonals);
     }
-    for (int i = 0; i < 16; i++)
-        x[i] = _mm512_add_epi32(x[i], s[i]); /* §2.3 feed-forward */
+    for (int i = 0; i < 16; i++) /* §2.3 feed-forward */
+        x[i] = _mm512_add_epi32(x[i], i == 12 ? counters : _mm512_set1_epi32((int)state[i]));
     for (int q = 0; q < 4; q++)
         transpose4_16(&x[4 * q]);
 
     /* x[4q + j]: words 4q..4q+3 of blocks j, j+4, j+8, j+12 in its four
      * quarters. First pair quarters 0 and 2 (and 1 and 3) of x[j] and
      * x[4 + j], and of x[8 + j] and x[12 + j]; then pair those. */
+#pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         __m512i a02 = _mm512_shuffle_i32x4(x[j], x[4 + j], 0x88);      /* q0 q2 of each */
         __m512i a13 = _mm512_shuffle_i32x4(x[j], x[4 + j], 0xdd);      /* q1 q3 of each */
@@ -201,6 +203,7 @@ static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uin
         block[1] = _mm512_shuffle_i32x4(a13, b13, 0x88); /* block j + 4 */
         block[2] = _mm512_shuffle_i32x4(a02, b02, 0xdd); /* block j + 8 */
         block[3] = _mm512_shuffle_i32x4(a13, b13, 0xdd); /* block j + 12 */
+#pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
             size_t at = 64 * (size_t)(j + 4 * k);
             if (at < len)

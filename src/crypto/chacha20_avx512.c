@@ -50,6 +50,25 @@
 
 /* ---- sixteen blocks, one per 32-bit lane of a 512-bit register ---- */
 
+/* Word i of the state in every lane, broadcast straight from memory
+ * (VPBROADCASTD with a memory operand, in GCC's code): the key words never
+ * pass through a general-purpose register, which tests/test_avx512_ct.sh
+ * checks. */
+static inline __m512i word16(const uint32_t state[16], int i)
+{
+    return _mm512_broadcastd_epi32(_mm_loadu_si32(state + i));
+}
+
+static inline __m256i word8(const uint32_t state[16], int i)
+{
+    return _mm256_broadcastd_epi32(_mm_loadu_si32(state + i));
+}
+
+static inline __m128i word4(const uint32_t state[16], int i)
+{
+    return _mm_broadcastd_epi32(_mm_loadu_si32(state + i));
+}
+
 /*
  * §2.2: four quarter rounds (a column or a diagonal round), side by side
  * step by step, as in chacha20_avx2.c: q[i] = {a, b, c, d} are the word
@@ -169,7 +188,7 @@ static inline void xor16(uint8_t *out, const uint8_t *in, __m128i k, size_t n)
 static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uint32_t state[16])
 {
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i counters = _mm512_add_epi32(_mm512_set1_epi32((int)state[12]), lanes);
+    const __m512i counters = _mm512_add_epi32(word16(state, 12), lanes);
     __m512i x[16];
 
     /* Unrolled, with constant indices: the compiler keeps all of x in the
@@ -178,14 +197,14 @@ static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uin
      * feed-forward reads them again, broadcast from memory, so that the
      * transposition finds enough free registers too. */
     for (int i = 0; i < 16; i++)
-        x[i] = i == 12 ? counters : _mm512_set1_epi32((int)state[i]);
+        x[i] = i == 12 ? counters : word16(state, i);
 #pragma GCC unroll 10
     for (int i = 0; i < 10; i++) {
         quarter_rounds_16(x, columns);
         quarter_rounds_16(x, diagonals);
     }
     for (int i = 0; i < 16; i++) /* §2.3 feed-forward */
-        x[i] = _mm512_add_epi32(x[i], i == 12 ? counters : _mm512_set1_epi32((int)state[i]));
+        x[i] = _mm512_add_epi32(x[i], i == 12 ? counters : word16(state, i));
     for (int q = 0; q < 4; q++)
         transpose4_16(&x[4 * q]);
 
@@ -279,7 +298,7 @@ static void xor_8_blocks(uint8_t *out, const uint8_t *in, size_t len, const uint
     const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
     __m256i s[16], x[16];
     for (int i = 0; i < 16; i++)
-        s[i] = _mm256_set1_epi32((int)state[i]);
+        s[i] = word8(state, i);
     s[12] = _mm256_add_epi32(s[12], lanes);
     for (int i = 0; i < 16; i++)
         x[i] = s[i];
@@ -376,7 +395,7 @@ static void xor_4_blocks(uint8_t *out, const uint8_t *in, size_t len, const uint
 {
     __m128i s[16], x[16];
     for (int i = 0; i < 16; i++)
-        s[i] = _mm_set1_epi32((int)state[i]);
+        s[i] = word4(state, i);
     s[12] = _mm_add_epi32(s[12], _mm_set_epi32(3, 2, 1, 0));
     for (int i = 0; i < 16; i++)
         x[i] = s[i];

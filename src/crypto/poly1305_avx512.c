@@ -129,13 +129,14 @@ static void set_factor_all(struct factor *f, const uint64_t x[3])
     }
 }
 
-/* f = p[j] in lane j. */
-static void set_factor(struct factor *f, const uint64_t p[8][3])
+/* f = the number whose limb k in lane j is p[k][j]: each row one load.
+ * (Built from eight scattered words, Clang would gather them with
+ * VPGATHERQQ, an instruction whose addresses come from a vector, which
+ * tests/test_avx512_ct.sh refuses.) */
+static void set_factor(struct factor *f, const uint64_t p[3][8])
 {
     for (int k = 0; k < 3; k++) {
-        f->r[k] = _mm512_set_epi64((long long)p[7][k], (long long)p[6][k], (long long)p[5][k],
-                                   (long long)p[4][k], (long long)p[3][k], (long long)p[2][k],
-                                   (long long)p[1][k], (long long)p[0][k]);
+        f->r[k] = _mm512_loadu_si512(p[k]);
         /* 20 r = 16 r + 4 r */
         f->s[k] = _mm512_add_epi64(_mm512_slli_epi64(f->r[k], 4), _mm512_slli_epi64(f->r[k], 2));
     }
@@ -255,6 +256,7 @@ void ss_poly1305_blocks_avx512(uint64_t h[3], const uint64_t r[2], const uint8_t
      * one call at the end (as in poly1305_avx2.c). */
     struct {
         uint64_t pw[17][3]; /* pw[k] = r^k, k = 1..8 and 16 */
+        uint64_t last[3][8]; /* limb k of r^(8 - j) in last[k][j] */
         uint64_t h44[3], l[3];
         struct factor f8, f16;
         struct halves p;
@@ -309,14 +311,10 @@ void ss_poly1305_blocks_avx512(uint64_t h[3], const uint64_t r[2], const uint8_t
 
     /* The end: lane j holds blocks j, j + 8, ... and is multiplied by
      * r^(8 - j); then the lanes are summed. */
-    uint64_t(*lane_pw)[3] = pw + 1; /* r^8 in lane 0 ... r^1 in lane 7 */
-    for (int j = 0; j < 4; j++)      /* reverse pw[1..8] in place */
-        for (int k = 0; k < 3; k++) {
-            uint64_t t = lane_pw[j][k];
-            lane_pw[j][k] = lane_pw[7 - j][k];
-            lane_pw[7 - j][k] = t;
-        }
-    set_factor(&w.f8, (const uint64_t(*)[3])lane_pw);
+    for (int j = 0; j < 8; j++)
+        for (int k = 0; k < 3; k++)
+            w.last[k][j] = pw[8 - j][k];
+    set_factor(&w.f8, (const uint64_t(*)[8])w.last);
     zero_halves(&w.p);
     product(&w.p, a, &w.f8);
     carry(a, &w.p);

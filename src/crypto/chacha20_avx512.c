@@ -195,7 +195,9 @@ static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uin
      * 32 registers (measured: no load or store inside the rounds). The
      * input words are not kept in registers of their own: the
      * feed-forward reads them again, broadcast from memory, so that the
-     * transposition finds enough free registers too. */
+     * transposition finds enough free registers too. Every loop here is
+     * unrolled (the pragmas), or GCC keeps x in memory around them. */
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++)
         x[i] = i == 12 ? counters : word16(state, i);
 #pragma GCC unroll 10
@@ -203,8 +205,10 @@ static void xor_16_blocks(uint8_t *out, const uint8_t *in, size_t len, const uin
         quarter_rounds_16(x, columns);
         quarter_rounds_16(x, diagonals);
     }
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++) /* §2.3 feed-forward */
         x[i] = _mm512_add_epi32(x[i], i == 12 ? counters : word16(state, i));
+#pragma GCC unroll 4
     for (int q = 0; q < 4; q++)
         transpose4_16(&x[4 * q]);
 

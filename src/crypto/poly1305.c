@@ -62,9 +62,9 @@
 
 /* The same for the AVX-512 IFMA path (poly1305_avx512.c): its powers of r
  * (up to r^16) and its last round over eight lanes cost about 100 ns, as
- * much as 20 blocks of the reference. Measured on AMD Zen 4: level with
- * the reference at 24 blocks, ahead from 32; from 28 to 31 the AVX2 path
- * takes them (docs/performance.md). */
+ * much as 20 blocks of the reference. Measured on an AMD EPYC of family 26
+ * (Zen 5): level with the reference at 24 blocks, ahead from 32; from 28
+ * to 31 the AVX2 path takes them (docs/performance.md). */
 #define MIN_AVX512_BLOCKS 32
 
 /*

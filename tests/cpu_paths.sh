@@ -17,6 +17,9 @@ flags=" $(grep -m 1 '^flags' /proc/cpuinfo | sed 's/^[^:]*://') "
 case $flags in *" sse2 "*) echo sse2 ;; esac
 case $flags in *" avx2 "*) echo avx2 ;; esac
 if [ "${SS_VALGRIND:-}" != 1 ]; then
+    # avx512: F, VL, BW and IFMA together (src/crypto/cpu.c)
+    case $flags in *" avx512f "*) case $flags in *" avx512vl "*) case $flags in *" avx512bw "*)
+        case $flags in *" avx512ifma "*) echo avx512 ;; esac ;; esac ;; esac ;; esac
     case $flags in *" sha_ni "*) case $flags in *" sse4_1 "*) echo sha ;; esac ;; esac
     case $flags in *" bmi2 "*) case $flags in *" adx "*) echo adx ;; esac ;; esac
 fi

@@ -10,7 +10,7 @@
  *    boundaries, the last counter value,
  *    NULL with length 0;
  *  - differential: diff_cases() random cases against OpenSSL's EVP_chacha20,
- *    lengths 0..1200 plus a few large ones.
+ *    lengths 0..2200 plus a few large ones.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -208,9 +208,9 @@ START_TEST(long_keystream_is_blocks)
      * ... of the block function, wrapping modulo 2^32 as §2.4's 32-bit
      * counter does -- also when the wrap falls inside a group of blocks
      * that a fast path (src/crypto/chacha20_*.c) computes at once. The
-     * lengths cross every group size (4 and 8 blocks) and tail. */
-    static const size_t lens[] = {1, 63, 64, 65, 127, 128, 255, 256, 257, 511, 512, 513, 1100,
-                                  4113};
+     * lengths cross every group size (2, 4, 8 and 16 blocks) and tail. */
+    static const size_t lens[] = {1,   63,   64,   65,   127,  128,  255,  256,  257,  511, 512,
+                                  513, 1023, 1024, 1025, 1100, 1536, 1537, 1601, 2047, 4113};
     static uint8_t ks[4113], want[4113 + 64];
     uint8_t key[32], nonce[12];
     for (int i = 0; i < 8; i++) {
@@ -346,7 +346,9 @@ START_TEST(differential_openssl)
     ck_assert(msg != NULL && ours != NULL && theirs != NULL);
     long n = diff_cases(), done = 0;
     for (long i = 0; i < n; i++, done++)
-        diff_one(msg, ours, theirs, trng_below(1201)); /* across 128, 256, 512, 640, 768 */
+        /* across 64, 128, 256, 512, 640, 768 (the tails of every path), 1024
+         * and 1536 (a group of 16 blocks, then one more, whole or masked) */
+        diff_one(msg, ours, theirs, trng_below(2201));
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++, done++)
         diff_one(msg, ours, theirs, large[i]);
     printf("differential: ChaCha20 vs OpenSSL EVP_chacha20: %ld cases agree\n", done);

@@ -8,7 +8,7 @@
  *    of 0..300 bytes and byte by byte, final wipes the context, the clamped
  *    bits of r are ignored and the others are not, NULL with length 0;
  *  - differential: diff_cases() random cases against OpenSSL's EVP_MAC
- *    "POLY1305", lengths 0..600 plus a few large ones, and all-ones keys and
+ *    "POLY1305", lengths 0..1200 plus a few large ones, and all-ones keys and
  *    messages (the largest limbs).
  */
 #include <openssl/core_names.h>
@@ -274,7 +274,9 @@ START_TEST(differential_openssl)
     for (long i = 0; i < n; i++, done++) {
         /* one case in 4 uses the extreme inputs of kinds 1-4 */
         int kind = trng_below(4) == 0 ? 1 + (int)trng_below(4) : 0;
-        diff_one(msg, trng_below(601), kind); /* 0..37 blocks: every AVX2 round count */
+        /* 0..75 blocks: every AVX2 round count (from 28 blocks, groups of
+         * 8 and 4) and every AVX-512 one (from 32, groups of 16 and 8) */
+        diff_one(msg, trng_below(1201), kind);
     }
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
         diff_one(msg, large[i], 0);

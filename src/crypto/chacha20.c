@@ -204,7 +204,9 @@ static void chacha20_xor_ref(uint8_t *out, const uint8_t *in, size_t len, uint32
  * the rest. Below MIN_SIMD_LEN bytes a group of 4 would compute mostly
  * unused keystream, and the reference is quicker -- unless the CPU has
  * AVX2, whose two-block form takes up to 128 bytes (a short message, or
- * the AEAD's key block with the first 64 bytes).
+ * the AEAD's key block with the first 64 bytes). With AVX-512
+ * (chacha20_avx512.c) one call takes every length: 16 blocks at a time,
+ * and 8, 4, 2 or 1 for the rest.
  */
 #define MIN_SIMD_LEN 128
 
@@ -221,6 +223,10 @@ void ss_chacha20_xor(uint8_t *out, const uint8_t *in, size_t len, const uint8_t 
     chacha20_init(state, key, counter, nonce);
 #if defined(__x86_64__)
     unsigned cpu = ss_cpu_features();
+    if (cpu & SS_CPU_AVX512) {
+        ss_chacha20_xor_avx512(out, in, len, state);
+        len = 0;
+    }
     if ((cpu & SS_CPU_AVX2) && len > 256) {
         size_t n = len % 512 > 256 ? len : len - len % 512;
         ss_chacha20_xor_avx2(out, in, n, state);

@@ -20,5 +20,7 @@ void ss_chacha20_xor_sse2(uint8_t *out, const uint8_t *in, size_t len, uint32_t 
 void ss_chacha20_xor_avx2(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
 /* The same for 1 <= len <= 128 only (one or two blocks). */
 void ss_chacha20_xor_avx2_short(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
+/* Any len >= 1: 16, 8, 4, 2 or 1 blocks at a time (AVX-512F, VL and BW). */
+void ss_chacha20_xor_avx512(uint8_t *out, const uint8_t *in, size_t len, uint32_t state[16]);
 
 #endif

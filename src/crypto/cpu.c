@@ -18,12 +18,15 @@
  *                              (the X25519 base-point table, x25519_base.c)
  *        SS_CPU=sse2           ... plus the SSE2 paths
  *        SS_CPU=avx2           ... plus the AVX2 paths
+ *        SS_CPU=avx512         ... plus the AVX-512 paths (ChaCha20 on 16
+ *                              blocks, Poly1305 with IFMA)
  *        SS_CPU=sha            the reference plus the SHA-extension path
  *        SS_CPU=adx            the reference plus the MULX/ADCX/ADOX path
  *        SS_CPU=avx2,sha       names can be combined with commas
  *
- *      A level names itself and every level below it (avx2 includes sse2,
- *      which includes portable), never more than the CPU has. The SHA
+ *      A level names itself and every level below it (avx512 includes avx2,
+ *      which includes sse2, which includes portable), never more than the
+ *      CPU has. The SHA
  *      extensions are named on their own because valgrind can run AVX2 but
  *      not them: the valgrind runs use SS_CPU=avx2 and so leave them out.
  *      adx (MULX from BMI2, ADCX and ADOX from ADX) is named on its own too:
@@ -32,11 +35,15 @@
  *
  * Spec: Intel 64 and IA-32 Architectures Software Developer's Manual, vol. 2,
  * CPUID (leaf 1 ECX: SSSE3 bit 9, SSE4.1 bit 19, OSXSAVE bit 27, AVX bit 28;
- * leaf 7 EBX: AVX2 bit 5, BMI2 bit 8, ADX bit 19, SHA bit 29) and XGETBV
- * (XCR0 bits 1-2: XMM and YMM state).
+ * leaf 7 EBX: AVX2 bit 5, AVX512F bit 16, BMI2 bit 8, ADX bit 19,
+ * AVX512IFMA bit 21, SHA bit 29, AVX512BW bit 30, AVX512VL bit 31) and
+ * XGETBV (XCR0 bits 1-2: XMM and YMM state; bits 5-7: the opmask registers
+ * k0-k7, the upper halves of ZMM0-15, and ZMM16-31).
  *
- * There is no AVX-512 path (yet): the machines this was developed on have
- * none, and a path that was never run against the reference does not ship.
+ * The AVX-512 paths need all four of F, VL, BW and IFMA (Intel since Ice
+ * Lake, AMD since Zen 4) and an OS that saves all of XCR0 bits 1, 2, 5, 6
+ * and 7. Valgrind runs no AVX-512 instruction, and its CPUID does not
+ * report AVX-512, so under valgrind this path is never chosen.
  *
  * Nothing here is secret: the choice depends on the machine, never on keys
  * or data, so which path runs leaks nothing about them.
@@ -81,6 +88,12 @@ static unsigned detect(void)
         features |= SS_CPU_SHA;
     if ((leaf7_ebx & (1u << 8)) && (leaf7_ebx & (1u << 19)))
         features |= SS_CPU_ADX;
+    /* F (16), IFMA (21), BW (30), VL (31); and XMM, YMM, opmask, ZMM0-15
+     * upper halves, ZMM16-31 all saved by the OS (XCR0 0xe6). */
+    const unsigned avx512 = (1u << 16) | (1u << 21) | (1u << 30) | (1u << 31);
+    int os_zmm = (xcr0 & 0xe6) == 0xe6;
+    if ((features & SS_CPU_AVX2) && os_zmm && (leaf7_ebx & avx512) == avx512)
+        features |= SS_CPU_AVX512;
     return features;
 }
 #else
@@ -107,6 +120,8 @@ static unsigned allowed_by_env(void)
             allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2;
         else if (n == 4 && strncmp(env, "avx2", n) == 0)
             allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2 | SS_CPU_AVX2;
+        else if (n == 6 && strncmp(env, "avx512", n) == 0)
+            allowed |= SS_CPU_PORTABLE | SS_CPU_SSE2 | SS_CPU_AVX2 | SS_CPU_AVX512;
         else if (n == 3 && strncmp(env, "sha", n) == 0)
             allowed |= SS_CPU_SHA;
         else if (n == 3 && strncmp(env, "adx", n) == 0)

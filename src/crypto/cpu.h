@@ -14,6 +14,7 @@
 #define SS_CPU_SHA 4u    /* the SHA extensions (SHA256RNDS2, ...) with SSE4.1 */
 #define SS_CPU_ADX 16u   /* BMI2 and ADX: MULX, ADCX, ADOX (the X25519 ladder) */
 #define SS_CPU_PORTABLE 8u /* fast paths in plain C, any CPU (the X25519 base-point table) */
+#define SS_CPU_AVX512 32u /* AVX-512 F, VL, BW and IFMA with the OS saving ZMM and opmask state */
 
 /* The extensions in use: those the CPU and the operating system support,
  * narrowed by the environment variable SS_CPU if it is set (see cpu.c).

@@ -18,4 +18,9 @@
 void ss_poly1305_blocks_avx2(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
                              size_t nblocks);
 
+/* The same with AVX-512 IFMA (poly1305_avx512.c), for nblocks a multiple
+ * of 8, at least 8. */
+void ss_poly1305_blocks_avx512(uint64_t h[3], const uint64_t r[2], const uint8_t *msg,
+                               size_t nblocks);
+
 #endif

@@ -32,6 +32,7 @@
 #include "crypto/poly1305.h"
 #include "crypto/sha256.h"
 #include "crypto/x25519.h"
+#include "paths.h"
 
 #define ROUNDS 7
 #define ROUND_MS 60
@@ -220,6 +221,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Which kind of path (paths.h) computes the figure called name. */
+static const char *kind_of(const char *name)
+{
+    if (strncmp(name, "sha256", 6) == 0 || strncmp(name, "hmac", 4) == 0 ||
+        strncmp(name, "hkdf", 4) == 0)
+        return "sha";
+    if (strcmp(name, "poly1305") == 0)
+        return "poly";
+    if (strcmp(name, "x25519") == 0 || strcmp(name, "x25519-base") == 0)
+        return name;
+    return "chacha"; /* ChaCha20 and the AEAD (whose Poly1305 takes the same level) */
+}
+
 static const char *impl_names[MAX_IMPL] = {"ours", "libsodium", "openssl"};
 
 /* One figure: alternate the implementations for ROUNDS rounds, print the
@@ -254,7 +268,9 @@ static void figure(const char *name, size_t bytes, op_fn impl[MAX_IMPL])
     printf("BENCH primitive=%s size=%zu unit=%s", name, bytes, unit);
     for (int i = 0; i < MAX_IMPL; i++)
         printf(" %s=%.1f", impl_names[i], med[i]);
-    printf(" ratio_libsodium=%.3f ratio_openssl=%.3f\n", med[0] / med[1], med[0] / med[2]);
+    printf(" ratio_libsodium=%.3f ratio_openssl=%.3f path=%s\n", med[0] / med[1],
+           med[0] / med[2], bench_path(kind_of(name)));
+    bench_print_path(kind_of(name));
     fflush(stdout);
 }
 
@@ -324,10 +340,11 @@ int main(void)
     }
 
     unsigned cpu = ss_cpu_features();
-    printf("primitives (SS_CPU paths in use:%s%s%s%s%s), medians of %d alternating rounds\n",
+    printf("primitives (SS_CPU paths in use:%s%s%s%s%s%s%s), medians of %d alternating rounds\n",
            cpu == 0 ? " ref" : "", cpu & SS_CPU_PORTABLE ? " portable" : "",
            cpu & SS_CPU_SSE2 ? " sse2" : "", cpu & SS_CPU_AVX2 ? " avx2" : "",
-           cpu & SS_CPU_SHA ? " sha" : "", ROUNDS);
+           cpu & SS_CPU_AVX512 ? " avx512" : "", cpu & SS_CPU_SHA ? " sha" : "",
+           cpu & SS_CPU_ADX ? " adx" : "", ROUNDS);
     printf("%-24s %10s %10s %10s %4s   %5s  %5s\n", "figure", "ours", "libsodium", "openssl", "",
            "/sod", "/ossl");
 

@@ -6,7 +6,7 @@
 #                    part of make check: it takes a few minutes and its
 #                    figures are reported, never asserted.
 #
-# SS_CPU=ref|portable|sse2|avx2|sha|adx (src/crypto/cpu.c) measures one path;
+# SS_CPU=ref|portable|sse2|avx2|avx512|sha|adx (src/crypto/cpu.c) measures one path;
 # SS_BENCH_BULK_MIB (default 1024) sizes the bulk transfer;
 # SS_BENCH_CONNECTIONS (default 10000) the connections the server holds.
 

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "ssockets.h"
 
 #define ROUNDS 5
@@ -313,8 +314,10 @@ static void print_pair(const char *figure, const char *unit, enum impl a, double
 {
     printf("%-28s %10.0f %10.0f %-8s %6.2f  (%s vs %s)\n", figure, va, vb, unit, va / vb,
            impl_name[a], impl_name[b]);
-    printf("BENCH network=%s unit=%s ours=%.1f theirs=%.1f theirs_name=\"%s\" ratio=%.3f\n",
-           figure, unit, va, vb, impl_name[b], va / vb);
+    printf("BENCH network=%s unit=%s ours=%.1f theirs=%.1f theirs_name=\"%s\" ratio=%.3f "
+           "path=%s\n",
+           figure, unit, va, vb, impl_name[b], va / vb, bench_path("all"));
+    bench_print_path("all");
     fflush(stdout);
 }
 
@@ -383,7 +386,8 @@ static void *mem_server_main(void *arg)
 static void print_memory(const char *figure, const char *unit, double v)
 {
     printf("%-28s %10.0f %10s %-8s\n", figure, v, "", unit);
-    printf("BENCH memory=%s unit=%s ours=%.0f\n", figure, unit, v);
+    printf("BENCH memory=%s unit=%s ours=%.0f path=%s\n", figure, unit, v, bench_path("all"));
+    bench_print_path("all");
     fflush(stdout);
 }
 

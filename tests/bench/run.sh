@@ -19,6 +19,22 @@ echo "libraries: libsodium $(pkg-config --modversion libsodium 2>/dev/null)," \
 echo "SS_CPU=${SS_CPU:-(unset: the fastest paths)}"
 echo
 
+# The line under each figure that bench_primitives and bench_net do not
+# print themselves (tests/bench/paths.h prints it for theirs): the CPU's
+# vector extensions, and the SS_CPU path the library takes here.
+flags=" $(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*://') "
+extensions=""
+for f in sse2 avx2 avx512f avx512vl avx512bw avx512ifma sha_ni bmi2 adx; do
+    case $flags in *" $f "*) extensions="$extensions $f" ;; esac
+done
+paths=$(sh "$here/../cpu_paths.sh" | grep -E '^(sse2|avx2|avx512)$' | tail -n 1)
+for p in sha adx; do
+    sh "$here/../cpu_paths.sh" | grep -q "^$p\$" && paths="${paths:+$paths,}$p"
+done
+path_line() {
+    echo "    (CPU extensions:${extensions:- none}; path: SS_CPU=${1:-${SS_CPU:-$paths}})"
+}
+
 echo "== primitives (ratio > 1: ours is faster)"
 "$build/bench/bench_primitives" || exit 1
 echo
@@ -41,13 +57,16 @@ l=$(tail -n 1 "$tmp/listen.rss")
 c=$(tail -n 1 "$tmp/connect.rss")
 echo "listen: $l KiB, connect: $c KiB, bytes through: $(cat "$tmp/count")"
 echo "BENCH memory=cli-peak-rss-100MiB unit=KiB listen=$l connect=$c"
+path_line
 echo
 
 echo "== instruction counts (callgrind)"
 sh "$here/callgrind.sh" "$build"
+path_line "ref and avx2, as each row says (valgrind runs neither AVX-512 nor the SHA extensions)"
 
 if [ -f "$here/bench_python.py" ]; then
     echo
     echo "== Python binding"
     SS_BUILD="$build" python3 "$here/bench_python.py"
+    path_line
 fi

@@ -21,6 +21,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 #define SS_MLKEM768_EK_BYTES 1184 /* encapsulation key, 384k + 32 (FIPS 203 §8) */
 #define SS_MLKEM768_DK_BYTES 2400 /* decapsulation key, 768k + 96 */
 #define SS_MLKEM768_CT_BYTES 1088 /* ciphertext, 32(du k + dv) */
@@ -56,5 +60,9 @@ SS_API int ss_mlkem768_encaps(uint8_t ct[1088], uint8_t ss[32], const uint8_t ek
  * from dk's secret z and the ciphertext ("implicit rejection"), which the
  * caller cannot tell apart from a real one without the other side. */
 SS_API int ss_mlkem768_decaps(uint8_t ss[32], const uint8_t ct[1088], const uint8_t dk[2400]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

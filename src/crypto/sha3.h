@@ -19,6 +19,10 @@
 
 #include "export.h"
 
+#ifdef __cplusplus
+extern "C" { /* C names and C linkage in a C++ program */
+#endif
+
 /* A sponge in progress (FIPS 202 §4). state: the 25 lanes; rate: r/8, the
  * bytes absorbed or squeezed per permutation (136 for SHA3-256 and SHAKE256,
  * 72 for SHA3-512, 168 for SHAKE128); pos: bytes of the current block already
@@ -63,5 +67,9 @@ SS_API void ss_sha3_256(uint8_t out[32], const void *in, size_t len);
 SS_API void ss_sha3_512(uint8_t out[64], const void *in, size_t len);
 SS_API void ss_shake128(uint8_t *out, size_t out_len, const void *in, size_t len);
 SS_API void ss_shake256(uint8_t *out, size_t out_len, const void *in, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -57,7 +57,8 @@ CLI_SRC := $(wildcard src/cli/*.c)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/obj/%.o)
 
 PUBLIC_HEADERS = src/ssockets.h \
-    src/crypto/export.h src/crypto/sha256.h src/crypto/hmac.h src/crypto/hkdf.h \
+    src/crypto/export.h src/crypto/sha256.h src/crypto/sha3.h src/crypto/mlkem.h \
+    src/crypto/hmac.h src/crypto/hkdf.h \
     src/crypto/x25519.h src/crypto/chacha20.h src/crypto/poly1305.h src/crypto/aead.h \
     src/crypto/random.h src/net/error.h src/net/trace.h src/net/keys.h src/net/engine.h \
     src/net/conn.h

@@ -8,6 +8,8 @@
 #define SSOCKETS_H
 
 #include "crypto/sha256.h"
+#include "crypto/sha3.h"
+#include "crypto/mlkem.h"
 #include "crypto/hmac.h"
 #include "crypto/hkdf.h"
 #include "crypto/x25519.h"

@@ -68,7 +68,7 @@ done
 # only the paths valgrind can run, and only the test programs.
 for path in $(sh tests/cpu_paths.sh); do
     case $path in
-    ref) primitives="sha256 hmac hkdf x25519 chacha20 poly1305 aead" ;;
+    ref) primitives="sha256 sha3 mlkem hmac hkdf x25519 chacha20 poly1305 aead" ;;
     sse2) primitives="chacha20 aead" ;;
     avx2) primitives="chacha20 poly1305 aead" ;;
     sha) primitives="sha256 hmac hkdf" ;;

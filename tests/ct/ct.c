@@ -101,6 +101,7 @@
 #include "crypto/hmac.h"
 #include "crypto/poly1305.h"
 #include "crypto/sha256.h"
+#include "crypto/sha3.h"
 #include "crypto/util.h"
 #include "crypto/x25519.h"
 #include "crypto/x25519_fast.h"
@@ -274,6 +275,51 @@ static void step_sha256(void)
             }
             ss_sha256_final(&ctx, inc);
             check(same(one, inc, 32), "sha256", "incremental differs from one-shot");
+        }
+    }
+}
+
+/* SHA-3 and SHAKE: the message secret (ML-KEM hashes its seeds and keys
+ * with them), absorbed in one piece and in chunks that cross the rate at
+ * every offset, and squeezed (for SHAKE) in one piece and in chunks. The
+ * lengths go past one block of the largest rate (168, SHAKE128) so that
+ * absorbing, padding and squeezing all run more than one permutation. */
+static void step_sha3(void)
+{
+    static const size_t sha3_chunks[] = {1, 7, 8, 71, 72, 169};
+    uint8_t msg[2 * MAX_LEN + 40], one[96], inc[96], xof[400], xof_inc[400];
+    ss_sha3_ctx ctx;
+    for (size_t len = 0; len <= sizeof msg; len += 3) {
+        fill(msg, len, 11);
+        secret(msg, sizeof msg);
+        ss_sha3_256(one, len == 0 ? NULL : msg, len);
+        ss_sha3_512(one + 32, len == 0 ? NULL : msg, len);
+        ss_shake128(xof, 200, len == 0 ? NULL : msg, len);
+        ss_shake256(xof + 200, 200, len == 0 ? NULL : msg, len);
+        for (size_t c = 0; c < sizeof sha3_chunks / sizeof sha3_chunks[0]; c++) {
+            size_t step = sha3_chunks[c];
+            ss_sha3_256_init(&ctx);
+            for (size_t at = 0; at < len; at += step)
+                ss_sha3_absorb(&ctx, msg + at, len - at < step ? len - at : step);
+            ss_sha3_256_final(inc, &ctx);
+            ss_sha3_512_init(&ctx);
+            for (size_t at = 0; at < len; at += step)
+                ss_sha3_absorb(&ctx, msg + at, len - at < step ? len - at : step);
+            ss_sha3_512_final(inc + 32, &ctx);
+            check(same(one, inc, 96), "sha3", "incremental SHA3 differs from one-shot");
+            for (int shake = 0; shake < 2; shake++) {
+                if (shake == 0)
+                    ss_shake128_init(&ctx);
+                else
+                    ss_shake256_init(&ctx);
+                for (size_t at = 0; at < len; at += step)
+                    ss_sha3_absorb(&ctx, msg + at, len - at < step ? len - at : step);
+                for (size_t at = 0; at < 200; at += step)
+                    ss_shake_squeeze(xof_inc + 200 * shake + at, 200 - at < step ? 200 - at : step,
+                                     &ctx);
+                ss_sha3_wipe(&ctx);
+            }
+            check(same(xof, xof_inc, 400), "sha3", "SHAKE in pieces differs from one-shot");
         }
     }
 }
@@ -799,6 +845,7 @@ static const struct {
     {"ct_verify", step_ct_verify},
     {"wipe", step_wipe},
     {"sha256", step_sha256},
+    {"sha3", step_sha3},
     {"hmac", step_hmac},
     {"hkdf", step_hkdf},
     {"x25519", step_x25519},

@@ -1169,10 +1169,10 @@ START_TEST(hybrid_vectors)
             }
         }
     }
-    vec_report(HFS_VECTORS " (NNhfs, NKhfs, XXhfs)", vectors, 3);
-    vec_report(HFS_VECTORS " messages", messages, 18);
+    vec_report("noise_hfs_mlkem768.json (NNhfs, NKhfs, XXhfs)", vectors, 3);
+    vec_report("noise_hfs_mlkem768.json messages", messages, 18);
     /* 11 + 13 + 16 states, on both sides. */
-    vec_report(HFS_VECTORS " h, ck, k", states, 2 * (11 + 13 + 16));
+    vec_report("noise_hfs_mlkem768.json h, ck, k", states, 2 * (11 + 13 + 16));
     json_decref(root);
 }
 END_TEST

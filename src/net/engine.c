@@ -265,19 +265,27 @@ static void trace_first_nonce(const ss_engine *e, const char *direction, uint64_
  * the 2-byte big-endian length, then the frame's bytes, exactly what a
  * capture of the TCP stream shows (docs/protocol.md labels each field).
  * Unlike the handshake's lines these bytes are not secret: anyone on the
- * path sees them. A long frame is cut after its first WIRE_SHOWN bytes, so
- * one line stays readable (and fits trace_line). */
+ * path sees them. Frame 0 and the handshake messages are shown whole (up to
+ * HANDSHAKE_OUT_MAX bytes, the largest we send: a hybrid handshake's
+ * messages hold over a kilobyte of ML-KEM key or ciphertext), so that a
+ * trace holds every byte of the handshake (tools/wireshark/trace2pcap.py
+ * rebuilds a capture from it); a longer frame, and any transport frame
+ * longer than WIRE_SHOWN bytes, is cut, so that one line stays readable. */
 #define WIRE_SHOWN 128
 static void trace_wire(const ss_engine *e, const char *direction, const uint8_t *frame,
                        size_t len)
 {
     if (e->cfg.trace == NULL)
         return;
-    char hex[2 * WIRE_SHOWN + 1] = "";
-    size_t shown = len < WIRE_SHOWN ? len : WIRE_SHOWN;
+    char line[32 + 2 * HANDSHAKE_OUT_MAX];
+    size_t limit = e->state == ST_OPEN ? WIRE_SHOWN : HANDSHAKE_OUT_MAX;
+    size_t shown = len < limit ? len : limit;
+    int at = snprintf(line, sizeof line, "wire: %s %04zx ", direction, len);
     for (size_t i = 0; i < shown; i++)
-        snprintf(hex + 2 * i, 3, "%02x", frame[i]);
-    trace_line(e, "wire: %s %04zx %s%s", direction, len, hex, len > shown ? " ..." : "");
+        snprintf(line + at + 2 * i, 3, "%02x", frame[i]);
+    snprintf(line + at + 2 * shown, sizeof line - (size_t)at - 2 * shown, "%s",
+             len > shown ? " ..." : "");
+    e->cfg.trace(e->cfg.trace_arg, line);
 }
 
 /* ------------------------------------------------------------------ */

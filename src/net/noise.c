@@ -811,16 +811,23 @@ static size_t message_size(const ss_handshake *hs, size_t payload_len)
     int has_key = hs->sym.cs.has_key;
     size_t size = 0;
     for (int i = 0; tokens[i] != END; i++) {
-        if (tokens[i] == E)
-            size += DHLEN;
-        else if (tokens[i] == S)
+        switch (tokens[i]) {
+        case E:
+            size += DHLEN; /* always in clear */
+            break;
+        case S:
             size += DHLEN + (has_key ? TAGLEN : 0);
-        else if (tokens[i] == E1)
+            break;
+        case E1:
             size += KEMPUBLICKEYLEN + (has_key ? TAGLEN : 0);
-        else if (tokens[i] == EKEM1)
-            size += KEMCIPHERTEXTLEN + (has_key ? TAGLEN : 0); /* then MixKey */
-        if (tokens[i] != E && tokens[i] != S && tokens[i] != E1)
-            has_key = 1; /* ee, es, se and ekem1 call MixKey */
+            break;
+        case EKEM1:
+            size += KEMCIPHERTEXTLEN + (has_key ? TAGLEN : 0);
+            has_key = 1; /* then MixKey(kem_output) */
+            break;
+        default:
+            has_key = 1; /* ee, es, se call MixKey */
+        }
     }
     return size + payload_len + (has_key ? TAGLEN : 0);
 }

@@ -1177,8 +1177,8 @@ START_TEST(hybrid_vectors)
 }
 END_TEST
 
-/* Sizes on the wire (hfs §4 with ML-KEM-768; docs/protocol.md section 5),
- * the KEM secret wiped as soon as ekem1 has been read, and re1 once the
+/* Sizes on the wire (hfs §4 with ML-KEM-768; docs/protocol.md section 5;
+ * one byte less is a bad frame), the KEM secret wiped as soon as ekem1 has been read, and re1 once the
  * encapsulation is done. */
 START_TEST(hybrid_sizes_and_wipes)
 {
@@ -1206,6 +1206,12 @@ START_TEST(hybrid_sizes_and_wipes)
         for (int i = 0; i < handshake_messages(pat); i++) {
             write_message(&p, i, msg, sizeof msg, &len, NULL, 0);
             ck_assert_uint_eq(len, sizes[k][i]);
+            /* One byte short cannot hold the keys and tags: refused
+             * before any token is processed, on a copy of the reader. */
+            ss_handshake probe = *reader_of(&p, i);
+            ck_assert_int_eq(ss_handshake_read(&probe, back, sizeof back, &back_len, msg, len - 1),
+                             SS_ERR_BAD_FRAME);
+            ss_handshake_wipe(&probe);
             if (i == 0) {
                 ck_assert(p.init.has_e1 && !all_zero(p.init.e1_dk, sizeof p.init.e1_dk));
             }

@@ -10,6 +10,9 @@
  * success and -1 when an input fails the checks FIPS 203 requires, or when
  * the random source failed; outputs are then all zero bytes, never a
  * partial result.
+ *
+ * Buffers: outputs may overlap the seeds (d, z, m), and ss may overlap ct or
+ * dk; ct and ss must not overlap ek, and ek and dk not each other.
  */
 #ifndef SS_MLKEM_H
 #define SS_MLKEM_H

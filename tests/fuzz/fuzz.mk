@@ -34,7 +34,8 @@
 FUZZ_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 FUZZ_TARGETS ?= frame_recv handshake_responder handshake_initiator key_parse \
-    diff_sha256 diff_hmac diff_hkdf diff_x25519 diff_chacha20 diff_poly1305 diff_aead
+    diff_sha256 diff_hmac diff_hkdf diff_x25519 diff_chacha20 diff_poly1305 diff_aead \
+    mlkem_decaps mlkem_ek
 FUZZ_TIME ?= 60
 MUTANT_TIME ?= 120
 MUTANT_SCRATCH_TIME ?= 30

@@ -817,17 +817,15 @@ static void transport(const char *step, ss_cipher_state *from, ss_cipher_state *
  * leaves its writer (it is what travels on the wire). Everything derived
  * inside — DH results, ck, the cipher keys, the writer's h — stays secret.
  *
- * The hybrid forms (hfs) add the KEM: the secret parts of the initiator's
- * ML-KEM decapsulation key e1 (dk = dk_PKE || ek || H(ek) || z, FIPS 203
- * §7.1: dk_PKE and z; ek and H(ek) are public), and the responder's
- * encapsulation randomness m; the shared secret they agree on stays
- * secret. (Key generation itself runs on defined seeds here: it expands the
- * public seed rho by rejection sampling, whose branches memcheck would
- * blame on d; crypto/mlkem's own steps are about ML-KEM.) The KEM public
- * key the responder receives is declassified as it arrives (see the loop):
- * it comes out of a decryption under a secret key in NKhfs, but it is a
- * public key, and ML-KEM.Encaps checks and expands it in variable time, as
- * FIPS 203 allows for public data.
+ * The hybrid forms (hfs) add the KEM: the initiator's ML-KEM key pair e1,
+ * generated from secret seeds d and z, its decapsulation key secret but for
+ * the public key inside it (dk = dk_PKE || ek || H(ek) || z, FIPS 203
+ * §7.1; ek is sent), and the responder's secret encapsulation randomness
+ * m; the shared secret they agree on stays secret. (SampleNTT's seed and
+ * the key checks' verdicts are public by design: the wrappers above
+ * declassify them.) The KEM public key the responder receives is
+ * declassified as it arrives (see the loop): in NKhfs it comes out of a
+ * decryption under a secret key, but it is a public key.
  */
 static void set_kem_secrets(ss_handshake *ini, ss_handshake *res)
 {
@@ -835,10 +833,11 @@ static void set_kem_secrets(ss_handshake *ini, ss_handshake *res)
     fill(d, 32, 24);
     fill(z, 32, 25);
     fill(m, 32, 26);
-    check(ss_mlkem768_keygen_derand(ek, dk, d, z) == 0, "kem", "keygen");
-    secret(dk, 1152);                                /* dk_PKE */
-    secret(dk + sizeof dk - 32, 32);                 /* z */
+    secret(d, 32);
+    secret(z, 32);
     secret(m, 32);
+    check(ss_mlkem768_keygen_derand(ek, dk, d, z) == 0, "kem", "keygen");
+    declassify(dk + 1152, SS_NOISE_KEM_PUBLIC_LEN); /* ek, published in e1 */
     ss_handshake_set_kem_ephemeral(ini, dk);
     ss_handshake_set_kem_randomness(res, m);
     ss_wipe(d, 32);

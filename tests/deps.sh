@@ -30,7 +30,7 @@ want chromium-driver command -v chromedriver
 want python3-selenium /usr/bin/python3 -c 'import selenium'
 want xxd           command -v xxd       # the docs' exercises show bytes with it
 want python3       command -v python3   # the docs checker and exercises
-want python3-cryptography /usr/bin/python3 -c 'import cryptography'   # the write-the-attack labs (fingerprint)
+want python3-cryptography /usr/bin/python3 -c 'from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305' # hfs vectors recomputed, the write-the-attack labs
 want procps        command -v pgrep     # the chat test finds the chat under timeout
 want gdb           command -v gdb       # the CLI's relay buffers are wiped (its memory at exit)
 # The Python package's install test: a venv of Debian's python3 and an

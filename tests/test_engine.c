@@ -3,8 +3,10 @@
  * two engines, a client and a server, joined by byte queues this file
  * moves, so every byte on the "wire" is in the test's hands.
  *
- *   - NN, NK and XX sessions: messages of 0 B to 200 KiB both ways, the
- *     closes, the handshake hash and the peer keys agree;
+ *   - NN, NK and XX sessions, and their hybrid forms NNhfs, NKhfs and XXhfs
+ *     (patterns 3 to 5 below): messages of 0 B to 200 KiB both ways, the
+ *     closes, the handshake hash and the peer keys agree; a hybrid-only
+ *     server refuses classical proposals;
  *   - memory: an established, idle engine holds at most 16 KiB of heap
  *     (ss_engine_memory), also right after bulk transfers;
  *   - every manipulation of the adversarial network suite
@@ -96,17 +98,21 @@ static void keys_once(void)
     done = 1;
 }
 
+/* Patterns 0 NN, 1 NK, 2 XX; 3, 4, 5 their hybrid forms (the client
+ * proposes hfs, the server accepts both forms). */
+#define PATTERNS 6
 static void configs(ss_config *client, ss_config *server, int pattern)
 {
     keys_once();
     memset(client, 0, sizeof *client);
     memset(server, 0, sizeof *server);
-    if (pattern >= 1) {
+    if (pattern % 3 >= 1) {
         server->static_key = &server_key;
         client->peer_public_key = server_key.public_key;
     }
-    if (pattern == 2)
+    if (pattern % 3 == 2)
         client->static_key = &client_key;
+    client->hybrid = pattern >= 3;
 }
 
 /* One frame leaves `from` towards `to`, through the attack. */
@@ -340,11 +346,15 @@ static void new_pair(side *c, side *s, int pattern)
 
 START_TEST(sessions_without_sockets)
 {
-    static const char *const names[3] = {"Noise_NN_25519_ChaChaPoly_SHA256",
-                                         "Noise_NK_25519_ChaChaPoly_SHA256",
-                                         "Noise_XX_25519_ChaChaPoly_SHA256"};
+    static const char *const names[PATTERNS] = {
+        "Noise_NN_25519_ChaChaPoly_SHA256",
+        "Noise_NK_25519_ChaChaPoly_SHA256",
+        "Noise_XX_25519_ChaChaPoly_SHA256",
+        "Noise_NNhfs_25519+MLKEM768_ChaChaPoly_SHA256",
+        "Noise_NKhfs_25519+MLKEM768_ChaChaPoly_SHA256",
+        "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256"};
     messages_once();
-    for (int pattern = 0; pattern < 3; pattern++) {
+    for (int pattern = 0; pattern < PATTERNS; pattern++) {
         side c, s;
         attack none = {.m = M_NONE};
         new_pair(&c, &s, pattern);
@@ -368,9 +378,9 @@ START_TEST(sessions_without_sockets)
         ck_assert(memcmp(hc, hs, 32) == 0 && !all_zero(hc, 32));
         ck_assert_str_eq(ss_engine_protocol_name(c.e), names[pattern]);
         ck_assert_str_eq(ss_engine_protocol_name(s.e), names[pattern]);
-        if (pattern >= 1)
+        if (pattern % 3 >= 1)
             ck_assert(memcmp(ss_engine_peer_public_key(c.e), server_key.public_key, 32) == 0);
-        if (pattern == 2)
+        if (pattern % 3 == 2)
             ck_assert(memcmp(ss_engine_peer_public_key(s.e), client_key.public_key, 32) == 0);
         else
             ck_assert_ptr_null(ss_engine_peer_public_key(s.e));
@@ -383,7 +393,7 @@ END_TEST
 START_TEST(idle_memory_at_most_16_kib)
 {
     messages_once();
-    for (int pattern = 0; pattern < 3; pattern++) {
+    for (int pattern = 0; pattern < PATTERNS; pattern++) {
         side c, s;
         attack none = {.m = M_NONE};
         new_pair(&c, &s, pattern);
@@ -416,6 +426,49 @@ START_TEST(idle_memory_at_most_16_kib)
 }
 END_TEST
 
+/* A hybrid-only server (SS_HYBRID_ONLY) runs the hfs form of each pattern
+ * and refuses the classical one, with an error that says so on its side;
+ * the client, which only sees the connection close, names the likely
+ * reason. */
+START_TEST(hybrid_only_server)
+{
+    for (int pattern = 0; pattern < PATTERNS; pattern++) {
+        ss_config cc, sc;
+        side c, s;
+        attack none = {.m = M_NONE};
+        configs(&cc, &sc, pattern);
+        sc.hybrid = SS_HYBRID_ONLY;
+        side_init(&c, ss_engine_new(0, &cc), NULL, NULL, 0);
+        side_init(&s, ss_engine_new(1, &sc), NULL, NULL, 0);
+        ck_assert(c.e != NULL && s.e != NULL);
+        c.close_sent = s.close_sent = 1;
+        run_session(&c, &s, &none, 0);
+        if (pattern >= 3) {
+            ck_assert(ss_engine_established(c.e) && ss_engine_established(s.e));
+            ck_assert(strstr(ss_engine_protocol_name(s.e), "hfs_25519+MLKEM768") != NULL);
+        } else {
+            ck_assert_int_eq(ss_engine_error(s.e), SS_ERR_PATTERN_REFUSED);
+            ck_assert_msg(strstr(ss_engine_error_message(s.e), "hybrid-only") != NULL, "%s",
+                          ss_engine_error_message(s.e));
+            ck_assert_int_eq(ss_engine_input_end(c.e), -1);
+            ck_assert_int_eq(ss_engine_error(c.e), pattern == 1 ? SS_ERR_WRONG_SERVER_KEY
+                                                                : SS_ERR_PATTERN_REFUSED);
+            ck_assert_msg(strstr(ss_engine_error_message(c.e), "hybrid-only") != NULL, "%s",
+                          ss_engine_error_message(c.e));
+        }
+        side_free(&c);
+        side_free(&s);
+    }
+    /* Not a value a server can have; plain mode has no handshake. */
+    ss_config bad = {0};
+    bad.hybrid = 3;
+    ck_assert_ptr_null(ss_engine_new(1, &bad));
+    bad.hybrid = 1;
+    bad.plain = 1;
+    ck_assert_ptr_null(ss_engine_new(0, &bad));
+}
+END_TEST
+
 /* Frames per direction in an unattacked session of each pattern. */
 static void count_frames(int pattern, size_t frames[2])
 {
@@ -433,7 +486,7 @@ START_TEST(every_manipulation_at_every_frame)
 {
     messages_once();
     long cases = 0, reorders = 0;
-    for (int pattern = 0; pattern < 3; pattern++) {
+    for (int pattern = 0; pattern < PATTERNS; pattern++) {
         size_t frames[2];
         count_frames(pattern, frames);
         for (int m = M_FLIP; m < M_COUNT; m++)
@@ -755,6 +808,7 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, sessions_without_sockets);
     tcase_add_test(tc, idle_memory_at_most_16_kib);
+    tcase_add_test(tc, hybrid_only_server);
     tcase_add_test(tc, contract);
     tcase_add_test(tc, batches);
     tcase_add_test(tc, every_manipulation_at_every_frame);

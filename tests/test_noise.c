@@ -7,6 +7,12 @@
  * The vectors fix every key, including the ephemeral ones, through the
  * internal API (ss_handshake_set_ephemeral); every handshake message and
  * transport ciphertext must then be byte-equal to the vector's.
+ *
+ * The hybrid forms NNhfs, NKhfs and XXhfs (ML-KEM-768) have no official
+ * vectors: docs/vectors/noise_hfs_mlkem768.json holds SSockets' own, computed
+ * independently in Python (tests/gen/noise_hfs_vectors.py) with the ML-KEM
+ * values taken from NIST ACVP; here the C handshake must reproduce every
+ * message and every h, ck and k of them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,13 +25,18 @@
 
 #define CACOPHONY "noise/cacophony/cacophony.txt"
 #define SNOW "noise/snow/snow.txt"
+/* Relative to vectors/: the published file is the one tested. */
+#define HFS_VECTORS "../docs/vectors/noise_hfs_mlkem768.json"
 
 static const ss_noise_pattern all_patterns[] = {SS_NOISE_NN, SS_NOISE_NK, SS_NOISE_XX};
+static const ss_noise_pattern hybrid_patterns[] = {SS_NOISE_NN_HFS, SS_NOISE_NK_HFS,
+                                                   SS_NOISE_XX_HFS};
 
-/* Handshake messages per pattern (§7.5: NN and NK two, XX three). */
+/* Handshake messages per pattern (§7.5: NN and NK two, XX three; hfs adds
+ * tokens, not messages). */
 static int handshake_messages(ss_noise_pattern p)
 {
-    return p == SS_NOISE_XX ? 3 : 2;
+    return ss_noise_classical(p) == SS_NOISE_XX ? 3 : 2;
 }
 
 /* ---- the two sides of a handshake, set up from a vector ---- */
@@ -83,6 +94,19 @@ static void setup_from_vector(pair *p, json_t *v, ss_noise_pattern pat, ss_trace
     keypair_from_field(&re, v, "resp_ephemeral");
     ss_handshake_set_ephemeral(&p->init, &ie);
     ss_handshake_set_ephemeral(&p->resp, &re);
+    /* hfs: the initiator's KEM key pair and the responder's encapsulation
+     * randomness (docs/vectors/noise_hfs_mlkem768.json). */
+    if (has_field(v, "init_ephemeral_kem_dk")) {
+        size_t dk_len, m_len;
+        uint8_t *dk = wp_hex(v, "init_ephemeral_kem_dk", &dk_len);
+        uint8_t *m = wp_hex(v, "resp_kem_encaps_m", &m_len);
+        ck_assert_uint_eq(dk_len, SS_NOISE_KEM_SECRET_LEN);
+        ck_assert_uint_eq(m_len, 32);
+        ss_handshake_set_kem_ephemeral(&p->init, dk);
+        ss_handshake_set_kem_randomness(&p->resp, m);
+        free(dk);
+        free(m);
+    }
     free(ipro);
     free(rpro);
     free(irs);
@@ -708,9 +732,10 @@ START_TEST(out_of_turn_is_refused)
 END_TEST
 
 /* A full handshake with random ephemeral keys, as conn.c runs it. */
-static void handshake(ss_noise_pattern pat, pair *p, uint8_t first[256])
+static void handshake(ss_noise_pattern pat, pair *p, uint8_t first[32])
 {
-    uint8_t msg[512], back[512];
+    uint8_t msg[2048], back[2048];
+    ss_noise_pattern base = ss_noise_classical(pat);
     size_t len, back_len;
     ss_keypair is, rs;
     ck_assert_int_eq(ss_random(is.secret_key, 32), 0);
@@ -719,23 +744,23 @@ static void handshake(ss_noise_pattern pat, pair *p, uint8_t first[256])
     ss_x25519_public_key(rs.public_key, rs.secret_key);
     memset(p, 0, sizeof *p);
     ck_assert_int_eq(ss_handshake_init(&p->init, pat, 1, (const uint8_t *)"SSockets/1", 10,
-                                       pat == SS_NOISE_XX ? &is : NULL,
-                                       pat == SS_NOISE_NK ? rs.public_key : NULL, NULL, NULL),
+                                       base == SS_NOISE_XX ? &is : NULL,
+                                       base == SS_NOISE_NK ? rs.public_key : NULL, NULL, NULL),
                      SS_OK);
     ck_assert_int_eq(ss_handshake_init(&p->resp, pat, 0, (const uint8_t *)"SSockets/1", 10,
-                                       pat == SS_NOISE_NN ? NULL : &rs, NULL, NULL, NULL),
+                                       base == SS_NOISE_NN ? NULL : &rs, NULL, NULL, NULL),
                      SS_OK);
     for (int i = 0; i < handshake_messages(pat); i++) {
         ck_assert(!ss_handshake_done(&p->init) && !ss_handshake_done(&p->resp));
         write_message(p, i, msg, sizeof msg, &len, NULL, 0);
         if (i == 0)
-            memcpy(first, msg, len);
+            memcpy(first, msg, 32); /* e */
         ck_assert_int_eq(ss_handshake_read(reader_of(p, i), back, 0, &back_len, msg, len), SS_OK);
         ck_assert_uint_eq(back_len, 0);
     }
     ck_assert(ss_handshake_done(&p->init) && ss_handshake_done(&p->resp));
     /* XX: each side learned the other's static key. */
-    if (pat == SS_NOISE_XX) {
+    if (base == SS_NOISE_XX) {
         ck_assert(memcmp(p->init.rs, rs.public_key, 32) == 0);
         ck_assert(memcmp(p->resp.rs, is.public_key, 32) == 0);
     }
@@ -745,11 +770,12 @@ static void handshake(ss_noise_pattern pat, pair *p, uint8_t first[256])
 
 START_TEST(random_ephemerals_and_split)
 {
-    for (size_t k = 0; k < 3; k++) {
-        uint8_t first1[256], first2[256], msg[64], back[64];
+    for (size_t k = 0; k < 6; k++) {
+        ss_noise_pattern pat = k < 3 ? all_patterns[k] : hybrid_patterns[k - 3];
+        uint8_t first1[32], first2[32], msg[64], back[64];
         pair p, q;
-        handshake(all_patterns[k], &p, first1);
-        handshake(all_patterns[k], &q, first2);
+        handshake(pat, &p, first1);
+        handshake(pat, &q, first2);
         ck_assert(memcmp(first1, first2, 32) != 0); /* fresh e each time */
         ck_assert(memcmp(p.init_h, p.resp_h, 32) == 0);
         /* Split wiped both handshakes; they refuse to go on. */
@@ -903,7 +929,7 @@ START_TEST(init_arguments)
                      SS_ERR_ARGUMENT);
     ck_assert_int_eq(ss_handshake_init(&hs, SS_NOISE_NN, 1, NULL, 3, NULL, NULL, NULL, NULL),
                      SS_ERR_ARGUMENT);
-    ck_assert_int_eq(ss_handshake_init(&hs, (ss_noise_pattern)3, 1, NULL, 0, NULL, NULL, NULL,
+    ck_assert_int_eq(ss_handshake_init(&hs, (ss_noise_pattern)6, 1, NULL, 0, NULL, NULL, NULL,
                                        NULL),
                      SS_ERR_ARGUMENT);
     ck_assert_int_eq(ss_handshake_init(NULL, SS_NOISE_NN, 1, NULL, 0, NULL, NULL, NULL, NULL),
@@ -952,7 +978,40 @@ START_TEST(protocol_names)
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         ck_assert_int_eq(name_ok(others[i], strlen(others[i]), &p), SS_ERR_BAD_PROTOCOL);
     ck_assert_int_eq(ss_noise_pattern_from_name(&p, NULL, 0), SS_ERR_BAD_PROTOCOL);
-    ck_assert_ptr_null(ss_noise_protocol_name((ss_noise_pattern)3));
+    ck_assert_ptr_null(ss_noise_protocol_name((ss_noise_pattern)6));
+}
+END_TEST
+
+/* The hfs names (hfs §5: "25519+MLKEM768"), and their pairing with the
+ * classical patterns. */
+START_TEST(hybrid_protocol_names)
+{
+    static const char *const names[] = {"Noise_NNhfs_25519+MLKEM768_ChaChaPoly_SHA256",
+                                        "Noise_NKhfs_25519+MLKEM768_ChaChaPoly_SHA256",
+                                        "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256"};
+    static const char *const others[] = {
+        "Noise_NNhfs_25519_ChaChaPoly_SHA256", "Noise_NN_25519+MLKEM768_ChaChaPoly_SHA256",
+        "Noise_NNhfs_25519+Kyber1024_ChaChaPoly_SHA256",
+        "Noise_NNhfs_25519+ML-KEM-768_ChaChaPoly_SHA256",
+        "Noise_XXhfs_25519+MLKEM1024_ChaChaPoly_SHA256",
+        "Noise_IKhfs_25519+MLKEM768_ChaChaPoly_SHA256"};
+    ss_noise_pattern p;
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(names[i]);
+        ck_assert_uint_lt(n, SS_NOISE_NAME_MAX);
+        ck_assert_str_eq(ss_noise_protocol_name(hybrid_patterns[i]), names[i]);
+        ck_assert_int_eq(name_ok(names[i], n, &p), SS_OK);
+        ck_assert_int_eq(p, hybrid_patterns[i]);
+        ck_assert_int_eq(name_ok(names[i], n - 1, &p), SS_ERR_BAD_PROTOCOL);
+        ck_assert(ss_noise_is_hybrid(hybrid_patterns[i]));
+        ck_assert(!ss_noise_is_hybrid(all_patterns[i]));
+        ck_assert_int_eq(ss_noise_classical(hybrid_patterns[i]), all_patterns[i]);
+        ck_assert_int_eq(ss_noise_classical(all_patterns[i]), all_patterns[i]);
+        ck_assert_int_eq(ss_noise_hybrid(all_patterns[i]), hybrid_patterns[i]);
+        ck_assert_int_eq(ss_noise_hybrid(hybrid_patterns[i]), hybrid_patterns[i]);
+    }
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        ck_assert_int_eq(name_ok(others[i], strlen(others[i]), &p), SS_ERR_BAD_PROTOCOL);
 }
 END_TEST
 
@@ -1040,6 +1099,190 @@ START_TEST(trace_reports_every_step)
 }
 END_TEST
 
+/* ---- hfs: the published vectors, and what the KEM tokens must do ---- */
+
+/* The symmetric state as the trace reports it, one side at a time:
+ * "InitializeSymmetric: h = ck = ...", "MixHash: h = ...", "MixKey: ck =
+ * ..., k = ...", "Split: k1 = ..., k2 = ...", in order. */
+#define STATE_LINES 32
+typedef struct {
+    char lines[2][STATE_LINES][2 * 64 + 40]; /* [0] initiator, [1] responder */
+    int count[2];
+} state_log;
+
+static void collect_state(void *arg, const char *line)
+{
+    static const char *const ops[] = {": InitializeSymmetric: ", ": MixHash: ", ": MixKey: ",
+                                      ": Split: "};
+    state_log *log = arg;
+    int side = strncmp(line, "initiator ", 10) == 0 ? 0 : 1;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        const char *at = strstr(line, ops[i]);
+        if (at == NULL)
+            continue;
+        ck_assert_int_lt(log->count[side], STATE_LINES);
+        snprintf(log->lines[side][log->count[side]++], sizeof log->lines[0][0], "%s", at + 2);
+    }
+}
+
+/* The vector's symmetric_state_trace entry i, in the trace's words. */
+static void expected_state(char *out, size_t cap, json_t *entry)
+{
+    const char *op = json_string_value(json_object_get(entry, "op"));
+#define FIELD(name) json_string_value(json_object_get(entry, name))
+    if (strcmp(op, "InitializeSymmetric") == 0)
+        snprintf(out, cap, "InitializeSymmetric: h = ck = %s", FIELD("h"));
+    else if (strcmp(op, "MixHash") == 0)
+        snprintf(out, cap, "MixHash: h = %s", FIELD("h"));
+    else if (strcmp(op, "MixKey") == 0)
+        snprintf(out, cap, "MixKey: ck = %s, k = %s", FIELD("ck"), FIELD("k"));
+    else
+        snprintf(out, cap, "Split: k1 = %s, k2 = %s", FIELD("k1"), FIELD("k2"));
+#undef FIELD
+}
+
+START_TEST(hybrid_vectors)
+{
+    json_t *root = wp_load(HFS_VECTORS);
+    long vectors = 0, messages = 0, states = 0;
+    for (size_t k = 0; k < 3; k++) {
+        ss_noise_pattern pat = hybrid_patterns[k];
+        json_t *v = find_vector(root, ss_noise_protocol_name(pat));
+        json_t *trace = json_object_get(v, "symmetric_state_trace");
+        static state_log log;
+        ck_assert_ptr_nonnull(v);
+        memset(&log, 0, sizeof log);
+        /* Every message, the handshake hash and the transport messages. */
+        messages += run_vector(v, pat, collect_state, &log);
+        vectors++;
+        /* Every h, ck and k, on both sides, in order. */
+        for (int side = 0; side < 2; side++) {
+            ck_assert_int_eq(log.count[side], (int)json_array_size(trace));
+            for (int i = 0; i < log.count[side]; i++) {
+                char want[sizeof log.lines[0][0]];
+                expected_state(want, sizeof want, json_array_get(trace, (size_t)i));
+                ck_assert_msg(strcmp(log.lines[side][i], want) == 0,
+                              "%s, %s, step %d:\n got  %s\n want %s",
+                              ss_noise_protocol_name(pat), side ? "responder" : "initiator", i,
+                              log.lines[side][i], want);
+                states++;
+            }
+        }
+    }
+    vec_report("noise_hfs_mlkem768.json (NNhfs, NKhfs, XXhfs)", vectors, 3);
+    vec_report("noise_hfs_mlkem768.json messages", messages, 18);
+    /* 11 + 13 + 16 states, on both sides. */
+    vec_report("noise_hfs_mlkem768.json h, ck, k", states, 2 * (11 + 13 + 16));
+    json_decref(root);
+}
+END_TEST
+
+/* Sizes on the wire (hfs §4 with ML-KEM-768; docs/protocol.md section 5;
+ * one byte less is a bad frame), the KEM secret wiped as soon as ekem1 has been read, and re1 once the
+ * encapsulation is done. */
+START_TEST(hybrid_sizes_and_wipes)
+{
+    static const size_t sizes[3][3] = {{32 + 1184, 32 + 1104 + 16, 0},
+                                       {32 + 1200 + 16, 32 + 1104 + 16, 0},
+                                       {32 + 1184, 32 + 1104 + 48 + 16, 48 + 16}};
+    for (size_t k = 0; k < 3; k++) {
+        ss_noise_pattern pat = hybrid_patterns[k];
+        uint8_t msg[2048], back[16];
+        size_t len, back_len;
+        ss_keypair is, rs;
+        pair p;
+        ss_noise_pattern base = ss_noise_classical(pat);
+        fixed_keypair(&is, 0x31);
+        fixed_keypair(&rs, 0x42);
+        memset(&p, 0, sizeof p);
+        ck_assert_int_eq(ss_handshake_init(&p.init, pat, 1, NULL, 0,
+                                           base == SS_NOISE_XX ? &is : NULL,
+                                           base == SS_NOISE_NK ? rs.public_key : NULL, NULL,
+                                           NULL),
+                         SS_OK);
+        ck_assert_int_eq(ss_handshake_init(&p.resp, pat, 0, NULL, 0,
+                                           base == SS_NOISE_NN ? NULL : &rs, NULL, NULL, NULL),
+                         SS_OK);
+        for (int i = 0; i < handshake_messages(pat); i++) {
+            write_message(&p, i, msg, sizeof msg, &len, NULL, 0);
+            ck_assert_uint_eq(len, sizes[k][i]);
+            /* One byte short cannot hold the keys and tags: refused
+             * before any token is processed, on a copy of the reader. */
+            ss_handshake probe = *reader_of(&p, i);
+            ck_assert_int_eq(ss_handshake_read(&probe, back, sizeof back, &back_len, msg, len - 1),
+                             SS_ERR_BAD_FRAME);
+            ss_handshake_wipe(&probe);
+            if (i == 0) {
+                ck_assert(p.init.has_e1 && !all_zero(p.init.e1_dk, sizeof p.init.e1_dk));
+            }
+            ck_assert_int_eq(ss_handshake_read(reader_of(&p, i), back, sizeof back, &back_len,
+                                               msg, len),
+                             SS_OK);
+            if (i == 0) {
+                ck_assert(p.resp.has_re1);
+            } else if (i == 1) {
+                /* The responder encapsulated (and forgot re1); the
+                 * initiator decapsulated and wiped its KEM secret key. */
+                ck_assert(!p.resp.has_re1 && all_zero(p.resp.re1, sizeof p.resp.re1));
+                ck_assert(!p.init.has_e1 && all_zero(p.init.e1_dk, sizeof p.init.e1_dk));
+            }
+        }
+        ck_assert(ss_handshake_done(&p.init) && ss_handshake_done(&p.resp));
+        ck_assert(memcmp(p.init.sym.h, p.resp.sym.h, 32) == 0);
+        ck_assert(memcmp(p.init.sym.ck, p.resp.sym.ck, 32) == 0);
+        ss_handshake_wipe(&p.init);
+        ss_handshake_wipe(&p.resp);
+    }
+}
+END_TEST
+
+/* NNhfs with the KEM public key of message 1 (sent in clear: no key yet)
+ * changed: a coefficient of 4095, not below q = 3329, fails FIPS 203's
+ * modulus check when the responder encapsulates (SS_ERR_BAD_FRAME, and no
+ * message 2); any other change to e1 or to the ciphertext of message 2
+ * fails a tag. */
+START_TEST(hybrid_tampering)
+{
+    for (int what = 0; what < 3; what++) {
+        uint8_t msg[2048], back[16];
+        size_t len, back_len;
+        pair p;
+        memset(&p, 0, sizeof p);
+        ck_assert_int_eq(ss_handshake_init(&p.init, SS_NOISE_NN_HFS, 1, NULL, 0, NULL, NULL,
+                                           NULL, NULL),
+                         SS_OK);
+        ck_assert_int_eq(ss_handshake_init(&p.resp, SS_NOISE_NN_HFS, 0, NULL, 0, NULL, NULL,
+                                           NULL, NULL),
+                         SS_OK);
+        write_message(&p, 0, msg, sizeof msg, &len, NULL, 0);
+        if (what == 0) {
+            msg[32] = 0xff; /* the first 12-bit coefficient of t-hat: 4095 */
+            msg[33] |= 0x0f;
+        } else if (what == 1) {
+            msg[32 + 600] ^= 0x10; /* inside e1 */
+        }
+        ck_assert_int_eq(ss_handshake_read(&p.resp, back, sizeof back, &back_len, msg, len),
+                         SS_OK);
+        if (what == 0) {
+            ck_assert_int_eq(ss_handshake_write(&p.resp, msg, sizeof msg, &len, NULL, 0),
+                             SS_ERR_BAD_FRAME);
+            ck_assert_uint_eq(len, 0);
+            assert_dead(&p.resp);
+        } else {
+            write_message(&p, 1, msg, sizeof msg, &len, NULL, 0);
+            if (what == 2)
+                msg[32 + 500] ^= 0x01; /* inside the encrypted ciphertext */
+            ck_assert_int_eq(ss_handshake_read(&p.init, back, sizeof back, &back_len, msg, len),
+                             SS_ERR_TAMPERED);
+            assert_dead(&p.init);
+            ck_assert(all_zero(p.init.e1_dk, sizeof p.init.e1_dk));
+        }
+        ss_handshake_wipe(&p.init);
+        ss_handshake_wipe(&p.resp);
+    }
+}
+END_TEST
+
 START_TEST(trace_reports_abort)
 {
     trace_log log = {0};
@@ -1065,6 +1308,9 @@ int main(void)
     tcase_set_timeout(neg, 300);
     tcase_add_test(vec, cacophony_vectors);
     tcase_add_test(vec, snow_vectors);
+    tcase_add_test(vec, hybrid_vectors);
+    tcase_add_test(neg, hybrid_sizes_and_wipes);
+    tcase_add_test(neg, hybrid_tampering);
     tcase_add_test(neg, flipped_bit_fails);
     tcase_add_test(neg, prologue_mismatch_fails);
     tcase_add_test(neg, low_order_points_abort);
@@ -1081,6 +1327,7 @@ int main(void)
     tcase_add_test(api, split_before_done_gives_no_keys);
     tcase_add_test(api, init_arguments);
     tcase_add_test(api, protocol_names);
+    tcase_add_test(api, hybrid_protocol_names);
     tcase_add_test(api, trace_reports_every_step);
     tcase_add_test(api, trace_reports_abort);
     suite_add_tcase(s, vec);

@@ -90,6 +90,7 @@ class ss_config(ctypes.Structure):
         ("test_ephemeral", ctypes.POINTER(ss_keypair)),
         ("send_timeout_ms", ctypes.c_int),
         ("keepalive_s", ctypes.c_int),
+        ("hybrid", ctypes.c_int),
     ]
 
 

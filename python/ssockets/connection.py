@@ -88,7 +88,7 @@ class _Config:
     its whole life)."""
 
     def __init__(self, *, server, load_key, key_path, alg, key, peer, allowed, timeout,
-                 plain, trace):
+                 plain, trace, hybrid=False):
         _check_alg(alg)
         if load_key is not None and not isinstance(load_key, bool):
             raise ArgumentError(SS_ERR_ARGUMENT, "load_key must be True, False or None, not %r"
@@ -146,12 +146,30 @@ class _Config:
             self.cfg.handshake_timeout_ms = ms
             self.cfg.io_timeout_ms = ms
         self.cfg.plain = 1 if self.plain else 0
+        self.cfg.hybrid = _hybrid_value(hybrid, server, self.plain)
         self.trace = _Trace(trace) if trace is not None else None
         if self.trace is not None:
             self.cfg.trace = self.trace.fn
 
     def pointer(self):
         return ctypes.byref(self.cfg)
+
+
+# ss_config.hybrid for a server that refuses classical proposals (engine.h).
+_SS_HYBRID_ONLY = 2
+
+
+def _hybrid_value(hybrid, server, plain):
+    """hybrid= (engine.h): a client with True proposes the hfs form of its
+    pattern (NNhfs, NKhfs, XXhfs: ML-KEM-768 beside X25519); a server or
+    listener accepts both forms, or with "only" the hybrid ones alone."""
+    allowed = (False, True, "only") if server else (False, True)
+    if not any(hybrid is v for v in allowed[:2]) and hybrid not in allowed[2:]:
+        raise ArgumentError(SS_ERR_ARGUMENT, "hybrid must be %s, not %r"
+                            % (" or ".join(repr(v) for v in allowed), hybrid))
+    if plain and hybrid:
+        raise ArgumentError(SS_ERR_ARGUMENT, "plain=True has no handshake, so it cannot be hybrid")
+    return _SS_HYBRID_ONLY if hybrid == "only" else int(hybrid)
 
 
 def _allowed_keys(allowed):
@@ -415,10 +433,11 @@ class server(Connection):
     handshake; returns when the channel is ready."""
 
     def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, allowed=None, timeout=None, plain=False, trace=None):
+                 peer=None, allowed=None, timeout=None, plain=False, trace=None, hybrid=False):
         h = _check_address(host, port)
         config = _Config(server=True, load_key=load_key, key_path=key_path, alg=alg, key=key,
-                         peer=peer, allowed=allowed, timeout=timeout, plain=plain, trace=trace)
+                         peer=peer, allowed=allowed, timeout=timeout, plain=plain, trace=trace,
+                         hybrid=hybrid)
         with _blocking():
             handle = _lib.ss_server(h, port, config.pointer())
         if not handle:
@@ -430,10 +449,11 @@ class client(Connection):
     """Connects to host:port and runs the handshake."""
 
     def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, timeout=None, plain=False, trace=None):
+                 peer=None, timeout=None, plain=False, trace=None, hybrid=False):
         h = _check_address(host, port)
         config = _Config(server=False, load_key=load_key, key_path=key_path, alg=alg, key=key,
-                         peer=peer, allowed=None, timeout=timeout, plain=plain, trace=trace)
+                         peer=peer, allowed=None, timeout=timeout, plain=plain, trace=trace,
+                         hybrid=hybrid)
         with _blocking():
             handle = _lib.ss_client(h, port, config.pointer())
         if not handle:
@@ -447,11 +467,11 @@ class listener:
     thread of its own). port 0 picks a free port: see .port."""
 
     def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, allowed=None, timeout=None, plain=False, trace=None):
+                 peer=None, allowed=None, timeout=None, plain=False, trace=None, hybrid=False):
         h = _check_address(host, port)
         self._config = _Config(server=True, load_key=load_key, key_path=key_path, alg=alg,
                                key=key, peer=peer, allowed=allowed, timeout=timeout,
-                               plain=plain, trace=trace)
+                               plain=plain, trace=trace, hybrid=hybrid)
         self._handle = _lib.ss_listen(h, port, self._config.pointer())
         if not self._handle:
             raise last_error()

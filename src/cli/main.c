@@ -2,9 +2,9 @@
  * main.c — the `ssockets` command: a netcat-shaped front end to the
  * library.
  *
- *   ssockets listen  [--key FILE] [--peer KEY|FILE] [--allow FILE]
+ *   ssockets listen  [--key FILE] [--peer KEY|FILE] [--allow FILE] [--hybrid-only]
  *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
- *   ssockets connect [--key FILE] [--peer KEY|FILE]
+ *   ssockets connect [--key FILE] [--peer KEY|FILE] [--hybrid | --classic]
  *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
  *   ssockets genkey  [--pem] [--force] FILE
  *   ssockets pubkey  FILE
@@ -41,15 +41,16 @@ static const char main_help[] =
     "usage: ssockets COMMAND [OPTIONS] ARGUMENTS\n"
     "\n"
     "An encrypted, authenticated pipe between two programs over TCP: Noise\n"
-    "handshakes (NN, NK, XX) with X25519, ChaCha20-Poly1305 and SHA-256.\n"
+    "handshakes (NN, NK, XX) with X25519, ChaCha20-Poly1305 and SHA-256, and\n"
+    "their hybrid forms (NNhfs, NKhfs, XXhfs) that add ML-KEM-768.\n"
     "Standard input goes to the peer; the peer's messages go to standard output.\n"
     "\n"
     "Commands:\n"
-    "  listen  [--key FILE] [--peer KEY|FILE] [--allow FILE] [--plain] [--trace]\n"
-    "          [--fingerprint] [--timeout S] HOST PORT\n"
+    "  listen  [--key FILE] [--peer KEY|FILE] [--allow FILE] [--hybrid-only]\n"
+    "          [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT\n"
     "              wait for one client on HOST:PORT, handshake, relay\n"
-    "  connect [--key FILE] [--peer KEY|FILE] [--plain] [--trace] [--fingerprint]\n"
-    "          [--timeout S] HOST PORT\n"
+    "  connect [--key FILE] [--peer KEY|FILE] [--hybrid | --classic] [--plain]\n"
+    "          [--trace] [--fingerprint] [--timeout S] HOST PORT\n"
     "              connect to a listener on HOST:PORT, handshake, relay\n"
     "  genkey  [--pem] [--force] FILE\n"
     "              write a new private key to FILE (mode 0600), print its public key\n"
@@ -68,6 +69,13 @@ static const char main_help[] =
     "  --key FILE               NK and XX\n"
     "  --key FILE --allow LIST  XX only, from a client key listed in LIST\n"
     "  --key FILE --peer KEY    XX only, from the client key KEY\n"
+    "\n"
+    "Hybrid (post-quantum) handshakes: connect --hybrid proposes the hfs form of\n"
+    "the same pattern (NNhfs, NKhfs, XXhfs), which adds an ML-KEM-768 key\n"
+    "exchange, so that traffic recorded today stays secret from a future quantum\n"
+    "computer; authentication stays X25519. The default is classical (--classic).\n"
+    "listen accepts both forms of every pattern it accepts; listen --hybrid-only\n"
+    "refuses the classical ones.\n"
     "\n"
     "Keys are X25519 keys, written as one line of base64 (44 characters, as\n"
     "WireGuard writes them) or as OpenSSL PEM, so keys made by\n"
@@ -144,9 +152,13 @@ static const char listen_help[] =
     "  --key FILE                NK and XX: clients can authenticate us\n"
     "  --key FILE --allow LIST   XX only, from a client key listed in LIST\n"
     "  --key FILE --peer KEY     XX only, from the client key KEY\n"
+    "Each in both forms, classical and hybrid (NNhfs, NKhfs, XXhfs: ML-KEM-768\n"
+    "added), unless --hybrid-only.\n"
     "\n"
     "Options:\n"
     "  --key FILE        our private key (base64 or PEM, mode 0600)\n"
+    "  --hybrid-only     refuse classical proposals: accept only the hybrid forms\n"
+    "                    (a client must connect with --hybrid)\n"
     "  --allow FILE      with --key: accept only clients whose public key is in\n"
     "                    FILE, one base64 key per line (blank lines, and text\n"
     "                    after '#', are ignored)\n"
@@ -172,11 +184,19 @@ static const char connect_help[] =
     "  --key FILE                XX: both sides authenticated (the server may\n"
     "                            check our key against its --allow list)\n"
     "  --key FILE --peer KEY     XX, and the server's key must be KEY\n"
+    "With --hybrid, the hfs form of the same pattern: NNhfs, NKhfs or XXhfs.\n"
     "\n"
     "Options:\n"
     "  --key FILE        our private key (base64 or PEM, mode 0600)\n"
     "  --peer KEY|FILE   the server's public key, given as base64 or PEM text,\n"
     "                    or as a file holding it\n"
+    "  --hybrid          propose the hybrid (post-quantum) form of the pattern:\n"
+    "                    ML-KEM-768 beside X25519, so that recorded traffic\n"
+    "                    stays secret even from a future quantum computer\n"
+    "                    (authentication stays X25519); 2.3 KB more on the wire\n"
+    "  --classic         propose the classical pattern (the default: every\n"
+    "                    SSockets/1 server runs it, and the course's worked\n"
+    "                    examples keep their bytes; see docs/cli.md)\n"
     "  --timeout S       give up if connecting and the handshake take more than S\n"
     "                    seconds (fractions allowed; 0: wait forever; default 10)\n"
     COMMON_OPTIONS_HELP COURSE_OPTIONS_HELP "\n" RELAY_HELP;
@@ -255,6 +275,9 @@ enum {
     OPT_FORCE = 1 << 7,
     OPT_TEST_EPHEMERAL = 1 << 8,
     OPT_FINGERPRINT = 1 << 9,
+    OPT_HYBRID = 1 << 10,
+    OPT_CLASSIC = 1 << 11,
+    OPT_HYBRID_ONLY = 1 << 12,
 };
 
 typedef struct {
@@ -268,6 +291,8 @@ static const option_spec option_specs[] = {
     {"--timeout", OPT_TIMEOUT, 1}, {"--trace", OPT_TRACE, 0}, {"--plain", OPT_PLAIN, 0},
     {"--pem", OPT_PEM, 0},         {"--force", OPT_FORCE, 0},
     {"--test-ephemeral", OPT_TEST_EPHEMERAL, 1}, {"--fingerprint", OPT_FINGERPRINT, 0},
+    {"--hybrid", OPT_HYBRID, 0},   {"--classic", OPT_CLASSIC, 0},
+    {"--hybrid-only", OPT_HYBRID_ONLY, 0},
 };
 
 /* Everything a command line can say; NULL or 0 when not given. */
@@ -278,6 +303,8 @@ typedef struct {
     const char *timeout;    /* --timeout S */
     const char *test_ephemeral_file; /* --test-ephemeral FILE */
     int trace, plain, pem, force, fingerprint;
+    int hybrid;             /* --hybrid 1, --classic 0 (the last one given wins) */
+    int hybrid_only;        /* --hybrid-only */
     const char *operands[2]; /* HOST PORT, or FILE */
     int operand_count;
 } options;
@@ -311,6 +338,9 @@ static void set_option(options *o, int bit, const char *value)
     case OPT_PEM: o->pem = 1; break;
     case OPT_TEST_EPHEMERAL: o->test_ephemeral_file = value; break;
     case OPT_FINGERPRINT: o->fingerprint = 1; break;
+    case OPT_HYBRID: o->hybrid = 1; break;
+    case OPT_CLASSIC: o->hybrid = 0; break;
+    case OPT_HYBRID_ONLY: o->hybrid_only = 1; break;
     default: o->force = 1; break; /* OPT_FORCE */
     }
 }
@@ -526,12 +556,17 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
         usage(cmd, "--plain has no handshake, so it takes no keys");
     if (o->plain && o->fingerprint)
         usage(cmd, "--plain has no handshake, so it has no fingerprint");
+    if (o->plain && (o->hybrid || o->hybrid_only))
+        usage(cmd, "--plain has no handshake, so it cannot be hybrid");
     if (is_server && o->allow_file != NULL && o->key_file == NULL)
         usage(cmd, "--allow needs --key: only XX authenticates a client, and XX needs our key");
     if (is_server && o->peer != NULL && o->key_file == NULL)
         usage(cmd, "--peer needs --key: only XX authenticates a client, and XX needs our key");
     if (o->timeout != NULL)
         cfg->handshake_timeout_ms = parse_timeout_ms(cmd, o->timeout);
+    /* The client proposes the hfs form of its pattern; a hybrid-only
+     * server accepts nothing else (engine.h). */
+    cfg->hybrid = o->hybrid_only ? SS_HYBRID_ONLY : o->hybrid;
 
     if (o->key_file != NULL) {
         if (ss_keypair_load(&our_key, o->key_file) != 0)
@@ -685,11 +720,11 @@ static int run_pubkey(const command *cmd, const options *o)
 static const command commands[] = {
     {"listen",
      OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
-         OPT_FINGERPRINT,
+         OPT_FINGERPRINT | OPT_HYBRID_ONLY,
      {"HOST", "PORT"}, listen_help, run_listen},
     {"connect",
      OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
-         OPT_FINGERPRINT,
+         OPT_FINGERPRINT | OPT_HYBRID | OPT_CLASSIC,
      {"HOST", "PORT"}, connect_help, run_connect},
     {"genkey", OPT_PEM | OPT_FORCE, {"FILE", NULL}, genkey_help, run_genkey},
     {"pubkey", 0, {"FILE", NULL}, pubkey_help, run_pubkey},

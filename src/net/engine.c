@@ -19,7 +19,10 @@
  * an epoll loop (examples/echo_server.c), a test.
  *
  * The protocol as it appears on the wire (XX shown; NN and NK have two
- * handshake messages, "-> e" / "<- e, ee" and "-> e, es" / "<- e, ee"):
+ * handshake messages, "-> e" / "<- e, ee" and "-> e, es" / "<- e, ee";
+ * the hybrid forms NNhfs, NKhfs and XXhfs have the same frames, with an
+ * ML-KEM-768 public key (e1) in message 1 and a ciphertext (ekem1) in
+ * message 2):
  *
  *   client                                                      server
  *     | frame 0: "Noise_XX_25519_ChaChaPoly_SHA256" (in clear)     |
@@ -109,14 +112,17 @@ enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
 #define TAG_LEN 16
 /* A frame: 2 bytes of length, then at most 65,535 bytes (Noise §3). */
 #define FRAME_MAX 65535
-/* The largest handshake message SSockets/1 sends (empty payloads): XX
- * message 2, e (32) + encrypted s (48) + the payload's tag (16) = 96. */
-#define HANDSHAKE_OUT_MAX 128
-/* Receive buffer sizes: IN_SMALL holds any handshake message and a short
- * message whole; IN_LARGE four frames of the largest size (256 KiB), so
+/* The largest handshake message SSockets/1 sends (empty payloads): NKhfs
+ * message 1, e (32) + encrypted e1 (1184 + 16) + the payload's tag (16) =
+ * 1248. (Classically: XX message 2, e (32) + encrypted s (48) + tag = 96.) */
+#define HANDSHAKE_OUT_MAX 1248
+/* Receive buffer sizes: IN_SMALL holds any handshake message (with its
+ * 2-byte length) and a short message whole; IN_LARGE four frames of the
+ * largest size (256 KiB), so
  * that one read takes several frames while a stream flows, and a frame
  * cut by the end of a read seldom has to be moved to the front. */
-#define IN_SMALL 512
+#define IN_SMALL 2048
+_Static_assert(2 + HANDSHAKE_OUT_MAX <= IN_SMALL, "a handshake message fits IN_SMALL");
 #define IN_LARGE (4 * (2 + FRAME_MAX))
 
 /* Where the engine is. The state says what the next received frame is. */
@@ -259,19 +265,27 @@ static void trace_first_nonce(const ss_engine *e, const char *direction, uint64_
  * the 2-byte big-endian length, then the frame's bytes, exactly what a
  * capture of the TCP stream shows (docs/protocol.md labels each field).
  * Unlike the handshake's lines these bytes are not secret: anyone on the
- * path sees them. A long frame is cut after its first WIRE_SHOWN bytes, so
- * one line stays readable (and fits trace_line). */
+ * path sees them. Frame 0 and the handshake messages are shown whole (up to
+ * HANDSHAKE_OUT_MAX bytes, the largest we send: a hybrid handshake's
+ * messages hold over a kilobyte of ML-KEM key or ciphertext), so that a
+ * trace holds every byte of the handshake (tools/wireshark/trace2pcap.py
+ * rebuilds a capture from it); a longer frame, and any transport frame
+ * longer than WIRE_SHOWN bytes, is cut, so that one line stays readable. */
 #define WIRE_SHOWN 128
 static void trace_wire(const ss_engine *e, const char *direction, const uint8_t *frame,
                        size_t len)
 {
     if (e->cfg.trace == NULL)
         return;
-    char hex[2 * WIRE_SHOWN + 1] = "";
-    size_t shown = len < WIRE_SHOWN ? len : WIRE_SHOWN;
+    char line[32 + 2 * HANDSHAKE_OUT_MAX];
+    size_t limit = e->state == ST_OPEN ? WIRE_SHOWN : HANDSHAKE_OUT_MAX;
+    size_t shown = len < limit ? len : limit;
+    int at = snprintf(line, sizeof line, "wire: %s %04zx ", direction, len);
     for (size_t i = 0; i < shown; i++)
-        snprintf(hex + 2 * i, 3, "%02x", frame[i]);
-    trace_line(e, "wire: %s %04zx %s%s", direction, len, hex, len > shown ? " ..." : "");
+        snprintf(line + at + 2 * i, 3, "%02x", frame[i]);
+    snprintf(line + at + 2 * shown, sizeof line - (size_t)at - 2 * shown, "%s",
+             len > shown ? " ..." : "");
+    e->cfg.trace(e->cfg.trace_arg, line);
 }
 
 /* ------------------------------------------------------------------ */
@@ -286,12 +300,17 @@ static int client_pattern(ss_noise_pattern *p, const ss_config *cfg)
     if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
                        cfg->test_ephemeral != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
+    if (cfg->plain && cfg->hybrid)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot be hybrid");
     if (cfg->static_key != NULL)
         *p = SS_NOISE_XX; /* we have a key to prove: both sides authenticate */
     else if (cfg->peer_public_key != NULL)
         *p = SS_NOISE_NK; /* we know the server's key: it is authenticated */
     else
         *p = SS_NOISE_NN; /* nobody is authenticated */
+    /* The same pattern with ML-KEM-768 added (hfs): NNhfs, NKhfs, XXhfs. */
+    if (cfg->hybrid)
+        *p = ss_noise_hybrid(*p);
     return 0;
 }
 
@@ -302,6 +321,10 @@ static int check_server_config(const ss_config *cfg)
     if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
                        cfg->allowed_keys != NULL || cfg->test_ephemeral != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
+    if (cfg->hybrid < 0 || cfg->hybrid > SS_HYBRID_ONLY)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "hybrid is 0, 1 or SS_HYBRID_ONLY (2)");
+    if (cfg->plain && cfg->hybrid == SS_HYBRID_ONLY)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot be hybrid");
     /* Only XX shows the server a client key, and XX needs a server key. */
     if (cfg->static_key == NULL && (cfg->allowed_keys != NULL || cfg->peer_public_key != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT,
@@ -314,23 +337,36 @@ static int server_checks_clients(const ss_config *cfg)
     return cfg->allowed_keys != NULL || cfg->peer_public_key != NULL;
 }
 
+/* Whether the server runs p. The keys decide which patterns (the table in
+ * engine.h); each comes in both forms, classical and hfs, unless the
+ * server is hybrid-only. */
 static int server_accepts(const ss_config *cfg, ss_noise_pattern p)
 {
+    ss_noise_pattern base = ss_noise_classical(p);
+    if (cfg->hybrid == SS_HYBRID_ONLY && !ss_noise_is_hybrid(p))
+        return 0;
     if (cfg->static_key == NULL)
-        return p == SS_NOISE_NN;
+        return base == SS_NOISE_NN;
     if (server_checks_clients(cfg))
         /* NK would let a client skip the key check: XX only. */
-        return p == SS_NOISE_XX;
-    return p == SS_NOISE_NK || p == SS_NOISE_XX;
+        return base == SS_NOISE_XX;
+    return base == SS_NOISE_NK || base == SS_NOISE_XX;
 }
 
 static const char *server_offer(const ss_config *cfg)
 {
+    if (cfg->hybrid == SS_HYBRID_ONLY) {
+        if (cfg->static_key == NULL)
+            return "only NNhfs (it is hybrid-only and has no static key)";
+        if (server_checks_clients(cfg))
+            return "only XXhfs (it is hybrid-only and checks client keys)";
+        return "only NKhfs and XXhfs (it is hybrid-only)";
+    }
     if (cfg->static_key == NULL)
-        return "only NN (it has no static key)";
+        return "only NN and NNhfs (it has no static key)";
     if (server_checks_clients(cfg))
-        return "only XX (it checks client keys)";
-    return "NK and XX";
+        return "only XX and XXhfs (it checks client keys)";
+    return "NK, XX, NKhfs and XXhfs";
 }
 
 /* A received protocol name is untrusted bytes: show printable ASCII only. */
@@ -418,16 +454,20 @@ static int handshake_peer_gone(ss_engine *e, int index, int writing)
          * message 1 is already encrypted to the pinned key (token es): a
          * server holding another key fails its tag and hangs up — after
          * our first message, just as here. */
-        if (e->pattern == SS_NOISE_NK && index == 2)
+        if (ss_noise_classical(e->pattern) == SS_NOISE_NK && index == 2)
             return engine_fail(e, SS_ERR_WRONG_SERVER_KEY,
                                "the server closed the connection after our first handshake "
                                "message, which is what a server whose key differs from the "
-                               "pinned one does (a server that refuses %s closes the same way)",
+                               "pinned one does (a server that refuses %s, a hybrid-only one for "
+                               "instance, closes the same way)",
                                name);
         return engine_fail(e, SS_ERR_PATTERN_REFUSED,
                            "the server refused %s or expects another pattern "
-                           "(it closed the connection)",
-                           name);
+                           "(it closed the connection)%s",
+                           name,
+                           ss_noise_is_hybrid(e->pattern)
+                               ? ""
+                               : "; a hybrid-only server refuses every classical pattern");
     }
     return engine_fail(e, SS_ERR_PEER_GONE, "while %s handshake message %d of %s",
                        writing ? "sending" : "waiting for", index, name);
@@ -483,11 +523,12 @@ static int start_handshake(ss_engine *e, const char *shown)
         return engine_fail(e, SS_ERR_NOMEM, "the handshake state");
     const ss_keypair *s;
     const uint8_t *rs = NULL;
+    ss_noise_pattern base = ss_noise_classical(e->pattern); /* hfs changes no key */
     if (e->server) {
-        s = e->pattern == SS_NOISE_NN ? NULL : cfg->static_key;
+        s = base == SS_NOISE_NN ? NULL : cfg->static_key;
     } else {
-        s = e->pattern == SS_NOISE_XX ? cfg->static_key : NULL;
-        rs = e->pattern == SS_NOISE_NK ? cfg->peer_public_key : NULL;
+        s = base == SS_NOISE_XX ? cfg->static_key : NULL;
+        rs = base == SS_NOISE_NK ? cfg->peer_public_key : NULL;
     }
     int rc = ss_handshake_init(e->hs, e->pattern, !e->server, (const uint8_t *)PROLOGUE,
                                PROLOGUE_LEN, s, rs, cfg->trace, cfg->trace_arg);
@@ -614,7 +655,7 @@ static int receive_handshake_message(ss_engine *e, const uint8_t *msg, size_t le
         return engine_fail(e, SS_ERR_NOMEM, "handshake message %d", index);
     size_t payload_len;
     int had_rs = hs->has_rs;
-    int nk_responder = e->server && e->pattern == SS_NOISE_NK;
+    int nk_responder = e->server && ss_noise_classical(e->pattern) == SS_NOISE_NK;
     int rc = ss_handshake_read(hs, payload, len, &payload_len, msg, len);
     ss_wipe(payload, len > 0 ? len : 1);
     free(payload);

@@ -84,6 +84,14 @@ extern "C" { /* C names and C linkage in a C++ program */
  *           + peer_public_key (XX) -> the client's key must equal it (the
  *                                     server then accepts XX only: NK would
  *                                     let a client skip the check)
+ *
+ * Hybrid (post-quantum) handshakes, field hybrid: each pattern also has an
+ * "hfs" form, NNhfs, NKhfs and XXhfs, which adds an ML-KEM-768 key exchange
+ * to the X25519 ones (docs/handshake.md, "Hybrid handshakes"):
+ *   client  hybrid 0 -> proposes the classical pattern of the table above
+ *           hybrid 1 -> proposes its hfs form
+ *   server  hybrid 0 or 1    -> accepts both forms of every pattern it accepts
+ *           SS_HYBRID_ONLY   -> accepts the hfs forms only
  */
 typedef struct {
     const ss_keypair *static_key;        /* our long-term key pair, or NULL */
@@ -111,7 +119,13 @@ typedef struct {
     int keepalive_s;                     /* > 0: TCP keepalive, first probe after this
                                             many idle seconds (then every keepalive_s,
                                             dead after 4 unanswered); 0: off */
+    /* Field added with the hybrid handshakes (appended, likewise). */
+    int hybrid;                          /* the table above: 0 classical, 1 hybrid,
+                                            SS_HYBRID_ONLY (server) hybrid only */
 } ss_config;
+
+/* ss_config.hybrid for a server that refuses classical proposals. */
+#define SS_HYBRID_ONLY 2
 
 /* Largest message body carried by one transport frame: 65535 minus the
  * 1-byte type and the 16-byte tag. Longer messages span several frames. */

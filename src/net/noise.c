@@ -1,11 +1,18 @@
 /*
  * noise.c — the Noise handshake: CipherState, SymmetricState and
  * HandshakeState from The Noise Protocol Framework, revision 34 (§5), for
- * exactly three protocols:
+ * exactly six protocols:
  *
  *     Noise_NN_25519_ChaChaPoly_SHA256
  *     Noise_NK_25519_ChaChaPoly_SHA256
  *     Noise_XX_25519_ChaChaPoly_SHA256
+ *     Noise_NNhfs_25519+MLKEM768_ChaChaPoly_SHA256
+ *     Noise_NKhfs_25519+MLKEM768_ChaChaPoly_SHA256
+ *     Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256
+ *
+ * the last three with the "hfs" modifier of "KEM-based Hybrid Forward
+ * Secrecy for Noise" (Trevor Perrin, revision 1, 2018; "hfs" below), with
+ * ML-KEM-768 (FIPS 203) as the KEM.
  *
  * Course position: this is where the primitives of src/crypto become a key
  * exchange. Read it beside §5 of the spec; every function below is named
@@ -23,6 +30,16 @@
  *                             -> e, es              -> s, se
  *                             <- e, ee
  *
+ * Their hybrid forms (hfs §5: e1 right after the first e, or after the DH
+ * of that message if it has one, so that the KEM public key is encrypted;
+ * ekem1 right after the first ee):
+ *
+ *     NNhfs:                NKhfs:                XXhfs:
+ *       -> e, e1              <- s                  -> e, e1
+ *       <- e, ee, ekem1       ...                   <- e, ee, ekem1, s, es
+ *                             -> e, es, e1          -> s, se
+ *                             <- e, ee, ekem1
+ *
  * The tokens (§5.3):
  *     e    send a fresh ephemeral public key, in clear, and hash it;
  *     s    send our static public key, encrypted once a key exists;
@@ -30,12 +47,21 @@
  *     es   between the initiator's ephemeral and the responder's static key,
  *     se   between the initiator's static and the responder's ephemeral key;
  *          each DH result is fed to MixKey, which derives a new cipher key.
+ * and (hfs §4):
+ *     e1     send a fresh KEM public key, like s: encrypted once a key
+ *            exists (EncryptAndHash);
+ *     ekem1  encapsulate to the peer's KEM public key, send the ciphertext
+ *            with EncryptAndHash, and MixKey(the KEM's shared secret); the
+ *            receiver decapsulates and calls the same MixKey.
  * Every message ends with the payload, encrypted once a key exists.
  *
  * The crypto functions (§12): DH = X25519 (x25519.c, §12.1); ENCRYPT and
  * DECRYPT = ChaCha20-Poly1305 (aead.c) with the nonce 0^32 || LE64(n)
  * (§12.3); HASH = SHA-256 (sha256.c, §12.5); HMAC-HASH = HMAC-SHA256
- * (hmac.c). DHLEN = HASHLEN = 32.
+ * (hmac.c). DHLEN = HASHLEN = 32. The KEM (hfs §3) is ML-KEM-768
+ * (mlkem.c): GENERATE_KEM_KEYPAIR = ML-KEM.KeyGen, GENERATE_KEM_CIPHERTEXT
+ * = ML-KEM.Encaps, KEM = ML-KEM.Decaps; KEMPUBLICKEYLEN = 1184,
+ * KEMCIPHERTEXTLEN = 1088, KEMOUTPUTLEN = 32.
  *
  * Representation: every key, h and ck is a 32-byte string, n a uint64_t;
  * a pattern is a small table of token arrays, one array per message, and a
@@ -64,6 +90,7 @@
 
 #include "../crypto/aead.h"
 #include "../crypto/hmac.h"
+#include "../crypto/mlkem.h"
 #include "../crypto/random.h"
 #include "../crypto/sha256.h"
 #include "../crypto/util.h"
@@ -72,22 +99,33 @@
 #define DHLEN 32   /* §12.1: X25519 public keys and DH outputs */
 #define HASHLEN 32 /* §12.5: SHA-256 */
 #define TAGLEN 16  /* §4.2: a ciphertext is the plaintext plus 16 bytes */
+#define KEMPUBLICKEYLEN SS_NOISE_KEM_PUBLIC_LEN      /* hfs §3: ML-KEM-768 ek */
+#define KEMCIPHERTEXTLEN SS_NOISE_KEM_CIPHERTEXT_LEN /* ML-KEM-768 ciphertext */
+#define KEMOUTPUTLEN SS_NOISE_KEM_OUTPUT_LEN         /* ML-KEM's shared secret */
 
 /* ---------------------------------------------------------------------- */
 /* The patterns, as data                                                  */
 /* ---------------------------------------------------------------------- */
 
-/* The tokens of a message pattern (§7.1). END closes a message's list. */
-enum { END, E, S, EE, ES, SE };
+/* The tokens of a message pattern (§7.1, hfs §4). END closes a message's
+ * list. */
+enum { END, E, S, EE, ES, SE, E1, EKEM1 };
 
 #define MAX_MESSAGES 3 /* XX has three messages */
-#define MAX_TOKENS 4   /* XX's "<- e, ee, s, es" has four tokens */
+#define MAX_TOKENS 5   /* XXhfs's "<- e, ee, ekem1, s, es" has five tokens */
 
 /* The protocol names (§8). Each is exactly HASHLEN = 32 bytes long, which
  * matters in initialize_symmetric() below. */
 #define NAME_NN "Noise_NN_25519_ChaChaPoly_SHA256"
 #define NAME_NK "Noise_NK_25519_ChaChaPoly_SHA256"
 #define NAME_XX "Noise_XX_25519_ChaChaPoly_SHA256"
+/* hfs §5: "the DH name section must contain a KEM algorithm name directly
+ * following the DH algorithm name, separated by a plus sign". §8 allows
+ * only alphanumerics and '/' in a name, hence "MLKEM768" (the name the
+ * libp2p drafts use too). These are 44 bytes: longer than HASHLEN. */
+#define NAME_NN_HFS "Noise_NNhfs_25519+MLKEM768_ChaChaPoly_SHA256"
+#define NAME_NK_HFS "Noise_NKhfs_25519+MLKEM768_ChaChaPoly_SHA256"
+#define NAME_XX_HFS "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256"
 
 /*
  * A handshake pattern. The two letters of its name (§7.5) say what each
@@ -102,15 +140,26 @@ typedef struct {
     char responder_static; /* second letter */
     int message_count;
     uint8_t messages[MAX_MESSAGES][MAX_TOKENS + 1]; /* each ends with END */
+    ss_noise_pattern classical, hybrid; /* the pattern without and with hfs */
 } pattern;
 
 static const pattern patterns[] = {
     /* NN:  -> e  /  <- e, ee */
-    [SS_NOISE_NN] = {NAME_NN, 'N', 'N', 2, {{E}, {E, EE}}},
+    [SS_NOISE_NN] = {NAME_NN, 'N', 'N', 2, {{E}, {E, EE}}, SS_NOISE_NN, SS_NOISE_NN_HFS},
     /* NK:  <- s  ...  -> e, es  /  <- e, ee */
-    [SS_NOISE_NK] = {NAME_NK, 'N', 'K', 2, {{E, ES}, {E, EE}}},
+    [SS_NOISE_NK] = {NAME_NK, 'N', 'K', 2, {{E, ES}, {E, EE}}, SS_NOISE_NK, SS_NOISE_NK_HFS},
     /* XX:  -> e  /  <- e, ee, s, es  /  -> s, se */
-    [SS_NOISE_XX] = {NAME_XX, 'X', 'X', 3, {{E}, {E, EE, S, ES}, {S, SE}}},
+    [SS_NOISE_XX] = {NAME_XX, 'X', 'X', 3, {{E}, {E, EE, S, ES}, {S, SE}}, SS_NOISE_XX,
+                     SS_NOISE_XX_HFS},
+    /* NNhfs:  -> e, e1  /  <- e, ee, ekem1 */
+    [SS_NOISE_NN_HFS] = {NAME_NN_HFS, 'N', 'N', 2, {{E, E1}, {E, EE, EKEM1}}, SS_NOISE_NN,
+                         SS_NOISE_NN_HFS},
+    /* NKhfs:  <- s  ...  -> e, es, e1  /  <- e, ee, ekem1 */
+    [SS_NOISE_NK_HFS] = {NAME_NK_HFS, 'N', 'K', 2, {{E, ES, E1}, {E, EE, EKEM1}}, SS_NOISE_NK,
+                         SS_NOISE_NK_HFS},
+    /* XXhfs:  -> e, e1  /  <- e, ee, ekem1, s, es  /  -> s, se */
+    [SS_NOISE_XX_HFS] = {NAME_XX_HFS, 'X', 'X', 3, {{E, E1}, {E, EE, EKEM1, S, ES}, {S, SE}},
+                         SS_NOISE_XX, SS_NOISE_XX_HFS},
 };
 
 #define PATTERN_COUNT (sizeof patterns / sizeof patterns[0])
@@ -209,6 +258,18 @@ static void trace_values(const ss_handshake *hs, const char *step, const char *n
         ss_wipe(hex2, sizeof hex2);
     }
     ss_wipe(hex1, sizeof hex1);
+}
+
+/* "<step>: <name> = <hex of the first 32 bytes>... (<len> bytes)", for the
+ * KEM's public keys and ciphertexts, too long for one line. */
+static void trace_long(const ss_handshake *hs, const char *step, const char *name,
+                       const uint8_t *v, size_t len)
+{
+    char hex[2 * 32 + 1];
+    if (hs->trace == NULL)
+        return;
+    to_hex(hex, v);
+    trace(hs, "%s: %s = %s... (%zu bytes)", step, name, hex, len);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -340,19 +401,28 @@ static void hkdf(uint8_t output1[32], uint8_t output2[32], const uint8_t chainin
 
 /*
  * §5.2 InitializeSymmetric(protocol_name): a name of at most HASHLEN bytes
- * becomes h directly, padded with zeros (a longer one would be hashed);
- * ck = h; the cipher key is empty. Our three names are exactly 32 bytes
- * (checked at compile time below), so only the first case can occur.
+ * becomes h directly, padded with zeros; a longer one is hashed, h =
+ * HASH(protocol_name). ck = h; the cipher key is empty. The three
+ * classical names are exactly 32 bytes and take the first way; the hfs
+ * names, 44 bytes, the second (checked at compile time below).
  */
 _Static_assert(sizeof NAME_NN - 1 <= HASHLEN && sizeof NAME_NK - 1 <= HASHLEN &&
                    sizeof NAME_XX - 1 <= HASHLEN,
-               "protocol names must fit in HASHLEN bytes");
+               "classical protocol names fit in HASHLEN bytes");
+_Static_assert(sizeof NAME_NN_HFS - 1 > HASHLEN && sizeof NAME_NN_HFS <= SS_NOISE_NAME_MAX &&
+                   sizeof NAME_NK_HFS == sizeof NAME_NN_HFS &&
+                   sizeof NAME_XX_HFS == sizeof NAME_NN_HFS,
+               "hfs protocol names are hashed, and fit SS_NOISE_NAME_MAX");
 
 static void initialize_symmetric(ss_handshake *hs, const char *protocol_name)
 {
     ss_symmetric_state *sym = &hs->sym;
+    size_t len = strlen(protocol_name);
     memset(sym->h, 0, HASHLEN);
-    memcpy(sym->h, protocol_name, strlen(protocol_name));
+    if (len <= HASHLEN)
+        memcpy(sym->h, protocol_name, len);
+    else
+        ss_sha256(sym->h, (const uint8_t *)protocol_name, len);
     memcpy(sym->ck, sym->h, HASHLEN);
     ss_wipe(&sym->cs, sizeof sym->cs); /* InitializeKey(empty) */
     trace(hs, "protocol_name = %s", protocol_name);
@@ -491,6 +561,90 @@ static int mix_dh(ss_handshake *hs, const char *token, const char *which,
     return rc;
 }
 
+/*
+ * hfs §3 GENERATE_KEM_KEYPAIR() = ML-KEM.KeyGen (FIPS 203 Algorithm 19),
+ * unless the tests fixed e1. Only the decapsulation key is kept: FIPS 203
+ * §7.1 builds it as dk_PKE || ek || H(ek) || z, so ek is inside it (see
+ * kem_public_key). ek is written to ek_out, which the caller discards.
+ */
+static int generate_kem_keypair(ss_handshake *hs, uint8_t ek_out[KEMPUBLICKEYLEN])
+{
+    if (ss_mlkem768_keygen(ek_out, hs->e1_dk) != 0)
+        return SS_ERR_RANDOM;
+    hs->has_e1 = 1;
+    return SS_OK;
+}
+
+/* Our KEM public key ek, inside the decapsulation key: after dk_PKE, which
+ * is 384 k = 1152 bytes for ML-KEM-768 (k = 3; FIPS 203 Algorithm 16,
+ * line 3). */
+static const uint8_t *kem_public_key(const ss_handshake *hs)
+{
+    return hs->e1_dk + 384 * 3;
+}
+
+/*
+ * The sender's half of ekem1 (hfs §4): GENERATE_KEM_CIPHERTEXT(re1) =
+ * ML-KEM.Encaps (FIPS 203 Algorithm 20) gives the ciphertext and the KEM
+ * output; append EncryptAndHash(ciphertext); MixKey(kem_output). Encaps
+ * refuses an ek that fails the modulus check of FIPS 203 §7.2 (a
+ * coefficient not below q = 3329): the peer sent a malformed e1. re1 is no
+ * longer needed afterwards.
+ */
+static int write_ekem1(ss_handshake *hs, uint8_t *out, size_t *written)
+{
+    uint8_t ct[KEMCIPHERTEXTLEN], kem_output[KEMOUTPUTLEN];
+    int rc = hs->has_test_kem_m
+                 ? ss_mlkem768_encaps_derand(ct, kem_output, hs->re1, hs->test_kem_m)
+                 : ss_mlkem768_encaps(ct, kem_output, hs->re1);
+    if (rc != 0) {
+        trace(hs, "token ekem1: the peer's KEM public key fails the modulus check");
+        rc = SS_ERR_BAD_FRAME;
+    } else {
+        trace_long(hs, "token ekem1", "ENCAPS(re1): ct", ct, sizeof ct);
+        trace_values(hs, "token ekem1", "kem_output", kem_output, NULL, NULL);
+        rc = encrypt_and_hash(hs, "ct", out, written, ct, sizeof ct);
+        if (rc == SS_OK)
+            mix_key(hs, kem_output, sizeof kem_output);
+    }
+    ss_wipe(kem_output, sizeof kem_output);
+    ss_wipe(ct, sizeof ct);
+    ss_wipe(hs->re1, sizeof hs->re1);
+    hs->has_re1 = 0;
+    return rc;
+}
+
+/*
+ * The receiver's half of ekem1 (hfs §4): ct = DecryptAndHash(the next
+ * KEMCIPHERTEXTLEN + 16 bytes; ee came before, so a key exists); kem_output
+ * = KEM(e1, ct) = ML-KEM.Decaps (FIPS 203 Algorithm 21); MixKey(kem_output).
+ * Decaps never fails on a ciphertext: a wrong one gives a pseudo-random
+ * output (implicit rejection), and the next tag fails. It refuses only a
+ * decapsulation key that fails its hash check (§7.3), which ours cannot
+ * unless memory is corrupt. The KEM secret key is wiped here, as soon as
+ * it has served: nothing later needs it.
+ */
+static int read_ekem1(ss_handshake *hs, const uint8_t *msg, size_t len)
+{
+    uint8_t ct[KEMCIPHERTEXTLEN], kem_output[KEMOUTPUTLEN];
+    size_t got;
+    int rc = decrypt_and_hash(hs, "ct", ct, &got, msg, len);
+    if (rc == SS_OK) {
+        trace_long(hs, "token ekem1", "ct", ct, sizeof ct);
+        if (ss_mlkem768_decaps(kem_output, ct, hs->e1_dk) != 0) {
+            rc = SS_ERR_ARGUMENT;
+        } else {
+            trace_values(hs, "token ekem1", "KEM(e1, ct): kem_output", kem_output, NULL, NULL);
+            mix_key(hs, kem_output, sizeof kem_output);
+        }
+    }
+    ss_wipe(kem_output, sizeof kem_output);
+    ss_wipe(ct, sizeof ct);
+    ss_wipe(hs->e1_dk, sizeof hs->e1_dk);
+    hs->has_e1 = 0;
+    return rc;
+}
+
 /* The DH tokens (§5.3), the same when writing and reading. The first
  * letter is the initiator's key, the second the responder's, so the roles
  * see the same DH from opposite ends. */
@@ -536,6 +690,26 @@ static int write_token(ss_handshake *hs, int token, uint8_t *out, size_t *pos)
         /* s: append EncryptAndHash(s.public_key). */
         trace_values(hs, "token s", "s.pub", hs->s.public_key, NULL, NULL);
         rc = encrypt_and_hash(hs, "s.pub", out + *pos, &written, hs->s.public_key, DHLEN);
+        if (rc == SS_OK)
+            *pos += written;
+        return rc;
+    case E1: {
+        /* e1: e1 = GENERATE_KEM_KEYPAIR() (unless the tests fixed it);
+         * append EncryptAndHash(e1.public_key), "as if it was a static DH
+         * public key" (hfs §4). */
+        uint8_t ek[KEMPUBLICKEYLEN];
+        if (!hs->has_e1 && (rc = generate_kem_keypair(hs, ek)) != SS_OK)
+            return rc;
+        trace_long(hs, "token e1", "e1.pub", kem_public_key(hs), KEMPUBLICKEYLEN);
+        rc = encrypt_and_hash(hs, "e1.pub", out + *pos, &written, kem_public_key(hs),
+                              KEMPUBLICKEYLEN);
+        if (rc == SS_OK)
+            *pos += written;
+        return rc;
+    }
+    case EKEM1:
+        /* ekem1: ENCAPS(re1), append EncryptAndHash(ct), MixKey(kem_output). */
+        rc = write_ekem1(hs, out + *pos, &written);
         if (rc == SS_OK)
             *pos += written;
         return rc;
@@ -600,6 +774,25 @@ static int read_token(ss_handshake *hs, int token, const uint8_t *msg, size_t *p
         *pos += len;
         trace_values(hs, "token s", "rs", hs->rs, NULL, NULL);
         return SS_OK;
+    case E1:
+        /* e1: re1 = DecryptAndHash(the next KEMPUBLICKEYLEN bytes, + 16 if
+         * a key is set), as for s. Its validity (FIPS 203 §7.2) is checked
+         * by ENCAPS when ekem1 is written. */
+        len = KEMPUBLICKEYLEN + (hs->sym.cs.has_key ? TAGLEN : 0);
+        rc = decrypt_and_hash(hs, "e1", hs->re1, &got, msg + *pos, len);
+        if (rc != SS_OK)
+            return rc;
+        hs->has_re1 = 1;
+        *pos += len;
+        trace_long(hs, "token e1", "re1", hs->re1, KEMPUBLICKEYLEN);
+        return SS_OK;
+    case EKEM1:
+        /* ekem1: ct = DecryptAndHash(...); MixKey(KEM(e1, ct)). */
+        len = KEMCIPHERTEXTLEN + (hs->sym.cs.has_key ? TAGLEN : 0);
+        rc = read_ekem1(hs, msg + *pos, len);
+        if (rc == SS_OK)
+            *pos += len;
+        return rc;
     default:
         return dh_token(hs, token);
     }
@@ -618,12 +811,23 @@ static size_t message_size(const ss_handshake *hs, size_t payload_len)
     int has_key = hs->sym.cs.has_key;
     size_t size = 0;
     for (int i = 0; tokens[i] != END; i++) {
-        if (tokens[i] == E)
-            size += DHLEN;
-        else if (tokens[i] == S)
+        switch (tokens[i]) {
+        case E:
+            size += DHLEN; /* always in clear */
+            break;
+        case S:
             size += DHLEN + (has_key ? TAGLEN : 0);
-        else
+            break;
+        case E1:
+            size += KEMPUBLICKEYLEN + (has_key ? TAGLEN : 0);
+            break;
+        case EKEM1:
+            size += KEMCIPHERTEXTLEN + (has_key ? TAGLEN : 0);
+            has_key = 1; /* then MixKey(kem_output) */
+            break;
+        default:
             has_key = 1; /* ee, es, se call MixKey */
+        }
     }
     return size + payload_len + (has_key ? TAGLEN : 0);
 }
@@ -648,6 +852,21 @@ const char *ss_noise_protocol_name(ss_noise_pattern p)
     if ((size_t)p >= PATTERN_COUNT)
         return NULL;
     return patterns[p].protocol_name;
+}
+
+int ss_noise_is_hybrid(ss_noise_pattern p)
+{
+    return (size_t)p < PATTERN_COUNT && patterns[p].hybrid == p;
+}
+
+ss_noise_pattern ss_noise_classical(ss_noise_pattern p)
+{
+    return (size_t)p < PATTERN_COUNT ? patterns[p].classical : p;
+}
+
+ss_noise_pattern ss_noise_hybrid(ss_noise_pattern p)
+{
+    return (size_t)p < PATTERN_COUNT ? patterns[p].hybrid : p;
 }
 
 int ss_noise_pattern_from_name(ss_noise_pattern *p, const uint8_t *name, size_t len)
@@ -730,6 +949,22 @@ void ss_handshake_set_ephemeral(ss_handshake *hs, const ss_keypair *e)
      * low-order "public key" on purpose. */
     hs->e = *e;
     hs->has_e = 1;
+}
+
+void ss_handshake_set_kem_ephemeral(ss_handshake *hs, const uint8_t dk[SS_NOISE_KEM_SECRET_LEN])
+{
+    if (hs == NULL || dk == NULL)
+        return;
+    memcpy(hs->e1_dk, dk, SS_NOISE_KEM_SECRET_LEN);
+    hs->has_e1 = 1;
+}
+
+void ss_handshake_set_kem_randomness(ss_handshake *hs, const uint8_t m[32])
+{
+    if (hs == NULL || m == NULL)
+        return;
+    memcpy(hs->test_kem_m, m, 32);
+    hs->has_test_kem_m = 1;
 }
 
 int ss_handshake_prepare_ephemeral(ss_handshake *hs)

@@ -4,6 +4,10 @@
  * Internal to the library (not installed); conn.c drives it, and the tests
  * drive it directly with the fixed keys of the Noise test vectors.
  *
+ * With the hfs modifier (noise_hfs.md, revision 1, "KEM-based Hybrid
+ * Forward Secrecy for Noise") the same three patterns also run as NNhfs,
+ * NKhfs and XXhfs, with ML-KEM-768 (FIPS 203, crypto/mlkem.h) as the KEM.
+ *
  * Three objects, as in the spec:
  *   ss_cipher_state     k, n                          (§5.1)
  *   ss_symmetric_state  ck, h, and a cipher state     (§5.2)
@@ -24,10 +28,24 @@
 #include "keys.h"
 #include "trace.h"
 
-typedef enum { SS_NOISE_NN, SS_NOISE_NK, SS_NOISE_XX } ss_noise_pattern;
+typedef enum {
+    SS_NOISE_NN,
+    SS_NOISE_NK,
+    SS_NOISE_XX,
+    SS_NOISE_NN_HFS, /* the hybrid forms: tokens e1 and ekem1 added */
+    SS_NOISE_NK_HFS,
+    SS_NOISE_XX_HFS
+} ss_noise_pattern;
 
-/* Longest protocol name we produce or accept, with its NUL. */
-#define SS_NOISE_NAME_MAX 40
+/* Longest protocol name we produce or accept, with its NUL
+ * ("Noise_NNhfs_25519+MLKEM768_ChaChaPoly_SHA256" is 44 bytes). */
+#define SS_NOISE_NAME_MAX 48
+/* hfs §3 with ML-KEM-768 (FIPS 203 §8, Table 3): KEMPUBLICKEYLEN (ek),
+ * the decapsulation key, KEMCIPHERTEXTLEN and KEMOUTPUTLEN. */
+#define SS_NOISE_KEM_PUBLIC_LEN 1184
+#define SS_NOISE_KEM_SECRET_LEN 2400
+#define SS_NOISE_KEM_CIPHERTEXT_LEN 1088
+#define SS_NOISE_KEM_OUTPUT_LEN 32
 /* Noise spec §3: every Noise message is at most 65535 bytes. */
 #define SS_NOISE_MAX_MESSAGE 65535
 
@@ -53,12 +71,26 @@ typedef struct {
     int has_s, has_e;
     uint8_t rs[32], re[32];   /* the peer's static and ephemeral keys */
     int has_rs, has_re;
+    /* hfs: our KEM key pair e1 (the FIPS 203 decapsulation key, which
+     * holds the public key ek) and the peer's KEM public key re1. */
+    uint8_t e1_dk[SS_NOISE_KEM_SECRET_LEN];
+    uint8_t re1[SS_NOISE_KEM_PUBLIC_LEN];
+    int has_e1, has_re1;
+    uint8_t test_kem_m[32];   /* tests only: the encapsulation's randomness */
+    int has_test_kem_m;
     ss_trace_fn trace;
     void *trace_arg;
 } ss_handshake;
 
-/* "Noise_NN_25519_ChaChaPoly_SHA256" etc. */
+/* "Noise_NN_25519_ChaChaPoly_SHA256", ...,
+ * "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256". */
 const char *ss_noise_protocol_name(ss_noise_pattern p);
+/* 1 for NNhfs, NKhfs and XXhfs. */
+int ss_noise_is_hybrid(ss_noise_pattern p);
+/* The classical pattern under p (NKhfs -> NK; NK -> NK), and p's hybrid
+ * form (NK -> NKhfs; NKhfs -> NKhfs). */
+ss_noise_pattern ss_noise_classical(ss_noise_pattern p);
+ss_noise_pattern ss_noise_hybrid(ss_noise_pattern p);
 /* Parses a received protocol name (not NUL-terminated). 0 or SS_ERR_BAD_PROTOCOL. */
 int ss_noise_pattern_from_name(ss_noise_pattern *p, const uint8_t *name, size_t len);
 
@@ -72,6 +104,11 @@ int ss_handshake_init(ss_handshake *hs, ss_noise_pattern p, int initiator,
 
 /* Tests only: use this ephemeral key pair instead of a random one. */
 void ss_handshake_set_ephemeral(ss_handshake *hs, const ss_keypair *e);
+/* Tests only (hfs): the initiator's KEM key pair e1, as a FIPS 203
+ * decapsulation key (ek is inside it), instead of a random one; and the
+ * responder's 32 bytes of encapsulation randomness m for ekem1. */
+void ss_handshake_set_kem_ephemeral(ss_handshake *hs, const uint8_t dk[SS_NOISE_KEM_SECRET_LEN]);
+void ss_handshake_set_kem_randomness(ss_handshake *hs, const uint8_t m[32]);
 
 /* GENERATE_KEYPAIR() for our ephemeral key ahead of the message that
  * sends it (a responder calls it while the initiator is still computing
@@ -80,7 +117,9 @@ void ss_handshake_set_ephemeral(ss_handshake *hs, const ss_keypair *e);
 int ss_handshake_prepare_ephemeral(ss_handshake *hs);
 
 /* WriteMessage (§5.3): writes the next handshake message, with payload,
- * into out (capacity cap), its length in *out_len. */
+ * into out (capacity cap), its length in *out_len. SS_ERR_BAD_FRAME when
+ * the peer's KEM public key (hfs, received in e1) fails FIPS 203's
+ * modulus check as ekem1 encapsulates to it. */
 int ss_handshake_write(ss_handshake *hs, uint8_t *out, size_t cap, size_t *out_len,
                        const uint8_t *payload, size_t payload_len);
 

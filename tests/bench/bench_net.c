@@ -1,10 +1,15 @@
 /*
  * bench_net.c — the network figures beside TLS 1.3 (make bench).
  *
- *   handshakes per second   NN, NK, XX against TLS 1.3 (OpenSSL libssl,
- *                           TLS_CHACHA20_POLY1305_SHA256, X25519, an Ed25519
- *                           certificate, no session tickets), each a fresh
- *                           TCP connection on loopback, closed at once;
+ *   handshakes per second   NN, NK, XX and the hybrid NNhfs, NKhfs, XXhfs
+ *                           (ML-KEM-768 added) against TLS 1.3 (OpenSSL
+ *                           libssl, TLS_CHACHA20_POLY1305_SHA256, X25519, an
+ *                           Ed25519 certificate, no session tickets), each a
+ *                           fresh TCP connection on loopback, closed at once;
+ *   handshake bytes         on the wire, both directions, from the client's
+ *                           first byte to the end of the handshake: ours
+ *                           counted through two engines (engine.h), TLS 1.3
+ *                           through the client socket's BIO counters;
  *   bulk transfer           SS_BENCH_BULK_MIB MiB (default 1024) one way on
  *                           one connection, 64 KiB per send, against TLS 1.3
  *                           and raw TCP (the ceiling);
@@ -150,8 +155,21 @@ static void tls_setup(void)
 
 /* ---- handshakes per second ---- */
 
-enum impl { OURS_NN, OURS_NK, OURS_XX, TLS13, RAW };
-static const char *impl_name[] = {"NN", "NK", "XX", "TLS 1.3", "raw TCP"};
+enum impl { OURS_NN, OURS_NK, OURS_XX, OURS_NNHFS, OURS_NKHFS, OURS_XXHFS, TLS13, RAW };
+static const char *impl_name[] = {"NN", "NK", "XX", "NNhfs", "NKhfs", "XXhfs", "TLS 1.3",
+                                  "raw TCP"};
+
+/* The classical pattern under one of ours (NNhfs -> NN), and whether it is
+ * a hybrid one. */
+static enum impl classical(enum impl impl)
+{
+    return impl >= OURS_NNHFS && impl <= OURS_XXHFS ? impl - OURS_NNHFS : impl;
+}
+
+static int hybrid(enum impl impl)
+{
+    return impl >= OURS_NNHFS && impl <= OURS_XXHFS;
+}
 
 struct server {
     enum impl impl;
@@ -167,7 +185,7 @@ static ss_keypair server_key, client_key;
 static ss_config server_cfg(enum impl impl)
 {
     ss_config c = {0};
-    if (impl != OURS_NN)
+    if (classical(impl) != OURS_NN)
         c.static_key = &server_key;
     return c;
 }
@@ -175,10 +193,11 @@ static ss_config server_cfg(enum impl impl)
 static ss_config client_cfg(enum impl impl)
 {
     ss_config c = {0};
-    if (impl == OURS_NK)
+    if (classical(impl) == OURS_NK)
         c.peer_public_key = server_key.public_key;
-    if (impl == OURS_XX)
+    if (classical(impl) == OURS_XX)
         c.static_key = &client_key;
+    c.hybrid = hybrid(impl);
     return c;
 }
 
@@ -331,6 +350,87 @@ static void handshakes(enum impl ours, int count)
     char fig[64];
     snprintf(fig, sizeof fig, "handshakes-%s", impl_name[ours]);
     print_pair(fig, "per-s", ours, median(a, ROUNDS), TLS13, median(b, ROUNDS));
+}
+
+/* ---- handshake bytes on the wire ---- */
+
+/* Ours: a client and a server engine joined in memory, every byte counted
+ * (frame 0, the handshake messages, their 2-byte lengths) until both are
+ * established. */
+static long ours_handshake_bytes(enum impl impl)
+{
+    ss_config cc = client_cfg(impl), sc = server_cfg(impl);
+    ss_engine *c = ss_engine_new(0, &cc), *s = ss_engine_new(1, &sc);
+    long total = 0;
+    if (c == NULL || s == NULL)
+        die("ss_engine_new");
+    while (!ss_engine_established(c) || !ss_engine_established(s)) {
+        int moved = 0;
+        ss_engine *from[2] = {c, s}, *to[2] = {s, c};
+        for (int i = 0; i < 2; i++) {
+            size_t len;
+            const uint8_t *p = ss_engine_output(from[i], &len);
+            if (p == NULL)
+                continue;
+            if (ss_engine_feed(to[i], p, len) != (ssize_t)len)
+                die("ss_engine_feed");
+            ss_engine_output_done(from[i], len);
+            total += (long)len;
+            moved = 1;
+        }
+        if (!moved)
+            die("handshake stalled");
+    }
+    ss_engine_free(c);
+    ss_engine_free(s);
+    return total;
+}
+
+/* TLS 1.3: what the client's socket BIO wrote and read by the time
+ * SSL_connect returned (the server sends no session ticket here). */
+static void *tls_accept_one(void *arg)
+{
+    int *lfd = arg;
+    int fd = tcp_accept(*lfd);
+    SSL *ssl = SSL_new(tls_server_ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1)
+        die("SSL_accept");
+    SSL_set_quiet_shutdown(ssl, 1);
+    SSL_free(ssl);
+    close(fd);
+    return NULL;
+}
+
+static long tls_handshake_bytes(void)
+{
+    uint16_t port;
+    int lfd = tcp_listen(&port);
+    pthread_t t;
+    pthread_create(&t, NULL, tls_accept_one, &lfd);
+    int fd = tcp_connect(port);
+    SSL *ssl = SSL_new(tls_client_ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1)
+        die("SSL_connect");
+    long total = (long)(BIO_number_written(SSL_get_wbio(ssl)) +
+                        BIO_number_read(SSL_get_rbio(ssl)));
+    SSL_set_quiet_shutdown(ssl, 1);
+    SSL_free(ssl);
+    close(fd);
+    pthread_join(t, NULL);
+    close(lfd);
+    return total;
+}
+
+static void handshake_bytes(void)
+{
+    long tls = tls_handshake_bytes();
+    for (enum impl i = OURS_NN; i <= OURS_XXHFS; i++) {
+        char fig[64];
+        snprintf(fig, sizeof fig, "handshake-bytes-%s", impl_name[i]);
+        print_pair(fig, "bytes", i, (double)ours_handshake_bytes(i), TLS13, (double)tls);
+    }
 }
 
 static void bulk(size_t bytes)
@@ -507,6 +607,10 @@ int main(int argc, char **argv)
         handshakes(OURS_NN, 300);
         handshakes(OURS_NK, 300);
         handshakes(OURS_XX, 300);
+        handshakes(OURS_NNHFS, 300);
+        handshakes(OURS_NKHFS, 300);
+        handshakes(OURS_XXHFS, 300);
+        handshake_bytes();
     }
     if (!*only || strstr("bulk", only)) {
         const char *mib = getenv("SS_BENCH_BULK_MIB");

@@ -99,6 +99,7 @@
 #include "crypto/chacha20.h"
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
+#include "crypto/mlkem.h"
 #include "crypto/poly1305.h"
 #include "crypto/sha256.h"
 #include "crypto/sha3.h"
@@ -815,16 +816,46 @@ static void transport(const char *step, ss_cipher_state *from, ss_cipher_state *
  * Declassified: public keys (published), and each handshake message as it
  * leaves its writer (it is what travels on the wire). Everything derived
  * inside — DH results, ck, the cipher keys, the writer's h — stays secret.
+ *
+ * The hybrid forms (hfs) add the KEM: the initiator's ML-KEM key pair e1,
+ * generated from secret seeds d and z, its decapsulation key secret but for
+ * the public key inside it (dk = dk_PKE || ek || H(ek) || z, FIPS 203
+ * §7.1; ek is sent), and the responder's secret encapsulation randomness
+ * m; the shared secret they agree on stays secret. (SampleNTT's seed and
+ * the key checks' verdicts are public by design: the wrappers above
+ * declassify them.) The KEM public key the responder receives is
+ * declassified as it arrives (see the loop): in NKhfs it comes out of a
+ * decryption under a secret key, but it is a public key.
  */
+static void set_kem_secrets(ss_handshake *ini, ss_handshake *res)
+{
+    uint8_t d[32], z[32], m[32], ek[SS_NOISE_KEM_PUBLIC_LEN], dk[SS_NOISE_KEM_SECRET_LEN];
+    fill(d, 32, 24);
+    fill(z, 32, 25);
+    fill(m, 32, 26);
+    secret(d, 32);
+    secret(z, 32);
+    secret(m, 32);
+    check(ss_mlkem768_keygen_derand(ek, dk, d, z) == 0, "kem", "keygen");
+    declassify(dk + 1152, SS_NOISE_KEM_PUBLIC_LEN); /* ek, published in e1 */
+    ss_handshake_set_kem_ephemeral(ini, dk);
+    ss_handshake_set_kem_randomness(res, m);
+    ss_wipe(d, 32);
+    ss_wipe(z, 32);
+    ss_wipe(m, 32);
+    ss_wipe(dk, sizeof dk);
+}
+
 static void handshake(const char *step, ss_noise_pattern p)
 {
     ss_keypair i_s, r_s, i_e, r_e;
-    ss_handshake ini, res;
+    static ss_handshake ini, res;
     ss_cipher_state i_send, i_recv, r_send, r_recv;
     uint8_t i_h[32], r_h[32], k1[32], k2[32];
-    uint8_t payload[100], msg[256], got[256];
+    static uint8_t payload[100], msg[2048], got[2048];
     size_t msg_len, got_len;
-    int has_is = p == SS_NOISE_XX, has_rs = p != SS_NOISE_NN;
+    ss_noise_pattern base = ss_noise_classical(p);
+    int has_is = base == SS_NOISE_XX, has_rs = base != SS_NOISE_NN;
 
     make_keypair(&i_s, 20);
     make_keypair(&r_s, 21);
@@ -832,13 +863,15 @@ static void handshake(const char *step, ss_noise_pattern p)
     make_keypair(&r_e, 23);
 
     check(ss_handshake_init(&ini, p, 1, (const uint8_t *)"ct", 2, has_is ? &i_s : NULL,
-                            p == SS_NOISE_NK ? r_s.public_key : NULL, NULL, NULL) == SS_OK,
+                            base == SS_NOISE_NK ? r_s.public_key : NULL, NULL, NULL) == SS_OK,
           step, "initiator init");
     check(ss_handshake_init(&res, p, 0, (const uint8_t *)"ct", 2, has_rs ? &r_s : NULL, NULL,
                             NULL, NULL) == SS_OK,
           step, "responder init");
     ss_handshake_set_ephemeral(&ini, &i_e);
     ss_handshake_set_ephemeral(&res, &r_e);
+    if (ss_noise_is_hybrid(p))
+        set_kem_secrets(&ini, &res);
 
     for (unsigned m = 0; !ss_handshake_done(&ini) && m < 3; m++) {
         ss_handshake *writer = ss_handshake_my_turn(&ini) ? &ini : &res;
@@ -852,6 +885,8 @@ static void handshake(const char *step, ss_noise_pattern p)
         declassify(msg, msg_len);
         check(ss_handshake_read(reader, got, sizeof got, &got_len, msg, msg_len) == SS_OK, step,
               "read failed");
+        if (res.has_re1)
+            declassify(res.re1, sizeof res.re1); /* a public key (set_kem_secrets) */
         check(got_len == payload_len && same(got, payload, payload_len), step,
               "payload differs");
     }
@@ -902,6 +937,21 @@ static void step_noise_xx(void)
     handshake("noise_xx", SS_NOISE_XX);
 }
 
+static void step_noise_nnhfs(void)
+{
+    handshake("noise_nnhfs", SS_NOISE_NN_HFS);
+}
+
+static void step_noise_nkhfs(void)
+{
+    handshake("noise_nkhfs", SS_NOISE_NK_HFS);
+}
+
+static void step_noise_xxhfs(void)
+{
+    handshake("noise_xxhfs", SS_NOISE_XX_HFS);
+}
+
 /* ---------------------------------------------------------------------- */
 
 static const struct {
@@ -926,6 +976,9 @@ static const struct {
     {"noise_nn", step_noise_nn},
     {"noise_nk", step_noise_nk},
     {"noise_xx", step_noise_xx},
+    {"noise_nnhfs", step_noise_nnhfs},
+    {"noise_nkhfs", step_noise_nkhfs},
+    {"noise_xxhfs", step_noise_xxhfs},
 };
 
 #define STEP_COUNT (sizeof steps / sizeof steps[0])

@@ -4,6 +4,8 @@
  */
 #include "fuzz.h"
 
+#include "crypto/mlkem.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,14 @@ const fuzz_keys *fuzz_get_keys(void)
         ss_keypair_from_secret(&keys.remote_static, remote_static_secret);
         ss_keypair_from_secret(&keys.remote_ephemeral, remote_ephemeral_secret);
         memcpy(keys.transport_key, transport_key, 32);
+        /* ML-KEM-768 key pairs from fixed seeds d || z: any 64 bytes do. */
+        uint8_t ek[1184], d[32], z[32];
+        memset(d, 0x4c, 32);
+        memset(z, 0x7a, 32);
+        FUZZ_CHECK(ss_mlkem768_keygen_derand(ek, keys.local_kem_dk, d, z) == 0, "KEM keys");
+        memset(d, 0x52, 32);
+        FUZZ_CHECK(ss_mlkem768_keygen_derand(ek, keys.remote_kem_dk, d, z) == 0, "KEM keys");
+        memset(keys.kem_m, 0x6d, 32);
         ready = 1;
     }
     return &keys;

@@ -70,6 +70,10 @@ typedef struct {
     ss_keypair local_static, local_ephemeral;
     ss_keypair remote_static, remote_ephemeral;
     uint8_t transport_key[32]; /* frame_recv: the peer's sending key */
+    /* The hybrid patterns (hfs): each side's ML-KEM-768 key pair as a
+     * decapsulation key (used when that side is the initiator), and the
+     * encapsulation randomness (the responder's). */
+    uint8_t local_kem_dk[2400], remote_kem_dk[2400], kem_m[32];
 } fuzz_keys;
 
 /* The keys, public halves derived on first use. */

@@ -4,14 +4,19 @@
  * handshake through the protocol engine (src/net/engine.c), frames and
  * all (fuzz_engine_handshake, at the end).
  *
- * The side under test ("local") runs NN, NK or XX as initiator or
- * responder; every message it reads comes from the fuzzer ("remote").
+ * The side under test ("local") runs NN, NK or XX, or their hybrid forms
+ * NNhfs, NKhfs, XXhfs, as initiator or responder; every message it reads
+ * comes from the fuzzer ("remote").
  * Everything is deterministic: both sides use the fixed keys of fuzz.h,
- * ephemeral ones included (ss_handshake_set_ephemeral), so an input means
+ * ephemeral ones included (ss_handshake_set_ephemeral, and for the KEM
+ * ss_handshake_set_kem_ephemeral and _set_kem_randomness), so an input means
  * the same handshake every time, and a seed recorded from an honest remote
  * (make_seeds.c) stays valid.
  *
- * Input:  byte 0       pattern = (byte & 31) % 3 (0 NN, 1 NK, 2 XX); bit 5 set:
+ * Input:  byte 0       pattern = (byte & 15) % 3 (0 NN, 1 NK, 2 XX); bit 4 set:
+ *                      its hybrid form (NNhfs, NKhfs, XXhfs; in the engine
+ *                      path below, whose KEM keys are random, the classical
+ *                      one); bit 5 set:
  *                      local is a protocol engine (src/net/engine.c, see
  *                      fuzz_engine_handshake below) instead of noise.c's
  *                      handshake object; bit 7 set:
@@ -82,13 +87,19 @@ static void init_side(ss_handshake *hs, ss_noise_pattern p, int initiator, int l
     const uint8_t *peer_s = local ? k->remote_static.public_key : k->local_static.public_key;
     /* Noise §7.5: the initiator has a static key in XX, the responder in NK
      * and XX; only NK's initiator knows the peer's in advance. */
-    int has_s = initiator ? p == SS_NOISE_XX : p != SS_NOISE_NN;
-    int knows_peer = initiator && p == SS_NOISE_NK;
+    ss_noise_pattern base = ss_noise_classical(p);
+    int has_s = initiator ? base == SS_NOISE_XX : base != SS_NOISE_NN;
+    int knows_peer = initiator && base == SS_NOISE_NK;
     int rc = ss_handshake_init(hs, p, initiator, (const uint8_t *)PROLOGUE, PROLOGUE_LEN,
                                has_s ? s : NULL, knows_peer ? peer_s : NULL,
                                trace ? consume_line : NULL, trace ? &traced : NULL);
     FUZZ_CHECK(rc == SS_OK, "ss_handshake_init refused a valid configuration");
     ss_handshake_set_ephemeral(hs, e);
+    /* hfs: the initiator's KEM key pair, the responder's encapsulation. */
+    if (ss_noise_is_hybrid(p) && initiator)
+        ss_handshake_set_kem_ephemeral(hs, local ? k->local_kem_dk : k->remote_kem_dk);
+    if (ss_noise_is_hybrid(p) && !initiator)
+        ss_handshake_set_kem_randomness(hs, k->kem_m);
 }
 
 /* After a failure the handshake must refuse every call (noise.c wipes it). */
@@ -109,7 +120,7 @@ static void check_dead(ss_handshake *hs)
  * NN's and XX's first message ("-> e") comes before any DH. */
 static int has_tag(ss_noise_pattern p, int index)
 {
-    return index > 0 || p == SS_NOISE_NK;
+    return index > 0 || ss_noise_classical(p) == SS_NOISE_NK;
 }
 
 /* The end of a completed handshake: with the remote in step, both sides
@@ -136,14 +147,21 @@ static void check_split(ss_handshake *local, ss_handshake *remote, int in_step)
 
 static void fuzz_engine_handshake(fuzz_input *in, ss_noise_pattern p, int initiator);
 
+/* The pattern byte 0 names (see the input format above). */
+static ss_noise_pattern pattern_of(uint8_t first)
+{
+    ss_noise_pattern p = (ss_noise_pattern)((first & 0x0f) % 3);
+    return (first & 0x10) ? ss_noise_hybrid(p) : p;
+}
+
 void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
 {
     const fuzz_keys *k = fuzz_get_keys();
     fuzz_input in = fuzz_begin(data, size);
     uint8_t first = fuzz_u8(&in);
-    ss_noise_pattern p = (ss_noise_pattern)((first & 0x1f) % 3);
+    ss_noise_pattern p = pattern_of(first);
     if (first & 0x20) {
-        fuzz_engine_handshake(&in, p, initiator);
+        fuzz_engine_handshake(&in, ss_noise_classical(p), initiator);
         return;
     }
     size_t room = (first & 0x80) ? 0 : sizeof payload;
@@ -158,8 +176,12 @@ void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
         if (ss_handshake_my_turn(&local)) {
             rc = ss_handshake_write(&local, msg, sizeof msg, &len, NULL, 0);
             if (rc != SS_OK) {
-                FUZZ_CHECK(rc == SS_ERR_LOW_ORDER_KEY, "a write failed for another reason than "
-                                                       "a low-order remote key");
+                /* ... or, in hfs, a KEM public key failing FIPS 203's
+                 * modulus check when ekem1 encapsulates to it. */
+                FUZZ_CHECK(rc == SS_ERR_LOW_ORDER_KEY ||
+                               (rc == SS_ERR_BAD_FRAME && ss_noise_is_hybrid(p)),
+                           "a write failed for another reason than a low-order remote key "
+                           "or a malformed KEM key");
                 check_dead(&local);
                 break;
             }
@@ -209,7 +231,7 @@ void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
         }
     }
     if (ss_handshake_done(&local)) {
-        FUZZ_CHECK(in_step || (p == SS_NOISE_NN && !initiator),
+        FUZZ_CHECK(in_step || (ss_noise_classical(p) == SS_NOISE_NN && !initiator),
                    "FORGERY: the handshake completed with an impostor");
         check_split(&local, &remote, in_step);
     }
@@ -220,7 +242,7 @@ void fuzz_handshake(const uint8_t *data, size_t size, int initiator)
 size_t fuzz_handshake_seed(uint8_t *out, size_t cap, int initiator, uint8_t pattern_byte,
                            const uint8_t *payload_in, size_t payload_len)
 {
-    ss_noise_pattern p = (ss_noise_pattern)((pattern_byte & 0x1f) % 3);
+    ss_noise_pattern p = pattern_of(pattern_byte);
     ss_handshake local, remote;
     size_t n = 0, len, got;
     FUZZ_CHECK(cap > 0, "no room for a seed");

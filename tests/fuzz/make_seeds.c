@@ -268,6 +268,12 @@ static void handshake_seeds(void)
             snprintf(name, sizeof name, "engine_%s", names[p]);
             write_seed(target, name, seed, n);
         }
+        /* The hybrid forms (bit 4): NNhfs, NKhfs, XXhfs. */
+        static const char *hybrid_names[3] = {"nnhfs", "nkhfs", "xxhfs"};
+        for (uint8_t p = 0; p < 3; p++) {
+            size_t n = fuzz_handshake_seed(seed, sizeof seed, initiator, 0x10 | p, NULL, 0);
+            write_seed(target, hybrid_names[p], seed, n);
+        }
         /* XX with the trace on (bit 6); NK with no payload room (bit 7). */
         size_t n = fuzz_handshake_seed(seed, sizeof seed, initiator, 0x40 | 2, NULL, 0);
         write_seed(target, "xx_trace", seed, n);

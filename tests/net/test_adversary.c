@@ -1371,7 +1371,7 @@ START_TEST(length_prefix_without_body)
     close(fd);
 
     /* 65,535 bytes announced for frame 0: refused before any is awaited
-     * (a name is at most 39 bytes), so no timeout is needed. */
+     * (a name is at most 47 bytes), so no timeout is needed. */
     server_again(&s, NULL, &log);
     fd = raw_connect(s.port);
     ck_assert_int_eq(write_all(fd, "\xff\xff", 2), 0);
@@ -1399,8 +1399,10 @@ START_TEST(unknown_protocol_names)
         {"Noise_NN_25519_ChaChaPoly_SHA256 ", 33}, /* trailing bytes */
         {"", 0},                                   /* empty */
         {"SSockets/1", 10},                        /* the prologue is not a name */
-        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 39}, /* the longest frame 0 read */
-        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 40}, /* one more: refused unread */
+        {"Noise_NNhfs_25519+Kyber1024_ChaChaPoly_SHA256", 45}, /* another KEM */
+        {"Noise_NNhfs_25519_ChaChaPoly_SHA256", 35},           /* hfs without a KEM name */
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 47}, /* the longest frame 0 read */
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 48}, /* one more: refused unread */
     };
     ss_config cfg = server_config(NK);
     side_log log;
@@ -1573,7 +1575,7 @@ typedef struct {
     size_t reply_len;
     int slow_ms;            /* > 0: one byte of the reply per slow_ms */
     int close_at_once;      /* close right after the reply; else wait for the client to leave */
-    uint8_t name[40];       /* what the client proposed */
+    uint8_t name[48];       /* what the client proposed */
     size_t name_len;
     int heard;              /* frame 0 and message 1 were read */
     size_t sent;            /* bytes of the reply sent */

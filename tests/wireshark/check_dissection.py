@@ -52,8 +52,8 @@ for line in open(trace_path):
         name = m.group(1)
 if not name or not sent["client"] or not sent["server"]:
     die("the trace has no protocol name or no frames")
-pattern = name.split("_")[1]
-messages = 3 if pattern == "XX" else 2
+pattern = name.split("_")[1]            # NN, ..., or a hybrid form: NNhfs, ...
+messages = 3 if pattern in ("XX", "XXhfs") else 2
 
 # ---- the dissector's output (PDML): one <proto name="ssockets"> per frame
 text = open(output_path, encoding="utf-8", errors="replace").read()
@@ -85,7 +85,8 @@ total = len(sent["client"]) + len(sent["server"])
 if len(blocks) != total:
     die("%d SSockets frames shown, but the trace sent %d" % (len(blocks), total))
 
-HANDSHAKE_FIELDS = ["ssockets.e", "ssockets.s", "ssockets.s_tag", "ssockets.payload_tag"]
+HANDSHAKE_FIELDS = ["ssockets.e", "ssockets.s", "ssockets.s_tag", "ssockets.payload_tag",
+                    "ssockets.e1", "ssockets.e1_tag", "ssockets.ekem1", "ssockets.ekem1_tag"]
 index = {"client": 0, "server": 0}
 counter = {"client": 0, "server": 0}
 flagged = 0

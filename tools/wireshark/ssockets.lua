@@ -14,7 +14,9 @@
 --   frame 0         the protocol name in clear, and its pattern (§3)
 --   handshake       the fields of each message for that pattern (§5):
 --                   ephemeral keys, encrypted static keys and their tags,
---                   the tag of the empty payload
+--                   the tag of the empty payload; in the hybrid patterns
+--                   (NNhfs, NKhfs, XXhfs) also the ML-KEM-768 public key
+--                   (token e1) and ciphertext (token ekem1)
 --   transport       ciphertext and tag (§6); with the key log: the tag
 --                   checked, then the type byte and the body
 --   plain mode      type and body (§9)
@@ -25,7 +27,8 @@
 --
 -- Preferences: ssockets.port (default 5000), ssockets.keylog_file.
 -- Fields: ssockets.frame_len, ssockets.protocol, ssockets.pattern,
--- ssockets.msg, ssockets.e, ssockets.s, ssockets.s_tag,
+-- ssockets.msg, ssockets.e, ssockets.s, ssockets.s_tag, ssockets.e1,
+-- ssockets.e1_tag, ssockets.ekem1, ssockets.ekem1_tag,
 -- ssockets.payload_tag, ssockets.n, ssockets.ciphertext, ssockets.tag,
 -- ssockets.tag_ok, ssockets.type, ssockets.body, ssockets.text, ...
 --
@@ -257,6 +260,11 @@ local F = {
     e           = ProtoField.bytes("ssockets.e", "Ephemeral public key (e), in clear"),
     s           = ProtoField.bytes("ssockets.s", "Static public key (s), encrypted"),
     s_tag       = ProtoField.bytes("ssockets.s_tag", "Tag of the encrypted static key"),
+    e1          = ProtoField.bytes("ssockets.e1", "KEM public key (e1, ML-KEM-768 ek)"),
+    e1_tag      = ProtoField.bytes("ssockets.e1_tag", "Tag of the encrypted KEM public key"),
+    ekem1       = ProtoField.bytes("ssockets.ekem1",
+                                   "KEM ciphertext (ekem1, ML-KEM-768), encrypted"),
+    ekem1_tag   = ProtoField.bytes("ssockets.ekem1_tag", "Tag of the encrypted KEM ciphertext"),
     payload_tag = ProtoField.bytes("ssockets.payload_tag", "Tag of the empty payload"),
     n           = ProtoField.uint32("ssockets.n", "Counter n (not on the wire)", base.DEC),
     ciphertext  = ProtoField.bytes("ssockets.ciphertext", "Ciphertext of type || body"),
@@ -310,10 +318,29 @@ local LAYOUT = {
            { tokens = "e, ee, s, es", { "e", 32 }, { "s", 32 }, { "s_tag", 16 },
              { "payload_tag", 16 } },
            { tokens = "s, se", { "s", 32 }, { "s_tag", 16 }, { "payload_tag", 16 } } },
+    -- The hybrid forms (noise_hfs.md §5, ML-KEM-768): e1 is the KEM public
+    -- key (1184 bytes; encrypted in NKhfs, after es), ekem1 the ciphertext
+    -- (1088 bytes, encrypted after ee).
+    NNhfs = { { tokens = "e, e1", { "e", 32 }, { "e1", 1184 } },
+              { tokens = "e, ee, ekem1", { "e", 32 }, { "ekem1", 1088 }, { "ekem1_tag", 16 },
+                { "payload_tag", 16 } } },
+    NKhfs = { { tokens = "e, es, e1", { "e", 32 }, { "e1", 1184 }, { "e1_tag", 16 },
+                { "payload_tag", 16 } },
+              { tokens = "e, ee, ekem1", { "e", 32 }, { "ekem1", 1088 }, { "ekem1_tag", 16 },
+                { "payload_tag", 16 } } },
+    XXhfs = { { tokens = "e, e1", { "e", 32 }, { "e1", 1184 } },
+              { tokens = "e, ee, ekem1, s, es", { "e", 32 }, { "ekem1", 1088 },
+                { "ekem1_tag", 16 }, { "s", 32 }, { "s_tag", 16 }, { "payload_tag", 16 } },
+              { tokens = "s, se", { "s", 32 }, { "s_tag", 16 }, { "payload_tag", 16 } } },
 }
+-- hfs §5: the KEM's name follows the DH's, after a plus sign.
+local HFS_SUFFIX = "_25519+MLKEM768_ChaChaPoly_SHA256"
+-- The two lengths of frame 0: 32 bytes (classical names), 44 (hybrid).
+local NAME_LENGTHS = { [#"Noise_NN" + #SUFFIX] = true, [#"Noise_NNhfs" + #HFS_SUFFIX] = true }
 
 local function pattern_of(name)
     local p = name:match("^Noise_(%u%u)" .. SUFFIX:gsub("%p", "%%%0") .. "$")
+        or name:match("^Noise_(%u%uhfs)" .. HFS_SUFFIX:gsub("%p", "%%%0") .. "$")
     if p and LAYOUT[p] then return p end
     return nil
 end
@@ -468,7 +495,7 @@ local function dissect_frame(tvb, pinfo, tree, offset, r)
     elseif r.kind == "name" then
         t:add(F.kind, frame, "frame 0: protocol name, in clear"):set_generated()
         t:add(F.protocol, body)
-        t:add(F.pattern, body(6, 2), r.pattern)
+        t:add(F.pattern, body(6, #r.pattern), r.pattern)
         summary = "frame 0: " .. body:string()
 
     elseif r.kind == "handshake" then
@@ -581,9 +608,10 @@ end
 -- ("Noise_"); the dissector then asks TCP for the rest.
 local function heuristic(tvb, pinfo, tree)
     local avail = tvb:len()
-    if avail < 4 or tvb(0, 2):uint() ~= 32 then return false end
-    if avail >= 34 then
-        if not pattern_of(tvb:raw(2, 32)) then return false end
+    if avail < 4 or not NAME_LENGTHS[tvb(0, 2):uint()] then return false end
+    local name_len = tvb(0, 2):uint()
+    if avail >= 2 + name_len then
+        if not pattern_of(tvb:raw(2, name_len)) then return false end
     else
         local start = tvb:raw(2, math.min(avail - 2, 6))
         if start ~= ("Noise_"):sub(1, #start) then return false end

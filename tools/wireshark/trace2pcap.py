@@ -75,7 +75,8 @@ def main():
     # in XX), then each side's transport frames.
     c, s = sent["client"], sent["server"]
     name = c[0][2:].decode("ascii", "replace")
-    messages = 3 if "_XX_" in name else 2 if name.startswith("Noise_") else 0
+    # XX and XXhfs have three handshake messages, the other patterns two.
+    messages = 3 if re.match(r"Noise_XX(hfs)?_", name) else 2 if name.startswith("Noise_") else 0
     order = []                         # (side, frame)
     if messages:
         order += [("client", c[0]), ("client", c[1]), ("server", s[0])]

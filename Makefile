@@ -28,7 +28,9 @@ BUILD ?= build
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 PYTHONDIR ?= $(shell $(PYTHON) -c 'import sys, sysconfig; print("$(PREFIX)/lib/python%d.%d/%s" % (sys.version_info[:2] + ("dist-packages" if "deb_system" in sysconfig.get_scheme_names() else "site-packages",)))' 2>/dev/null)
 PY_SRC := $(wildcard python/ssockets/*.py)
-VERSION = 0.1.0
+# 0.2: private keys are PEM only (docs/cli.md, "Keys"); the close frame
+# carries a reason (docs/protocol.md).
+VERSION = 0.2.0
 SONAME = libssockets.so.0
 
 # Always added: the include root, POSIX/BSD declarations (getaddrinfo,
@@ -97,6 +99,11 @@ $(BUILD)/libssockets.a: $(LIB_OBJ)
 
 $(BUILD)/libssockets.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
+
+# The command prints VERSION (ssockets --version); its objects are rebuilt
+# when the Makefile, and so maybe VERSION, changes.
+$(CLI_OBJ): SS_CPPFLAGS += -DSS_VERSION='"$(VERSION)"'
+$(CLI_OBJ): Makefile
 
 $(BUILD)/ssockets: $(CLI_OBJ) $(BUILD)/libssockets.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libssockets.a -pthread

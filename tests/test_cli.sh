@@ -146,16 +146,23 @@ mentions() {
 
 "$ss" --help >"$tmp/help" 2>&1
 verdict "--help exits 0"
-mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey "
+mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey " "^  convert-key " \
+    "^  version "
 verdict "--help describes each subcommand"
-mentions "$tmp/help" --key --peer --allow --plain --trace --fingerprint --timeout --pem --force NN NK XX \
+mentions "$tmp/help" --key --peer --allow --plain --trace --fingerprint --timeout --force NN NK XX \
     "Exit status"
 verdict "--help documents every option, the patterns and the exit codes"
-for c in listen connect genkey pubkey; do
+for c in listen connect genkey pubkey convert-key version; do
     run "$c" --help
     [ "$s" -eq 0 ] && grep -q "^usage: ssockets $c" "$tmp/out"
     verdict "$c --help exits 0 and shows its usage"
 done
+
+version=$(sed -n 's/^VERSION = //p' Makefile)
+run --version
+[ "$s" -eq 0 ] && [ -n "$version" ] && [ "$(cat "$tmp/out")" = "ssockets $version" ] &&
+    run version && [ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "ssockets $version" ]
+verdict "--version and version print 'ssockets VERSION' (the Makefile's) and exit 0" "$tmp/err"
 
 # usage_error DESCRIPTION ARGS...: exit 2, one line that points to --help.
 usage_error() {
@@ -227,6 +234,58 @@ verdict "pubkey on a missing file: exit 3, one line naming the file" "$tmp/err"
 openssl_pub() {
     openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | tail -c 32 | base64
 }
+head -n 1 "$tmp/a.key" | grep -q -e '^-----BEGIN PRIVATE KEY-----$' &&
+    [ "$(openssl_pub "$tmp/a.key")" = "$pub_a" ]
+verdict "genkey writes PEM PKCS#8 by default: openssl pkey -pubout reads it, same public key"
+
+# Keys that cannot be mixed up: the public key where a private key is
+# expected, and the reverse, are refused (exit 3, one line) for what they
+# are, naming the file, and a public file hears no advice about its mode.
+# key_mixup DESCRIPTION PATTERN ARGS...: exit 3, one line, PATTERN, no chmod.
+key_mixup() {
+    what=$1 pattern=$2
+    shift 2
+    run "$@"
+    [ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q -e "$pattern" "$tmp/err" &&
+        ! grep -q chmod "$tmp/err"
+    verdict "$what" "$tmp/err"
+}
+printf '%s\n' "$pub_a" >"$tmp/a.pub" && chmod 644 "$tmp/a.pub"
+key_mixup "pubkey on a public key file: says it holds a public key, no chmod advice" \
+    "a.pub' holds one line of base64, the form of a public key, but a private key" \
+    pubkey "$tmp/a.pub"
+chmod 600 "$tmp/a.pub"
+key_mixup "  ...and the same after chmod 600 (no different key printed)" \
+    "a.pub' holds one line of base64, the form of a public key" pubkey "$tmp/a.pub"
+key_mixup "listen --key with a public key file is refused for what it holds" \
+    "the form of a public key" listen --key "$tmp/a.pub" 127.0.0.1 0
+key_mixup "connect --peer with a private key file: says so and what to pass instead" \
+    "a.key': holds a private key (PEM 'PRIVATE KEY'), but a public key is expected.*ssockets pubkey" \
+    connect --peer "$tmp/a.key" 127.0.0.1 1
+run connect --peer "$(cat "$tmp/a.key")" 127.0.0.1 1
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "holds a private key" "$tmp/err" &&
+    ! grep -q "BEGIN" "$tmp/err"
+verdict "connect --peer with a private key's text: refused, and the secret is not echoed" "$tmp/err"
+
+# A private key of ssockets 0.1 (one line of base64, mode 0600): refused
+# with the command that converts it; convert-key keeps the key. The old
+# file is made from OpenSSL's key (its raw 32 bytes, the last of the DER).
+openssl genpkey -algorithm X25519 -out "$tmp/old.pem" 2>/dev/null
+pub_old=$(openssl_pub "$tmp/old.pem")
+openssl pkey -in "$tmp/old.pem" -outform DER 2>/dev/null | tail -c 32 | base64 >"$tmp/old.key"
+chmod 600 "$tmp/old.key"
+run pubkey "$tmp/old.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "ssockets convert-key '$tmp/old.key'" "$tmp/err"
+verdict "a 0.1 private key (base64): exit 3 with the convert-key command" "$tmp/err"
+run convert-key "$tmp/old.key"
+[ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "$pub_old" ] &&
+    [ "$(openssl_pub "$tmp/old.key")" = "$pub_old" ] &&
+    [ "$(ls -l "$tmp/old.key" | cut -c1-10)" = "-rw-------" ]
+verdict "convert-key rewrites it as PEM (0600) with the same key, and prints the public key" \
+    "$tmp/err"
+run convert-key "$tmp/old.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "already PEM" "$tmp/err"
+verdict "  ...and refuses a file that is already PEM" "$tmp/err"
 openssl genpkey -algorithm X25519 -out "$tmp/ossl.pem" 2>"$tmp/err" &&
     chmod 600 "$tmp/ossl.pem" &&
     openssl pkey -in "$tmp/ossl.pem" -pubout -out "$tmp/ossl.pub" 2>>"$tmp/err"

@@ -365,12 +365,9 @@ class PatternTable(unittest.TestCase):
                     t = Thread(l.accept)
                     t.start()
                     if pattern is None:
-                        # A server refuses NK by closing after the client's
-                        # first message, exactly as a server with another key
-                        # does (conn.c): the client cannot tell them apart.
-                        seen = (ssockets.WrongServerKeyError if cname == "peer"
-                                else ssockets.PatternRefusedError)
-                        with self.assertRaises(seen):
+                        # The server's refusal frame says it refused the
+                        # pattern (docs/protocol.md): not a wrong key.
+                        with self.assertRaises(ssockets.PatternRefusedError):
                             client(HOST, l.port, **clients[cname])
                         with self.assertRaises(ssockets.PatternRefusedError):
                             t.outcome()

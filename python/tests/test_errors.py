@@ -167,10 +167,13 @@ class Connections(Base):
         with listener(HOST, 0, key=skp, allowed=[ssockets.generate_keypair().public_key]) as l:
             t = Thread(l.accept)
             t.start()
-            # The client's part of XX ends with its third message, so it
-            # learns of the refusal only as a connection cut without a close.
+            # The client's part of XX ends with its third message; it learns
+            # of the refusal from the server's sealed refused frame
+            # (docs/protocol.md), on its first receive.
             with client(HOST, l.port, key=ckp) as c:
-                self.assertError(ssockets.TruncatedError, "SS_ERR_TRUNCATED", c.recv)
+                e = self.assertError(ssockets.UnknownClientKeyError, "SS_ERR_UNKNOWN_CLIENT_KEY",
+                                     c.recv)
+                self.assertIn("the server refused our static key", e.message)
             self.assertError(ssockets.UnknownClientKeyError, "SS_ERR_UNKNOWN_CLIENT_KEY",
                              t.outcome)
         with listener(HOST, 0, key=skp) as l:

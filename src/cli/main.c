@@ -143,7 +143,8 @@ static const char listen_help[] =
     "\n"
     "Listens on HOST:PORT, accepts one client, runs the handshake, then relays\n"
     "until both sides have closed. HOST is an IPv4 or IPv6 address or a host\n"
-    "name (0.0.0.0 or :: for every interface). PORT 0 picks a free port.\n"
+    "name (0.0.0.0 or :: for every interface); an IPv6 address may be written\n"
+    "in brackets, as [::1]. PORT 0 picks a free port.\n"
     "\n"
     "On standard error it prints, as soon as it is listening:\n"
     "  ssockets: listening on HOST:PORT\n"
@@ -171,8 +172,9 @@ static const char listen_help[] =
 static const char connect_help[] =
     "usage: ssockets connect [OPTIONS] HOST PORT\n"
     "\n"
-    "Connects to a listener on HOST:PORT (an IPv4 or IPv6 address or a host\n"
-    "name), runs the handshake, then relays until both sides have closed.\n"
+    "Connects to a listener on HOST:PORT (an IPv4 or IPv6 address, which may\n"
+    "be written in brackets as [::1], or a host name), runs the handshake,\n"
+    "then relays until both sides have closed.\n"
     "After the handshake it prints on standard error:\n"
     "  ssockets: connected, PROTOCOL, peer key KEY    (or: (no peer key))\n"
     "\n"
@@ -246,11 +248,18 @@ static const char version_help[] =
 /* Failing: one line on stderr, one exit code.                         */
 /* ------------------------------------------------------------------ */
 
+/* Locked and never unlocked by whoever ends the process: if the other
+ * relay thread ends it at the same moment, it waits while this one exits. */
+static pthread_mutex_t only_once = PTHREAD_MUTEX_INITIALIZER;
+
+void cli_quit(int code)
+{
+    pthread_mutex_lock(&only_once);
+    exit(code);
+}
+
 void cli_fail(int code, const char *fmt, ...)
 {
-    /* Locked and never unlocked: if the other relay thread fails at the
-     * same moment, it waits here while this one ends the process. */
-    static pthread_mutex_t only_once = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&only_once);
 
     va_list ap;
@@ -412,6 +421,24 @@ static uint16_t parse_port(const command *cmd, const char *text, int zero_allowe
     if (text[0] == '\0' || port < (unsigned long)lowest)
         usage(cmd, "invalid port '%s' (expected a number from %d to 65535)", text, lowest);
     return (uint16_t)port;
+}
+
+/* HOST: an IPv6 address may be written in brackets, "[::1]", as the
+ * command prints it ("listening on [::1]:PORT"); the brackets go. The
+ * text is copied into host, which has room for any name (NI_MAXHOST is
+ * 1025). */
+static const char *parse_host(const command *cmd, char host[1100], const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len >= 1100)
+        usage(cmd, "invalid HOST '%.40s'", text);
+    if (text[0] != '[')
+        return text;
+    if (len < 3 || text[len - 1] != ']' || strchr(text, ':') == NULL)
+        usage(cmd, "invalid HOST '%s' (brackets hold an IPv6 address: [::1])", text);
+    memcpy(host, text + 1, len - 2);
+    host[len - 2] = '\0';
+    return host;
 }
 
 /* --timeout S: seconds, with an optional fraction ("0.5"); 0 means wait
@@ -639,7 +666,8 @@ static void print_fingerprint(const ss_conn *c)
 
 static int run_listen(const command *cmd, const options *o)
 {
-    const char *host = o->operands[0];
+    char host_buf[1100];
+    const char *host = parse_host(cmd, host_buf, o->operands[0]);
     uint16_t port = parse_port(cmd, o->operands[1], 1);
     ss_config cfg;
     make_config(&cfg, cmd, o, 1);
@@ -668,7 +696,8 @@ static int run_listen(const command *cmd, const options *o)
 
 static int run_connect(const command *cmd, const options *o)
 {
-    const char *host = o->operands[0];
+    char host_buf[1100];
+    const char *host = parse_host(cmd, host_buf, o->operands[0]);
     uint16_t port = parse_port(cmd, o->operands[1], 0);
     ss_config cfg;
     make_config(&cfg, cmd, o, 0);

@@ -31,6 +31,8 @@ want xxd           command -v xxd       # the docs' exercises show bytes with it
 want python3       command -v python3   # the docs checker and exercises
 want procps        command -v pgrep     # the chat test finds the chat under timeout
 want gdb           command -v gdb       # the CLI's relay buffers are wiped (its memory at exit)
+want man-db        command -v man       # the manual page renders (tests/test_man.sh)
+want groff-base    command -v groff
 # The Python package's install test: a venv of Debian's python3 and an
 # offline `pip install --no-build-isolation` with Debian's setuptools.
 want python3-venv  /usr/bin/python3 -c 'import venv, ensurepip'

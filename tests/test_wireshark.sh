@@ -99,6 +99,30 @@ done
 echo "ok - keylog: nothing when unset; 1 line per connection and process, mode 0600," \
     "one warning per process, keys equal to the trace"
 
+# Only a file of our own is written: not through a symbolic link (O_NOFOLLOW),
+# not a file that group or others can read. Then nothing is written, each
+# process warns once with the reason, and the connection goes on.
+# refused_keylog NAME REASON: a session with SSOCKETS_KEYLOGFILE=$tmp/NAME.
+refused_keylog() {
+    SSOCKETS_KEYLOGFILE=$tmp/$1 one_session "$tmp/refused-$1"
+    for side in client server; do
+        n=$(grep -c "warning: SSOCKETS_KEYLOGFILE: nothing written to $tmp/$1: $2" \
+            "$tmp/refused-$1/$side.err")
+        [ "$n" = 1 ] || fail "keylog $1: the $side warned $n times that '$2', not once"
+        ! grep -q "KEYLOGFILE is set" "$tmp/refused-$1/$side.err" ||
+            fail "keylog $1: the $side says the keys are written"
+    done
+}
+: >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/link.log"
+refused_keylog link.log "it is a symbolic link"
+[ ! -s "$tmp/victim" ] || fail "keylog: written through a symbolic link"
+: >"$tmp/open.log" && chmod 644 "$tmp/open.log"
+refused_keylog open.log "group or others can read or write it"
+[ ! -s "$tmp/open.log" ] || fail "keylog: written to a file others can read"
+echo "ok - keylog: not through a symbolic link, not to a file others can read;" \
+    "one warning per process with the reason, and the session goes on"
+
 # ---------------------------------------------------------------- 3. crafted captures
 
 # dissect CAPTURE [KEYLOG]: the dissector's full view of CAPTURE.

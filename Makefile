@@ -7,7 +7,10 @@
 #   make check-long      the slow opt-in tests (RFC 7748 1,000,000 iterations,
 #                        1,000,000 differential cases per primitive)
 #   make install         PREFIX=/usr/local DESTDIR= (libraries, headers, ssockets.pc,
-#                        the command, and the Python package for Debian's python3)
+#                        the command, its manual page ssockets(1) and bash
+#                        completion, and the Python package for Debian's python3;
+#                        then ldconfig, or the command to run: see
+#                        tools/ldconfig_after_install.sh)
 #   make illustrated     docs/illustrated/index.html, from real traced sessions (commit it)
 #   make uninstall / make clean
 
@@ -19,6 +22,9 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+LDCONFIG ?= ldconfig
 DESTDIR ?=
 BUILD ?= build
 # The Python package python/ssockets is installed for this interpreter
@@ -28,7 +34,9 @@ BUILD ?= build
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 PYTHONDIR ?= $(shell $(PYTHON) -c 'import sys, sysconfig; print("$(PREFIX)/lib/python%d.%d/%s" % (sys.version_info[:2] + ("dist-packages" if "deb_system" in sysconfig.get_scheme_names() else "site-packages",)))' 2>/dev/null)
 PY_SRC := $(wildcard python/ssockets/*.py)
-VERSION = 0.1.0
+# 0.2: private keys are PEM only (docs/cli.md, "Keys"); the close frame
+# carries a reason (docs/protocol.md).
+VERSION = 0.2.0
 SONAME = libssockets.so.0
 
 # Always added: the include root, POSIX/BSD declarations (getaddrinfo,
@@ -101,6 +109,11 @@ $(BUILD)/libssockets.a: $(LIB_OBJ)
 $(BUILD)/libssockets.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^
 
+# The command prints VERSION (ssockets --version); its objects are rebuilt
+# when the Makefile, and so maybe VERSION, changes.
+$(CLI_OBJ): SS_CPPFLAGS += -DSS_VERSION='"$(VERSION)"'
+$(CLI_OBJ): Makefile
+
 $(BUILD)/ssockets: $(CLI_OBJ) $(BUILD)/libssockets.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libssockets.a -pthread
 
@@ -172,17 +185,22 @@ install: all $(BUILD)/ssockets.pc
 	install -m 644 $(BUILD)/ssockets.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	if [ -n "$(CLI_BIN)" ]; then install -d $(DESTDIR)$(BINDIR) && \
 	    install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ssockets; fi
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 man/ssockets.1 $(DESTDIR)$(MANDIR)/man1/ssockets.1
+	install -m 644 completion/ssockets.bash $(DESTDIR)$(BASHCOMPDIR)/ssockets
 	@# The Python package, and where it finds the library (_installed.py).
 	if [ -n "$(PYTHONDIR)" ]; then install -d $(DESTDIR)$(PYTHONDIR)/ssockets && \
 	    install -m 644 $(PY_SRC) $(DESTDIR)$(PYTHONDIR)/ssockets/ && \
 	    printf '%s\n' '# Written by make install: where libssockets.so.0 was installed.' \
 	        'LIBDIR = "$(LIBDIR)"' > $(DESTDIR)$(PYTHONDIR)/ssockets/_installed.py; \
 	else echo "make install: no $(PYTHON): the Python package is not installed"; fi
+	@sh tools/ldconfig_after_install.sh "$(DESTDIR)" "$(LIBDIR)" "$(LDCONFIG)"
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libssockets.a $(DESTDIR)$(LIBDIR)/libssockets.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(PKGCONFIGDIR)/ssockets.pc \
-	    $(DESTDIR)$(BINDIR)/ssockets
+	    $(DESTDIR)$(BINDIR)/ssockets $(DESTDIR)$(MANDIR)/man1/ssockets.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/ssockets
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/ssockets
 	if [ -n "$(PYTHONDIR)" ]; then rm -rf $(DESTDIR)$(PYTHONDIR)/ssockets; fi
 

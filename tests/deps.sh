@@ -33,6 +33,8 @@ want python3       command -v python3   # the docs checker and exercises
 want python3-cryptography /usr/bin/python3 -c 'from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305' # hfs vectors recomputed, the write-the-attack labs
 want procps        command -v pgrep     # the chat test finds the chat under timeout
 want gdb           command -v gdb       # the CLI's relay buffers are wiped (its memory at exit)
+want man-db        command -v man       # the manual page renders (tests/test_man.sh)
+want groff-base    command -v groff
 # The Python package's install test: a venv of Debian's python3 and an
 # offline `pip install --no-build-isolation` with Debian's setuptools.
 want python3-venv  /usr/bin/python3 -c 'import venv, ensurepip'

@@ -146,16 +146,23 @@ mentions() {
 
 "$ss" --help >"$tmp/help" 2>&1
 verdict "--help exits 0"
-mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey "
+mentions "$tmp/help" "^  listen " "^  connect " "^  genkey " "^  pubkey " "^  convert-key " \
+    "^  version "
 verdict "--help describes each subcommand"
-mentions "$tmp/help" --key --peer --allow --plain --trace --fingerprint --timeout --pem --force NN NK XX \
+mentions "$tmp/help" --key --peer --allow --plain --trace --fingerprint --timeout --force NN NK XX \
     "Exit status"
 verdict "--help documents every option, the patterns and the exit codes"
-for c in listen connect genkey pubkey; do
+for c in listen connect genkey pubkey convert-key version; do
     run "$c" --help
     [ "$s" -eq 0 ] && grep -q "^usage: ssockets $c" "$tmp/out"
     verdict "$c --help exits 0 and shows its usage"
 done
+
+version=$(sed -n 's/^VERSION = //p' Makefile)
+run --version
+[ "$s" -eq 0 ] && [ -n "$version" ] && [ "$(cat "$tmp/out")" = "ssockets $version" ] &&
+    run version && [ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "ssockets $version" ]
+verdict "--version and version print 'ssockets VERSION' (the Makefile's) and exit 0" "$tmp/err"
 
 # usage_error DESCRIPTION ARGS...: exit 2, one line that points to --help.
 usage_error() {
@@ -227,6 +234,58 @@ verdict "pubkey on a missing file: exit 3, one line naming the file" "$tmp/err"
 openssl_pub() {
     openssl pkey -in "$1" -pubout -outform DER 2>/dev/null | tail -c 32 | base64
 }
+head -n 1 "$tmp/a.key" | grep -q -e '^-----BEGIN PRIVATE KEY-----$' &&
+    [ "$(openssl_pub "$tmp/a.key")" = "$pub_a" ]
+verdict "genkey writes PEM PKCS#8 by default: openssl pkey -pubout reads it, same public key"
+
+# Keys that cannot be mixed up: the public key where a private key is
+# expected, and the reverse, are refused (exit 3, one line) for what they
+# are, naming the file, and a public file hears no advice about its mode.
+# key_mixup DESCRIPTION PATTERN ARGS...: exit 3, one line, PATTERN, no chmod.
+key_mixup() {
+    what=$1 pattern=$2
+    shift 2
+    run "$@"
+    [ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q -e "$pattern" "$tmp/err" &&
+        ! grep -q chmod "$tmp/err"
+    verdict "$what" "$tmp/err"
+}
+printf '%s\n' "$pub_a" >"$tmp/a.pub" && chmod 644 "$tmp/a.pub"
+key_mixup "pubkey on a public key file: says it holds a public key, no chmod advice" \
+    "a.pub' holds one line of base64, the form of a public key, but a private key" \
+    pubkey "$tmp/a.pub"
+chmod 600 "$tmp/a.pub"
+key_mixup "  ...and the same after chmod 600 (no different key printed)" \
+    "a.pub' holds one line of base64, the form of a public key" pubkey "$tmp/a.pub"
+key_mixup "listen --key with a public key file is refused for what it holds" \
+    "the form of a public key" listen --key "$tmp/a.pub" 127.0.0.1 0
+key_mixup "connect --peer with a private key file: says so and what to pass instead" \
+    "a.key': holds a private key (PEM 'PRIVATE KEY'), but a public key is expected.*ssockets pubkey" \
+    connect --peer "$tmp/a.key" 127.0.0.1 1
+run connect --peer "$(cat "$tmp/a.key")" 127.0.0.1 1
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "holds a private key" "$tmp/err" &&
+    ! grep -q "BEGIN" "$tmp/err"
+verdict "connect --peer with a private key's text: refused, and the secret is not echoed" "$tmp/err"
+
+# A private key of ssockets 0.1 (one line of base64, mode 0600): refused
+# with the command that converts it; convert-key keeps the key. The old
+# file is made from OpenSSL's key (its raw 32 bytes, the last of the DER).
+openssl genpkey -algorithm X25519 -out "$tmp/old.pem" 2>/dev/null
+pub_old=$(openssl_pub "$tmp/old.pem")
+openssl pkey -in "$tmp/old.pem" -outform DER 2>/dev/null | tail -c 32 | base64 >"$tmp/old.key"
+chmod 600 "$tmp/old.key"
+run pubkey "$tmp/old.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "ssockets convert-key '$tmp/old.key'" "$tmp/err"
+verdict "a 0.1 private key (base64): exit 3 with the convert-key command" "$tmp/err"
+run convert-key "$tmp/old.key"
+[ "$s" -eq 0 ] && [ "$(cat "$tmp/out")" = "$pub_old" ] &&
+    [ "$(openssl_pub "$tmp/old.key")" = "$pub_old" ] &&
+    [ "$(ls -l "$tmp/old.key" | cut -c1-10)" = "-rw-------" ]
+verdict "convert-key rewrites it as PEM (0600) with the same key, and prints the public key" \
+    "$tmp/err"
+run convert-key "$tmp/old.key"
+[ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q "already PEM" "$tmp/err"
+verdict "  ...and refuses a file that is already PEM" "$tmp/err"
 openssl genpkey -algorithm X25519 -out "$tmp/ossl.pem" 2>"$tmp/err" &&
     chmod 600 "$tmp/ossl.pem" &&
     openssl pkey -in "$tmp/ossl.pem" -pubout -out "$tmp/ossl.pub" 2>>"$tmp/err"
@@ -368,8 +427,8 @@ refused() {
 }
 
 session wrongnk "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" -- --peer "$pub_d"
-refused wrongnk cerr "server"
-verdict "NK with a wrong --peer key fails; the client's error is about the server's key" \
+refused wrongnk cerr "server's static key is not the pinned key: the server could not authenticate our first"
+verdict "NK with a wrong --peer key fails; the server's refusal says our first message failed" \
     "$tmp/wrongnk.serr" "$tmp/wrongnk.cerr"
 
 session wrongxx "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" -- --key "$tmp/c.key" --peer "$pub_d"
@@ -380,21 +439,96 @@ verdict "XX with a wrong --peer key fails: the server's key is not the pinned ke
 printf '%s\n' "$pub_d" >"$tmp/allow.d"
 session unknown "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" --allow "$tmp/allow.d" -- \
     --key "$tmp/c.key"
-refused unknown serr "not allowed"
-verdict "a client key missing from --allow is refused; the server says so" \
+refused unknown serr "not allowed" &&
+    tail -n 1 "$tmp/unknown.cerr" | grep -q "^ssockets: the client's static key is not allowed: the server refused our static key: it is not in the server's allow-list (its refusal is authenticated)" &&
+    ! grep -q truncated "$tmp/unknown.cerr"
+verdict "a client key missing from --allow is refused; both sides say so (the client from the server's sealed refusal)" \
     "$tmp/unknown.serr" "$tmp/unknown.cerr"
 
 session pinned "$tmp/empty" "$tmp/up.bin" --key "$tmp/b.key" --peer "$pub_d" -- --key "$tmp/c.key"
-refused pinned serr "not the pinned key"
-verdict "listen --peer KEY refuses another client key" "$tmp/pinned.serr" "$tmp/pinned.cerr"
+refused pinned serr "not the pinned key" &&
+    tail -n 1 "$tmp/pinned.cerr" | grep -q "the server refused our static key: it is not the key the server pinned"
+verdict "listen --peer KEY refuses another client key; the client learns it from the server" \
+    "$tmp/pinned.serr" "$tmp/pinned.cerr"
 
-# The client sends its protocol name and first handshake message together,
-# so from its side a refused pattern and a wrong key look the same (the
-# server hangs up); its message names both. The server knows which.
+# NK against a listener without a key: the server's refusal frame says it
+# refused the pattern, and what it accepts; nothing suggests an impostor.
 session mismatch "$tmp/empty" "$tmp/up.bin" -- --peer "$pub_b"
-refused mismatch serr "refused the handshake pattern" && grep -q "refuses" "$tmp/mismatch.cerr"
-verdict "NK against a listener without a key is refused as a pattern mismatch" \
+refused mismatch serr "refused the handshake pattern" &&
+    tail -n 1 "$tmp/mismatch.cerr" | grep -q "the server refused Noise_NK_25519_ChaChaPoly_SHA256; it accepts only NN" &&
+    ! grep -q "pinned" "$tmp/mismatch.cerr"
+verdict "NK against a listener without a key: the client says the server refused the pattern" \
     "$tmp/mismatch.serr" "$tmp/mismatch.cerr"
+
+# Peers that do not speak SSockets/1: one that says hello, an HTTP server
+# (it answers the bytes it got with a 400), one that closes at once.
+cat >"$tmp/fake.py" <<'END'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.recv(4096)  # what the client sent: closing then sends FIN, not RST
+if sys.argv[1] == "http":
+    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+elif sys.argv[1] == "hello":
+    c.sendall(b"hello\n")
+c.close()
+END
+# foreign NAME PATTERN WHAT: connect to fake.py NAME; exit 1, one line, PATTERN.
+foreign() {
+    : >"$tmp/fake.port"
+    timeout $T python3 "$tmp/fake.py" "$1" >"$tmp/fake.port" &
+    fpid=$!
+    i=0
+    while [ ! -s "$tmp/fake.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    run connect 127.0.0.1 "$(cat "$tmp/fake.port")"
+    wait "$fpid"
+    [ "$s" -eq 1 ] && one_line "$tmp/err" && grep -q -e "$2" "$tmp/err"
+    verdict "a peer that $3: 'does not speak SSockets/1', with what it saw" "$tmp/err"
+}
+foreign hello 'the peer does not speak SSockets/1: the server.s answer begins "hello?" (6 bytes)' \
+    "prints hello"
+foreign http 'the peer does not speak SSockets/1: the server.s answer begins "HTTP/1.1 400' \
+    "is an HTTP server"
+foreign closed 'closed at once, without answering Noise_NN_25519_ChaChaPoly_SHA256: the peer does not speak SSockets/1' \
+    "closes at once"
+
+# A port another listener holds: said once, with what to do.
+timeout $T "$ss" listen 127.0.0.1 0 </dev/null >/dev/null 2>"$tmp/held.err" &
+hpid=$!
+i=0
+while [ -z "$(port_of "$tmp/held.err")" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+run listen 127.0.0.1 "$(port_of "$tmp/held.err")"
+kill "$hpid" 2>/dev/null
+wait "$hpid" 2>/dev/null
+[ "$s" -eq 1 ] && one_line "$tmp/err" && grep -q "ss -ltnp" "$tmp/err" &&
+    [ "$(grep -o -i "address already in use" "$tmp/err" | wc -l)" -eq 1 ]
+verdict "a port in use: exit 1, one line, 'in use' said once, with 'ss -ltnp'" "$tmp/err"
+
+# IPv6 in brackets, as the command prints it: listen [::1] 0, connect [::1] PORT.
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    : >"$tmp/v6.serr"
+    timeout $T "$ss" listen "[::1]" 0 <"$tmp/empty" >"$tmp/v6.sout" 2>"$tmp/v6.serr" &
+    spid=$!
+    i=0
+    while ! grep -q "listening on" "$tmp/v6.serr" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    v6port=$(sed -n 's/^ssockets: listening on \[::1\]:\([0-9]*\)$/\1/p' "$tmp/v6.serr")
+    echo "over IPv6" | timeout $T "$ss" connect "[::1]" "$v6port" >/dev/null 2>"$tmp/v6.cerr"
+    cstatus=$?
+    wait_server
+    [ -n "$v6port" ] && [ "$cstatus" -eq 0 ] && [ "$sstatus" -eq 0 ] &&
+        [ "$(cat "$tmp/v6.sout")" = "over IPv6" ]
+    verdict "IPv6 in brackets: listen [::1] 0 prints [::1]:PORT, connect [::1] PORT works" \
+        "$tmp/v6.serr" "$tmp/v6.cerr"
+    run connect "[::1]" 1
+    [ "$s" -eq 1 ] && grep -q "\[::1\] (\[::1\]) port 1" "$tmp/err"
+    verdict "  ...and an error names the IPv6 address in brackets" "$tmp/err"
+else
+    echo "ok - IPv6 in brackets: skipped, no IPv6 loopback here"
+fi
+usage_error "brackets around an IPv4 address" connect "[127.0.0.1]" 1
 
 printf '# one good key, then a bad line\n%s\nnot-a-key\n' "$pub_c" >"$tmp/allow.bad"
 run listen --key "$tmp/b.key" --allow "$tmp/allow.bad" 127.0.0.1 0
@@ -424,10 +558,10 @@ run connect 127.0.0.1 "$port"
 [ "$s" -eq 1 ] && one_line "$tmp/err"
 verdict "connect to a port where nobody listens: exit 1, one line" "$tmp/err"
 
-# The reader of the listener's stdout leaves after 10 bytes. With SIGPIPE
-# ignored the listener must say so and exit 1, not die silently. (The
-# client may succeed: the listener had already sent its close, and the
-# kernel may have taken all of the client's data before the failure.)
+# The reader of the listener's stdout leaves after 10 bytes, as `| head`
+# does: the listener ends quietly with status 0, as cat does. (The client
+# may succeed: the listener had already sent its close, and the kernel may
+# have taken all of the client's data before the failure.)
 mkfifo "$tmp/epipe.sout"
 head -c 10 <"$tmp/epipe.sout" >/dev/null &
 hpid=$!
@@ -440,10 +574,27 @@ else
     sstatus=99 cstatus=99
 fi
 wait "$hpid"
-[ "$sstatus" -eq 1 ] && [ "$cstatus" -ne 99 ] &&
-    tail -n 1 "$tmp/epipe.serr" | grep -q "^ssockets: writing standard output: "
-verdict "stdout closed early: the listener says so in one line and exits 1" \
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -ne 99 ] && ! grep -q "standard output" "$tmp/epipe.serr"
+verdict "stdout closed early (| head): the listener ends quietly with status 0" \
     "$tmp/epipe.serr" "$tmp/epipe.cerr"
+
+# The same on the client's side: connect ... | head -n 2.
+seq 1 200000 >"$tmp/lines"
+mkfifo "$tmp/head.fifo"
+if start_server head "$tmp/lines"; then
+    head -n 2 <"$tmp/head.fifo" >"$tmp/head.out" &
+    hpid=$!
+    timeout $T "$ss" connect 127.0.0.1 "$port" </dev/null >"$tmp/head.fifo" 2>"$tmp/head.cerr"
+    cstatus=$?
+    wait "$hpid"
+    wait_server
+else
+    wait_server
+    cstatus=99
+fi
+[ "$cstatus" -eq 0 ] && [ "$(cat "$tmp/head.out")" = "$(printf '1\n2')" ] &&
+    ! grep -q "standard output" "$tmp/head.cerr"
+verdict "connect ... | head -n 2: the client ends quietly with status 0" "$tmp/head.cerr"
 
 # ---------------------------------------------------------------- the demo
 

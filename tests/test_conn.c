@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -711,7 +712,9 @@ START_TEST(wrong_server_key_nk)
     server_start(&s, "127.0.0.1", &scfg, NULL, NULL);
     ck_assert_ptr_null(ss_client("127.0.0.1", s.port, &ccfg));
     ck_assert_int_eq(ss_last_error(NULL), SS_ERR_WRONG_SERVER_KEY);
-    ck_assert_ptr_nonnull(strstr(ss_last_error_message(NULL), "after our first"));
+    /* From the server's refusal frame (docs/protocol.md). */
+    ck_assert_ptr_nonnull(
+        strstr(ss_last_error_message(NULL), "could not authenticate our first"));
     server_finish(&s);
     /* The server could not decrypt message 1, encrypted to another key,
      * and says what that most likely means. */
@@ -749,12 +752,14 @@ START_TEST(unknown_client_key)
     ccfg.static_key = &client_key;
     server s;
     server_start(&s, "127.0.0.1", &scfg, NULL, NULL);
-    /* XX ends with the client's message, so the client only learns of the
-     * refusal as a connection that ends without a close frame. */
+    /* XX ends with the client's message, so the client learns of the
+     * refusal from the server's sealed TYPE_REFUSED frame, on its first
+     * receive: not a connection that merely ends without a close. */
     ss_conn *c = client("127.0.0.1", s.port, &ccfg);
     uint8_t buf[16];
     ck_assert_int_eq(ss_recv(c, buf, sizeof buf), -1);
-    ck_assert_int_eq(ss_last_error(c), SS_ERR_TRUNCATED);
+    ck_assert_int_eq(ss_last_error(c), SS_ERR_UNKNOWN_CLIENT_KEY);
+    ck_assert_ptr_nonnull(strstr(ss_last_error_message(c), "not in the server's allow-list"));
     ss_close(c);
     server_finish(&s);
     ck_assert_int_eq(s.accept_error, SS_ERR_UNKNOWN_CLIENT_KEY);
@@ -771,6 +776,10 @@ START_TEST(wrong_client_key_pinned)
     server s;
     server_start(&s, "127.0.0.1", &scfg, NULL, NULL);
     ss_conn *c = client("127.0.0.1", s.port, &ccfg);
+    uint8_t buf[16];
+    ck_assert_int_eq(ss_recv(c, buf, sizeof buf), -1);
+    ck_assert_int_eq(ss_last_error(c), SS_ERR_WRONG_PEER_KEY);
+    ck_assert_ptr_nonnull(strstr(ss_last_error_message(c), "not the key the server pinned"));
     ss_close(c);
     server_finish(&s);
     ck_assert_int_eq(s.accept_error, SS_ERR_WRONG_PEER_KEY);
@@ -788,6 +797,7 @@ START_TEST(pattern_refused)
     ck_assert_ptr_null(ss_client("127.0.0.1", s.port, &ccfg));
     ck_assert_int_eq(ss_last_error(NULL), SS_ERR_PATTERN_REFUSED);
     ck_assert_ptr_nonnull(strstr(ss_last_error_message(NULL), "Noise_XX_25519_ChaChaPoly_SHA256"));
+    ck_assert_ptr_nonnull(strstr(ss_last_error_message(NULL), "it accepts only NN"));
     server_finish(&s);
     ck_assert_int_eq(s.accept_error, SS_ERR_PATTERN_REFUSED);
 
@@ -1037,6 +1047,50 @@ START_TEST(silent_server_times_out)
     ck_assert_ptr_null(ss_client("127.0.0.1", port, &cfg));
     ck_assert_int_eq(ss_last_error(NULL), SS_ERR_TIMEOUT);
     close(lfd);
+}
+END_TEST
+
+/* A peer that does not speak SSockets/1, in a child process: it reads what
+ * the client sent (so that closing sends FIN, not RST), answers with
+ * `answer` (n bytes), and closes. The client says so, with what it saw. */
+START_TEST(foreign_server)
+{
+    static const struct {
+        const char *answer;
+        size_t n;
+        int code;
+        const char *said;
+    } cases[] = {
+        {"hello\n", 6, SS_ERR_BAD_PROTOCOL, "answer begins \"hello?\" (6 bytes)"},
+        {"HTTP/1.1 400 Bad Request\r\n\r\n", 28, SS_ERR_BAD_PROTOCOL, "begins \"HTTP/1.1 400"},
+        {"", 0, SS_ERR_PEER_GONE, "closed at once"},
+        {"\xff", 1, SS_ERR_BAD_PROTOCOL, "sent 1 bytes (\"?\")"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint16_t port;
+        int lfd = raw_listen(&port);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            int fd = accept(lfd, NULL, NULL);
+            uint8_t buf[256];
+            if (fd < 0 || recv(fd, buf, sizeof buf, 0) <= 0 ||
+                (cases[i].n > 0 && send(fd, cases[i].answer, cases[i].n, 0) != (ssize_t)cases[i].n))
+                _exit(1);
+            close(fd);
+            _exit(0);
+        }
+        close(lfd);
+        ss_config cfg = test_config();
+        ck_assert_ptr_null(ss_client("127.0.0.1", port, &cfg));
+        ck_assert_int_eq(ss_last_error(NULL), cases[i].code);
+        ck_assert_msg(strstr(ss_last_error_message(NULL), "does not speak SSockets/1") != NULL &&
+                          strstr(ss_last_error_message(NULL), cases[i].said) != NULL,
+                      "case %zu: %s", i, ss_last_error_message(NULL));
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
 }
 END_TEST
 
@@ -1585,6 +1639,7 @@ int main(void)
     tcase_add_test(tc, garbage_handshake);
     tcase_add_test(tc, silent_client_times_out);
     tcase_add_test(tc, silent_server_times_out);
+    tcase_add_test(tc, foreign_server);
     tcase_add_test(tc, recv_times_out);
     tc = tcase(s, "sockets");
     tcase_add_test(tc, listener_restarts_on_same_port);

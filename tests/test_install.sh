@@ -24,14 +24,16 @@ fi
 
 for f in lib/libssockets.a lib/libssockets.so lib/libssockets.so.0 lib/pkgconfig/ssockets.pc \
     include/ssockets/ssockets.h include/ssockets/crypto/aead.h include/ssockets/net/conn.h \
-    bin/ssockets; do
+    bin/ssockets share/man/man1/ssockets.1 share/bash-completion/completions/ssockets; do
     [ -e "$dest$prefix/$f" ] || bad "installed file missing: $prefix/$f"
 done
 # Internal headers stay private.
 for f in include/ssockets/crypto/util.h include/ssockets/net/noise.h; do
     [ -e "$dest$prefix/$f" ] && bad "internal header installed: $prefix/$f"
 done
-[ $fail = 0 ] && ok "libraries, public headers, ssockets.pc and the command are installed"
+[ $fail = 0 ] && ok "libraries, public headers, ssockets.pc, the command, its manual page and bash completion are installed"
+grep -q "ldconfig\|LD_LIBRARY_PATH" "$tmp/log" &&
+    bad "make install with DESTDIR (a staged install) talked of the dynamic linker: $(cat "$tmp/log")"
 
 cat > "$tmp/abc.c" <<'C'
 #include <ssockets.h>
@@ -82,7 +84,12 @@ preload=
 if nm -D "$build/libssockets.so" 2>/dev/null | grep -q ' U __asan_init'; then
     preload="LD_PRELOAD=$(${CC:-clang} -print-file-name=libclang_rt.asan-x86_64.so) ASAN_OPTIONS=detect_leaks=0"
 fi
-if make --no-print-directory -s BUILD="$build" PREFIX="$p2" install >"$tmp/log" 2>&1; then
+if make --no-print-directory -s BUILD="$build" PREFIX="$p2" LDCONFIG=false install >"$tmp/log" 2>&1; then
+    # Not a directory the dynamic linker searches: it says what to use, and
+    # does not run ldconfig (LDCONFIG=false would have failed make).
+    grep -q "LD_LIBRARY_PATH=$p2/lib" "$tmp/log" &&
+        ok "make install into a prefix the linker does not search prints the LD_LIBRARY_PATH" ||
+        bad "make install PREFIX=$p2 did not print LD_LIBRARY_PATH=$p2/lib: $(cat "$tmp/log")"
     pydir=$(dirname "$(dirname "$(find "$p2/lib" -path '*-packages/ssockets/__init__.py' | head -n 1)")")
     got=$(cd "$tmp" && env -u SSOCKETS_LIBRARY -u LD_LIBRARY_PATH $preload PYTHONPATH="$pydir" "$python" -c '
 import threading, ssockets
@@ -119,6 +126,26 @@ if make --no-print-directory -s BUILD="$build" DESTDIR="$d3" PREFIX=/usr/local i
     [ -z "$left" ] || { bad "make uninstall (PREFIX=/usr/local) left:"; echo "$left" | sed 's/^/    /'; }
 else
     bad "make install DESTDIR=... PREFIX=/usr/local failed:"; sed 's/^/    /' "$tmp/log"
+fi
+
+# A prefix the dynamic linker searches (SS_LINKER_DIRS stands for the
+# linker's list, LDCONFIG for ldconfig, so that the system is not touched):
+# as root, make install runs ldconfig; otherwise it says to.
+p4="$tmp/prefix4"
+if SS_LINKER_DIRS="/lib $p4/lib" make --no-print-directory -s BUILD="$build" PREFIX="$p4" \
+    LDCONFIG="touch $tmp/ldconfig-ran" install >"$tmp/log" 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        [ -e "$tmp/ldconfig-ran" ] && grep -q "ran touch" "$tmp/log" &&
+            ok "make install as root into a prefix the linker searches runs ldconfig" ||
+            bad "make install as root into a linker directory did not run ldconfig: $(cat "$tmp/log")"
+    else
+        [ ! -e "$tmp/ldconfig-ran" ] && grep -q "sudo ldconfig" "$tmp/log" &&
+            ok "make install (not root) into a prefix the linker searches says: sudo ldconfig" ||
+            bad "make install (not root) into a linker directory: $(cat "$tmp/log")"
+    fi
+    make --no-print-directory -s BUILD="$build" PREFIX="$p4" uninstall >/dev/null 2>&1
+else
+    bad "make install PREFIX=$p4 failed:"; sed 's/^/    /' "$tmp/log"
 fi
 
 make --no-print-directory -s BUILD="$build" DESTDIR="$dest" PREFIX="$prefix" uninstall >"$tmp/log" 2>&1

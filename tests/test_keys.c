@@ -440,22 +440,71 @@ END_TEST
 /* saving and loading                                                  */
 /* ------------------------------------------------------------------ */
 
-START_TEST(save_load_base64)
+/* Flags 0 writes PEM too: one line of base64 is the form of a public key,
+ * so ssockets writes a private key in no other form (keys.h). */
+START_TEST(save_default_is_pem)
 {
     ss_keypair kp, back;
-    char text[256], expect[64];
+    char text[256];
     const char *path = path_of("id.key");
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
-    ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_BASE64), 0);
+    ck_assert_int_eq(ss_keypair_save(&kp, path, 0), 0);
     ck_assert_uint_eq(mode_of(path), 0600);
-    /* The file is what `wg genkey` writes: 44 characters and a newline. */
-    openssl_base64(expect, kp.secret_key, 32);
-    strcat(expect, "\n");
-    ck_assert_uint_eq(read_whole(path, text, sizeof text), 45);
-    ck_assert_str_eq(text, expect);
+    ck_assert_uint_eq(read_whole(path, text, sizeof text), 119);
+    ck_assert(strncmp(text, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
     ck_assert_int_eq(ss_keypair_load(&back, path), 0);
     ck_assert(memcmp(&back, &kp, sizeof kp) == 0);
     ck_assert_int_eq(count_entries(), 1); /* no temporary file left */
+}
+END_TEST
+
+/* A private key of ssockets 0.1 (one line of base64, mode 0600) is refused
+ * where a private key is expected, with the command that converts it; the
+ * conversion reader takes it, and only it. */
+START_TEST(base64_private_key_refused_with_conversion)
+{
+    ss_keypair kp, back;
+    char b64[80];
+    const char *path = path_of("old.key");
+    ck_assert_int_eq(ss_keypair_generate(&kp), 0);
+    openssl_base64(b64, kp.secret_key, 32);
+    strcat(b64, "\n");
+    write_text(path, b64, 0600);
+    memset(&back, 0xaa, sizeof back);
+    expect_error(ss_keypair_load(&back, path), SS_ERR_KEY_FILE, path,
+                 "holds one line of base64, the form of a public key, but a private key");
+    expect_error(-1, SS_ERR_KEY_FILE, NULL, "ssockets convert-key");
+    ck_assert(all_zero(&back, sizeof back));
+    ck_assert_int_eq(ss_keypair_load_base64(&back, path), 0);
+    ck_assert(memcmp(&back, &kp, sizeof kp) == 0);
+    /* Converting: only a file of mode 0600, and never a PEM file. */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    expect_error(ss_keypair_load_base64(&back, path), SS_ERR_KEY_PERMISSIONS, path, "0644");
+    ck_assert_int_eq(ss_keypair_save(&kp, path_of("new.key"), SS_KEY_PEM), 0);
+    expect_error(ss_keypair_load_base64(&back, path_of("new.key")), SS_ERR_KEY_FILE,
+                 path_of("new.key"), "already PEM");
+    ck_assert(all_zero(&back, sizeof back));
+}
+END_TEST
+
+/* A public key handed over as a private key, in either of its forms and
+ * whatever its mode, is refused for what it is: no advice to chmod it. */
+START_TEST(public_key_given_as_private)
+{
+    ss_keypair kp, back;
+    char text[SS_KEY_BASE64_LEN + 1];
+    const char *path = path_of("id.pub");
+    ck_assert_int_eq(ss_keypair_generate(&kp), 0);
+    ss_public_key_format(text, kp.public_key);
+    strcat(text, "\n");
+    static const mode_t modes[] = {0644, 0600};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        write_text(path, text, modes[i]);
+        ck_assert_int_eq(chmod(path, modes[i]), 0);
+        expect_error(ss_keypair_load(&back, path), SS_ERR_KEY_FILE, path,
+                     "the form of a public key");
+        ck_assert(strstr(ss_thread_error()->message, "chmod") == NULL);
+    }
 }
 END_TEST
 
@@ -502,8 +551,8 @@ START_TEST(save_refuses_overwrite_without_flag)
     const char *path = path_of("id.key");
     ck_assert_int_eq(ss_keypair_generate(&a), 0);
     ck_assert_int_eq(ss_keypair_generate(&b), 0);
-    ck_assert_int_eq(ss_keypair_save(&a, path, SS_KEY_BASE64), 0);
-    expect_error(ss_keypair_save(&b, path, SS_KEY_BASE64), SS_ERR_KEY_EXISTS, path, "exists");
+    ck_assert_int_eq(ss_keypair_save(&a, path, 0), 0);
+    expect_error(ss_keypair_save(&b, path, 0), SS_ERR_KEY_EXISTS, path, "exists");
     expect_error(ss_keypair_save(&b, path, SS_KEY_PEM), SS_ERR_KEY_EXISTS, path, NULL);
     ck_assert_int_eq(ss_keypair_load(&back, path), 0);
     ck_assert(memcmp(&back, &a, sizeof a) == 0);
@@ -525,10 +574,10 @@ START_TEST(save_never_writes_through_a_symlink)
     const char *path = path_of("id.key"), *target = path_of("planted");
     ck_assert_int_eq(symlink(target, path), 0);
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
-    expect_error(ss_keypair_save(&kp, path, SS_KEY_BASE64), SS_ERR_KEY_EXISTS, path, NULL);
+    expect_error(ss_keypair_save(&kp, path, 0), SS_ERR_KEY_EXISTS, path, NULL);
     ck_assert_int_eq(access(target, F_OK), -1);
     /* With the flag, the link itself is replaced by a regular file. */
-    ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_BASE64 | SS_KEY_OVERWRITE), 0);
+    ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_OVERWRITE), 0);
     struct stat st;
     ck_assert_int_eq(lstat(path, &st), 0);
     ck_assert(S_ISREG(st.st_mode));
@@ -542,7 +591,7 @@ START_TEST(save_errors)
     char missing[300];
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
     snprintf(missing, sizeof missing, "%s/no/such/dir/id.key", dir);
-    expect_error(ss_keypair_save(&kp, missing, SS_KEY_BASE64), SS_ERR_SYSTEM, missing,
+    expect_error(ss_keypair_save(&kp, missing, 0), SS_ERR_SYSTEM, missing,
                  strerror(ENOENT));
     expect_error(ss_keypair_save(&kp, path_of("x"), 7), SS_ERR_ARGUMENT, NULL, NULL);
     expect_error(ss_keypair_save(&kp, path_of("x"), SS_KEY_PEM | 0x1000), SS_ERR_ARGUMENT, NULL,
@@ -560,7 +609,7 @@ START_TEST(load_refuses_loose_permissions)
     char mode_text[16];
     const char *path = path_of("id.key");
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
-    ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_BASE64), 0);
+    ck_assert_int_eq(ss_keypair_save(&kp, path, 0), 0);
     for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
         ck_assert_int_eq(chmod(path, loose[i]), 0);
         memset(&back, 0xaa, sizeof back);
@@ -641,7 +690,7 @@ START_TEST(save_without_hard_links)
         const char *path = path_of(name);
         ck_assert_int_eq(ss_keypair_generate(&kp), 0);
         link_fails = errors[i];
-        ck_assert_int_eq(ss_keypair_save(&kp, path, SS_KEY_BASE64), 0);
+        ck_assert_int_eq(ss_keypair_save(&kp, path, 0), 0);
         ck_assert_int_eq(mode_of(path) & 07777, 0600);
         ck_assert_int_eq(ss_keypair_load(&back, path), 0);
         ck_assert(memcmp(&back, &kp, sizeof kp) == 0);
@@ -760,13 +809,15 @@ END_TEST
 START_TEST(load_accepts_whitespace_around)
 {
     ss_keypair kp;
-    char b64[80], text[256];
+    char pem[256], text[300];
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
-    openssl_base64(b64, kp.secret_key, 32);
-    expect_good_private(b64, &kp); /* no newline at all */
-    snprintf(text, sizeof text, "%s\r\n", b64);
+    ck_assert_int_eq(ss_keypair_save(&kp, path_of("src.key"), SS_KEY_PEM), 0);
+    size_t n = read_whole(path_of("src.key"), pem, sizeof pem);
+    pem[n - 1] = '\0'; /* no final newline at all */
+    expect_good_private(pem, &kp);
+    snprintf(text, sizeof text, "%s\r\n", pem);
     expect_good_private(text, &kp);
-    snprintf(text, sizeof text, "\n  \t%s \t\n\n", b64);
+    snprintf(text, sizeof text, "\n  \t%s \t\n\n", pem);
     expect_good_private(text, &kp);
 }
 END_TEST
@@ -774,14 +825,15 @@ END_TEST
 START_TEST(load_size_limits)
 {
     ss_keypair kp, back;
-    char b64[80];
+    char pem[256];
     static char text[SS_KEY_FILE_MAX + 1];
     const char *path = path_of("big.key");
     ck_assert_int_eq(ss_keypair_generate(&kp), 0);
-    openssl_base64(b64, kp.secret_key, 32);
+    ck_assert_int_eq(ss_keypair_save(&kp, path_of("src.key"), SS_KEY_PEM), 0);
+    size_t n = read_whole(path_of("src.key"), pem, sizeof pem);
     /* Exactly SS_KEY_FILE_MAX bytes: the key and trailing spaces, read. */
     memset(text, ' ', sizeof text);
-    memcpy(text, b64, 44);
+    memcpy(text, pem, n);
     write_file(path, text, SS_KEY_FILE_MAX, 0600);
     ck_assert_int_eq(ss_keypair_load(&back, path), 0);
     ck_assert(memcmp(&back, &kp, sizeof kp) == 0);
@@ -910,19 +962,24 @@ START_TEST(public_and_private_not_confused)
     uint8_t pk[32];
     openssl_write_private(priv, k);
     openssl_write_public(pub, k);
-    /* Given as a private key, a world-readable file is refused for its
-     * mode before its contents are looked at (as ssh does). */
-    expect_error(ss_keypair_load(&kp, pub), SS_ERR_KEY_PERMISSIONS, pub, NULL);
-    ck_assert_int_eq(chmod(pub, 0600), 0);
-    memset(&kp, 0xaa, sizeof kp);
-    expect_error(ss_keypair_load(&kp, pub), SS_ERR_KEY_FILE, pub,
-                 "is a public key, not a private key");
-    ck_assert(all_zero(&kp, sizeof kp));
+    /* Given as a private key, a public key file is refused for what it
+     * holds, whatever its mode: no advice to chmod a public key. */
+    static const mode_t modes[] = {0644, 0600};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(chmod(pub, modes[i]), 0);
+        memset(&kp, 0xaa, sizeof kp);
+        expect_error(ss_keypair_load(&kp, pub), SS_ERR_KEY_FILE, pub,
+                     "holds a public key (PEM 'PUBLIC KEY'), but a private key is expected");
+        expect_error(-1, SS_ERR_KEY_FILE, NULL, "pass the private key file");
+        ck_assert(strstr(ss_thread_error()->message, "chmod") == NULL);
+        ck_assert(all_zero(&kp, sizeof kp));
+    }
     expect_error(ss_public_key_load(pk, priv), SS_ERR_KEY_FILE, priv,
-                 "is a private key, not a public key");
+                 "holds a private key (PEM 'PRIVATE KEY'), but a public key is expected");
+    expect_error(-1, SS_ERR_KEY_FILE, NULL, "ssockets pubkey");
     size_t n = read_whole(priv, text, sizeof text);
     expect_error(ss_public_key_parse(pk, text, n), SS_ERR_KEY_FILE, "public key text",
-                 "is a private key");
+                 "holds a private key");
     EVP_PKEY_free(k);
 }
 END_TEST
@@ -1122,7 +1179,9 @@ int main(void)
 
     TCase *files = tcase_create("files");
     tcase_add_checked_fixture(files, make_dir, remove_dir);
-    tcase_add_test(files, save_load_base64);
+    tcase_add_test(files, save_default_is_pem);
+    tcase_add_test(files, base64_private_key_refused_with_conversion);
+    tcase_add_test(files, public_key_given_as_private);
     tcase_add_test(files, save_load_pem);
     tcase_add_test(files, save_mode_ignores_umask);
     tcase_add_test(files, save_refuses_overwrite_without_flag);

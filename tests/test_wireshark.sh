@@ -99,6 +99,30 @@ done
 echo "ok - keylog: nothing when unset; 1 line per connection and process, mode 0600," \
     "one warning per process, keys equal to the trace"
 
+# Only a file of our own is written: not through a symbolic link (O_NOFOLLOW),
+# not a file that group or others can read. Then nothing is written, each
+# process warns once with the reason, and the connection goes on.
+# refused_keylog NAME REASON: a session with SSOCKETS_KEYLOGFILE=$tmp/NAME.
+refused_keylog() {
+    SSOCKETS_KEYLOGFILE=$tmp/$1 one_session "$tmp/refused-$1"
+    for side in client server; do
+        n=$(grep -c "warning: SSOCKETS_KEYLOGFILE: nothing written to $tmp/$1: $2" \
+            "$tmp/refused-$1/$side.err")
+        [ "$n" = 1 ] || fail "keylog $1: the $side warned $n times that '$2', not once"
+        ! grep -q "KEYLOGFILE is set" "$tmp/refused-$1/$side.err" ||
+            fail "keylog $1: the $side says the keys are written"
+    done
+}
+: >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/link.log"
+refused_keylog link.log "it is a symbolic link"
+[ ! -s "$tmp/victim" ] || fail "keylog: written through a symbolic link"
+: >"$tmp/open.log" && chmod 644 "$tmp/open.log"
+refused_keylog open.log "group or others can read or write it"
+[ ! -s "$tmp/open.log" ] || fail "keylog: written to a file others can read"
+echo "ok - keylog: not through a symbolic link, not to a file others can read;" \
+    "one warning per process with the reason, and the session goes on"
+
 # ---------------------------------------------------------------- 3. crafted captures
 
 # dissect CAPTURE [KEYLOG]: the dissector's full view of CAPTURE.
@@ -182,6 +206,69 @@ n=$(timeout 60 tshark -X "lua_script:$lua" -r "$tmp/xx-0.pcap" -Y 'ssockets.patt
     2>/dev/null | wc -l | tr -d ' ')
 [ "$n" = 7 ] || fail "filter on ssockets.pattern/e/tag: $n packets, expected 7"
 echo "ok - display filters on ssockets.* fields"
+
+# The server's refusals (docs/protocol.md): the refusal frame in clear (NK
+# to a server without a key) and the sealed refused frame 0x03 (XX from a
+# client that is not in --allow), each turned into a capture and checked by
+# tests/wireshark/check_refusal.py against the wire bytes, the second
+# decrypted there with openssl and the key log.
+rd=$tmp/refusals
+mkdir -p "$rd"
+"$ss" genkey "$rd/server.key" >"$rd/server.pub" && "$ss" genkey "$rd/client.key" >/dev/null &&
+    "$ss" genkey "$rd/other.key" >"$rd/allow" || fail "genkey"
+# refused_session NAME "LISTEN OPTIONS" "CONNECT OPTIONS": traced, key log in NAME.keys.
+refused_session() {
+    # shellcheck disable=SC2086
+    SSOCKETS_KEYLOGFILE=$rd/$1.keys timeout 20 "$ss" listen --trace $2 127.0.0.1 0 \
+        </dev/null >/dev/null 2>"$rd/$1.server.err" &
+    port=$(wait_listening "$rd/$1.server.err")
+    # shellcheck disable=SC2086
+    SSOCKETS_KEYLOGFILE=$rd/$1.keys timeout 20 "$ss" connect --trace $3 127.0.0.1 "$port" \
+        </dev/null >/dev/null 2>"$rd/$1.client.err" && fail "$1: the client was not refused"
+    wait
+    { sed -n 's/^trace: /client: /p' "$rd/$1.client.err"
+      sed -n 's/^trace: /server: /p' "$rd/$1.server.err"; } >"$rd/$1.trace"
+    python3 tools/wireshark/trace2pcap.py "$rd/$1.pcap" <"$rd/$1.trace" || fail "trace2pcap $1"
+}
+refused_session clear "" "--peer $(cat "$rd/server.pub")"
+dissect "$rd/clear.pcap" >"$rd/clear.pdml"
+python3 tests/wireshark/check_refusal.py clear "$rd/clear.trace" "$rd/clear.pdml" || exit 1
+refused_session sealed "--key $rd/server.key --allow $rd/allow" "--key $rd/client.key"
+dissect "$rd/sealed.pcap" "$rd/sealed.keys" >"$rd/sealed.pdml"
+python3 tests/wireshark/check_refusal.py sealed "$rd/sealed.trace" "$rd/sealed.pdml" \
+    "$rd/sealed.keys" || exit 1
+
+# The key log is parsed once, and again only when it changes, not once per
+# frame: a capture of 3,000 transport frames of a session the log does not
+# hold, with a key log of 3,000 lines, is parsed a few times whatever the
+# number of frames (when the preference is set, and at each ss.init, which
+# tshark runs before reading), counted with SSOCKETS_DISSECTOR_STATS; parsed
+# again for every frame without a key, it was 3,000 times and two minutes.
+kd=$tmp/keylog-parses
+mkdir -p "$kd"
+python3 - "$kd" <<'END'
+import os, sys
+d = sys.argv[1]
+with open(os.path.join(d, "keys.log"), "w") as f:
+    for i in range(3000):
+        f.write("SSOCKETS_KEYS %064x %064x %064x\n" % (i, i + 1, i + 2))
+with open(os.path.join(d, "trace"), "w") as f:
+    name = b"Noise_NN_25519_ChaChaPoly_SHA256"
+    f.write("client: wire: sent %04x %s\n" % (len(name), name.hex()))
+    f.write("client: wire: sent 0020 %s\n" % os.urandom(32).hex())
+    f.write("server: wire: sent 0030 %s\n" % os.urandom(48).hex())
+    for i in range(3000):
+        f.write("client: wire: sent 0017 %s\n" % os.urandom(23).hex())
+END
+python3 tools/wireshark/trace2pcap.py "$kd/long.pcap" <"$kd/trace" || fail "trace2pcap (long)"
+SSOCKETS_DISSECTOR_STATS=1 timeout 300 tshark -X "lua_script:$lua" \
+    -o "ssockets.keylog_file:$kd/keys.log" -r "$kd/long.pcap" >"$kd/out" 2>"$kd/err" ||
+    fail "tshark on 3,000 frames: $(cat "$kd/err")"
+frames=$(grep -c "transport n=" "$kd/out")
+parses=$(grep -c "^ssockets.lua: key log parsed" "$kd/err")
+[ "$frames" = 3000 ] && [ "$parses" -ge 1 ] && [ "$parses" -le 3 ] ||
+    fail "key log: parsed $parses times for $frames transport frames (expected 1 to 3)"
+echo "ok - the key log (3,000 lines) is parsed $parses times for 3,000 frames, not once per frame"
 
 # ---------------------------------------------------------------- 4. a real capture
 

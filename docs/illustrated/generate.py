@@ -80,8 +80,11 @@ def sstool(*args):
 
 
 def key_hex(name):
+    """The secret of a PEM PKCS#8 key file: the last 32 bytes of its DER
+    (RFC 8410 section 7)."""
     with open(os.path.join(ROOT, "docs", "keys", name)) as f:
-        return base64.b64decode(f.read().strip()).hex()
+        body = "".join(l for l in f.read().split("\n") if l and not l.startswith("-----"))
+    return base64.b64decode(body)[-32:].hex()
 
 
 # ---------------------------------------------------------------- source excerpts
@@ -202,7 +205,8 @@ def build_pattern(pattern):
             "public = X25519(private, 9)",
             [("private (docs/keys/%s)" % keyfile[(side, kind)], secret, False)],
             [("public", p, True)],
-            ["base64 -d docs/keys/%s | xxd -p -c 32" % keyfile[(side, kind)], cmd], []))
+            ["openssl pkey -in docs/keys/%s -outform DER | tail -c 32 | xxd -p -c 32"
+             % keyfile[(side, kind)], cmd], []))
     records.append(keys)
 
     # Replays each trace line of the writer of each message, in protocol order.

@@ -168,7 +168,7 @@ def show_handshake(number, side, info, length, body):
         verdict(False)
 
 
-TYPES = {0: "data, last fragment", 1: "data, more follows", 2: "close"}
+TYPES = {0: "data, last fragment", 1: "data, more follows", 2: "close", 3: "refused"}
 
 
 def show_transport(side, count, length, body):

@@ -151,6 +151,5 @@ _declare("ss_public_key_format", None, ctypes.c_char * 45, ctypes.c_uint8 * 32)
 _declare("ss_keypair_wipe", None, ctypes.POINTER(ss_keypair))
 
 # src/net/keys.h
-SS_KEY_BASE64 = 0
 SS_KEY_PEM = 1
 SS_KEY_OVERWRITE = 0x100

@@ -322,8 +322,8 @@ class Connection:
     def save_keys(self, path, pem=True):
         """Writes this object's key pair to path (the private key, from which
         the public key follows), replacing an existing file atomically, with
-        mode 0600. PEM (OpenSSL's PKCS#8) by default, base64 with pem=False:
-        the formats `ssockets genkey` writes and every loader reads."""
+        mode 0600, as PEM (OpenSSL's PKCS#8), the format `ssockets genkey`
+        writes; pem is kept for older callers (PEM is the only format)."""
         self._config.keypair.save(path, pem=pem, overwrite=True)
 
     def load_keys_from_file(self, path):

@@ -1,11 +1,13 @@
 """
 keys.py -- X25519 key pairs and key files, the same files as `ssockets genkey`.
 
-A private key file is one line of base64 (as WireGuard writes keys) or an
-OpenSSL PEM "PRIVATE KEY"; a public key is 44 characters of base64 or a PEM
-"PUBLIC KEY". All parsing and writing is done by the C library
-(src/net/keys.c): files are written atomically with mode 0600, and a
-private key readable by others is refused, as ssh does.
+A private key file is an OpenSSL PEM "PRIVATE KEY" (PKCS#8); a public key
+is 44 characters of base64 or a PEM "PUBLIC KEY". The two cannot be mixed
+up: a public key (or any one line of base64) where a private key is
+expected, or a private key where a public one is, raises KeyFileError
+saying what the file holds. All parsing and writing is done by the C
+library (src/net/keys.c): files are written atomically with mode 0600, and
+a private key readable by others is refused, as ssh does.
 
 The secret half of a KeyPair lives in C memory (a ctypes ss_keypair), never
 in a Python bytes object, so that it can be wiped: KeyPair.wipe(), or when
@@ -46,10 +48,11 @@ class KeyPair:
             raise last_error()
         return kp
 
-    def save(self, path, pem=False, overwrite=False):
-        """Writes the private key to path (mode 0600, atomically); refuses to
-        replace an existing file unless overwrite."""
-        flags = (_lib.SS_KEY_PEM if pem else _lib.SS_KEY_BASE64)
+    def save(self, path, pem=True, overwrite=False):
+        """Writes the private key to path as PEM (mode 0600, atomically);
+        refuses to replace an existing file unless overwrite. pem is kept
+        for older callers: PEM is the only format written."""
+        flags = _lib.SS_KEY_PEM
         if overwrite:
             flags |= _lib.SS_KEY_OVERWRITE
         if _lib.ss_keypair_save(ctypes.byref(self._kp), _path(path), flags) != 0:
@@ -82,12 +85,12 @@ def generate_keypair():
 
 
 def load_keypair(path):
-    """Reads a private key file (base64 or PEM) and derives its public key."""
+    """Reads a private key file (PEM) and derives its public key."""
     return KeyPair.load(path)
 
 
-def save_keypair(keypair, path, pem=False, overwrite=False):
-    """Writes keypair's private key, like `ssockets genkey [--pem] [--force]`."""
+def save_keypair(keypair, path, pem=True, overwrite=False):
+    """Writes keypair's private key as PEM, like `ssockets genkey [--force]`."""
     keypair.save(path, pem=pem, overwrite=overwrite)
 
 

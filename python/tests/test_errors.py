@@ -63,6 +63,25 @@ class KeyFiles(Base):
         self.assertError(ssockets.KeyFileError, "SS_ERR_KEY_EXISTS", ssockets.save_keypair,
                          ssockets.generate_keypair(), path)
 
+    def test_public_and_private_not_mixed_up(self):
+        kp = ssockets.generate_keypair()
+        priv, pub = os.path.join(self.dir, "id.key"), os.path.join(self.dir, "id.pub")
+        kp.save(priv)
+        with open(pub, "w") as f:
+            f.write(kp.public_key_text + "\n")
+        for mode in (0o644, 0o600):       # a public key is never read as a secret
+            os.chmod(pub, mode)
+            e = self.assertError(ssockets.KeyFileError, "SS_ERR_KEY_FILE", ssockets.load_keypair,
+                                 pub)
+            self.assertIn("id.pub' holds one line of base64, the form of a public key", e.message)
+            self.assertNotIn("chmod", e.message)
+        e = self.assertError(ssockets.KeyFileError, "SS_ERR_KEY_FILE", ssockets.load_public_key,
+                             priv)
+        self.assertIn("id.key': holds a private key", e.message)
+        e = self.assertError(ssockets.KeyFileError, "SS_ERR_KEY_FILE", client, HOST, closed_port(),
+                             peer=priv)
+        self.assertIn("holds a private key", e.message)
+
     def test_bad_peer_key(self):
         self.assertError(ssockets.KeyFileError, "SS_ERR_KEY_FILE", client, HOST, closed_port(),
                          peer="not base64 at all")
@@ -148,10 +167,13 @@ class Connections(Base):
         with listener(HOST, 0, key=skp, allowed=[ssockets.generate_keypair().public_key]) as l:
             t = Thread(l.accept)
             t.start()
-            # The client's part of XX ends with its third message, so it
-            # learns of the refusal only as a connection cut without a close.
+            # The client's part of XX ends with its third message; it learns
+            # of the refusal from the server's sealed refused frame
+            # (docs/protocol.md), on its first receive.
             with client(HOST, l.port, key=ckp) as c:
-                self.assertError(ssockets.TruncatedError, "SS_ERR_TRUNCATED", c.recv)
+                e = self.assertError(ssockets.UnknownClientKeyError, "SS_ERR_UNKNOWN_CLIENT_KEY",
+                                     c.recv)
+                self.assertIn("the server refused our static key", e.message)
             self.assertError(ssockets.UnknownClientKeyError, "SS_ERR_UNKNOWN_CLIENT_KEY",
                              t.outcome)
         with listener(HOST, 0, key=skp) as l:

@@ -26,6 +26,10 @@ _Noreturn void cli_fail(int code, const char *fmt, ...)
 #endif
     ;
 
+/* Exits with code, saying nothing; safe from both relay threads, as
+ * cli_fail. */
+_Noreturn void cli_quit(int code);
+
 /* Relays stdin -> c and c -> stdout at the same time, until our side has
  * sent its close (stdin ended) and the peer's close has arrived; then closes
  * c and returns 0. Every failure goes through cli_fail. */

@@ -6,8 +6,10 @@
  *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
  *   ssockets connect [--key FILE] [--peer KEY|FILE] [--hybrid | --classic]
  *                    [--plain] [--trace] [--fingerprint] [--timeout S] HOST PORT
- *   ssockets genkey  [--pem] [--force] FILE
+ *   ssockets genkey  [--force] FILE
  *   ssockets pubkey  FILE
+ *   ssockets convert-key FILE
+ *   ssockets --version
  *
  * (listen and connect also take the course option --test-ephemeral FILE,
  * which fixes the ephemeral key for the worked examples of docs/; never
@@ -52,10 +54,15 @@ static const char main_help[] =
     "  connect [--key FILE] [--peer KEY|FILE] [--hybrid | --classic] [--plain]\n"
     "          [--trace] [--fingerprint] [--timeout S] HOST PORT\n"
     "              connect to a listener on HOST:PORT, handshake, relay\n"
-    "  genkey  [--pem] [--force] FILE\n"
-    "              write a new private key to FILE (mode 0600), print its public key\n"
+    "  genkey  [--force] FILE\n"
+    "              write a new private key to FILE (PEM, mode 0600), print its\n"
+    "              public key\n"
     "  pubkey  FILE\n"
     "              print the public key of the private key in FILE\n"
+    "  convert-key FILE\n"
+    "              rewrite a private key FILE of ssockets 0.1 (one line of base64)\n"
+    "              as PEM, print its public key\n"
+    "  version     print the version (also: --version)\n"
     "\n"
     "Which handshake runs: the client proposes, the server decides.\n"
     "  connect with             pattern  authenticated\n"
@@ -77,9 +84,12 @@ static const char main_help[] =
     "listen accepts both forms of every pattern it accepts; listen --hybrid-only\n"
     "refuses the classical ones.\n"
     "\n"
-    "Keys are X25519 keys, written as one line of base64 (44 characters, as\n"
-    "WireGuard writes them) or as OpenSSL PEM, so keys made by\n"
-    "'openssl genpkey -algorithm X25519' work too.\n"
+    "Keys are X25519 keys. A private key file is OpenSSL PEM ('PRIVATE KEY'), so\n"
+    "keys made by 'openssl genpkey -algorithm X25519' work, and\n"
+    "'openssl pkey -in FILE -pubout' reads ours. A public key is one line of\n"
+    "base64 (44 characters, as WireGuard writes them; what genkey prints) or a\n"
+    "PEM 'PUBLIC KEY'. A public key where a private one is expected, or the\n"
+    "reverse, is refused (exit 3) with what the file holds.\n"
     "\n"
     "Course options (listen and connect; NEVER in real use):\n"
     "  --test-ephemeral FILE    a fixed ephemeral key, so that the worked examples\n"
@@ -92,7 +102,8 @@ static const char main_help[] =
     "  1  connection or protocol error (refused, timeout, wrong or unknown key,\n"
     "     tampered or truncated stream, ...) or an I/O error\n"
     "  2  usage error\n"
-    "  3  key error (missing, malformed, readable by others, already exists)\n"
+    "  3  key error (missing, malformed, the wrong kind of key, readable by\n"
+    "     others, already exists)\n"
     "\n"
     "Run 'ssockets COMMAND --help' for the details of a command.\n";
 
@@ -140,7 +151,8 @@ static const char listen_help[] =
     "\n"
     "Listens on HOST:PORT, accepts one client, runs the handshake, then relays\n"
     "until both sides have closed. HOST is an IPv4 or IPv6 address or a host\n"
-    "name (0.0.0.0 or :: for every interface). PORT 0 picks a free port.\n"
+    "name (0.0.0.0 or :: for every interface); an IPv6 address may be written\n"
+    "in brackets, as [::1]. PORT 0 picks a free port.\n"
     "\n"
     "On standard error it prints, as soon as it is listening:\n"
     "  ssockets: listening on HOST:PORT\n"
@@ -156,7 +168,7 @@ static const char listen_help[] =
     "added), unless --hybrid-only.\n"
     "\n"
     "Options:\n"
-    "  --key FILE        our private key (base64 or PEM, mode 0600)\n"
+    "  --key FILE        our private key (PEM, mode 0600)\n"
     "  --hybrid-only     refuse classical proposals: accept only the hybrid forms\n"
     "                    (a client must connect with --hybrid)\n"
     "  --allow FILE      with --key: accept only clients whose public key is in\n"
@@ -172,8 +184,9 @@ static const char listen_help[] =
 static const char connect_help[] =
     "usage: ssockets connect [OPTIONS] HOST PORT\n"
     "\n"
-    "Connects to a listener on HOST:PORT (an IPv4 or IPv6 address or a host\n"
-    "name), runs the handshake, then relays until both sides have closed.\n"
+    "Connects to a listener on HOST:PORT (an IPv4 or IPv6 address, which may\n"
+    "be written in brackets as [::1], or a host name), runs the handshake,\n"
+    "then relays until both sides have closed.\n"
     "After the handshake it prints on standard error:\n"
     "  ssockets: connected, PROTOCOL, peer key KEY    (or: (no peer key))\n"
     "\n"
@@ -187,7 +200,7 @@ static const char connect_help[] =
     "With --hybrid, the hfs form of the same pattern: NNhfs, NKhfs or XXhfs.\n"
     "\n"
     "Options:\n"
-    "  --key FILE        our private key (base64 or PEM, mode 0600)\n"
+    "  --key FILE        our private key (PEM, mode 0600)\n"
     "  --peer KEY|FILE   the server's public key, given as base64 or PEM text,\n"
     "                    or as a file holding it\n"
     "  --hybrid          propose the hybrid (post-quantum) form of the pattern:\n"
@@ -202,15 +215,15 @@ static const char connect_help[] =
     COMMON_OPTIONS_HELP COURSE_OPTIONS_HELP "\n" RELAY_HELP;
 
 static const char genkey_help[] =
-    "usage: ssockets genkey [--pem] [--force] FILE\n"
+    "usage: ssockets genkey [--force] FILE\n"
     "\n"
-    "Generates a new X25519 key pair, writes the private key to FILE with mode\n"
-    "0600 (atomically: a temporary file, then a rename), and prints the public\n"
-    "key as one line of base64: that line is what peers pass to --peer or list\n"
-    "in an --allow file.\n"
+    "Generates a new X25519 key pair, writes the private key to FILE as OpenSSL's\n"
+    "PEM (PKCS#8) with mode 0600 (atomically: a temporary file, then a rename),\n"
+    "and prints the public key as one line of base64: that line is what peers\n"
+    "pass to --peer or list in an --allow file.\n"
     "\n"
     "Options:\n"
-    "  --pem             write OpenSSL's PEM (PKCS#8) instead of one line of base64\n"
+    "  --pem             accepted for older scripts: PEM is the only format\n"
     "  --force           replace FILE if it exists (without it, an existing FILE\n"
     "                    is an error and is left untouched)\n"
     "  -h, --help        this text\n"
@@ -222,23 +235,51 @@ static const char pubkey_help[] =
     "usage: ssockets pubkey FILE\n"
     "\n"
     "Prints the public key, as one line of base64, of the private key in FILE\n"
-    "(base64 or PEM). Like ssh, it refuses a private key file that group or\n"
-    "others may read or write.\n"
+    "(PEM). Like ssh, it refuses a private key file that group or others may\n"
+    "read or write. A public key in FILE is refused: it already is the answer.\n"
     "\n"
     "Options:\n"
     "  -h, --help        this text\n"
     "\n"
     "Exit status: 0, 1 an I/O error, 2 usage error, 3 key error.\n";
 
+static const char convert_key_help[] =
+    "usage: ssockets convert-key FILE\n"
+    "\n"
+    "ssockets 0.1 wrote private keys as one line of base64, the form public keys\n"
+    "have; this version reads private keys only as PEM, so that the two cannot\n"
+    "be mixed up. convert-key reads such a FILE (it must have mode 0600, as\n"
+    "0.1 wrote it), rewrites it in place as PEM (PKCS#8, mode 0600,\n"
+    "atomically) and prints its public key, which is unchanged. Run it only on\n"
+    "a file you know to be a private key: nothing in one line of base64 tells a\n"
+    "private key from a public one.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Exit status: 0 converted, 1 an I/O error, 2 usage error, 3 key error.\n";
+
+static const char version_help[] =
+    "usage: ssockets version\n"
+    "\n"
+    "Prints 'ssockets VERSION' (also: ssockets --version).\n";
+
 /* ------------------------------------------------------------------ */
 /* Failing: one line on stderr, one exit code.                         */
 /* ------------------------------------------------------------------ */
 
+/* Locked and never unlocked by whoever ends the process: if the other
+ * relay thread ends it at the same moment, it waits while this one exits. */
+static pthread_mutex_t only_once = PTHREAD_MUTEX_INITIALIZER;
+
+void cli_quit(int code)
+{
+    pthread_mutex_lock(&only_once);
+    exit(code);
+}
+
 void cli_fail(int code, const char *fmt, ...)
 {
-    /* Locked and never unlocked: if the other relay thread fails at the
-     * same moment, it waits here while this one ends the process. */
-    static pthread_mutex_t only_once = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&only_once);
 
     va_list ap;
@@ -412,6 +453,24 @@ static uint16_t parse_port(const command *cmd, const char *text, int zero_allowe
     return (uint16_t)port;
 }
 
+/* HOST: an IPv6 address may be written in brackets, "[::1]", as the
+ * command prints it ("listening on [::1]:PORT"); the brackets go. The
+ * text is copied into host, which has room for any name (NI_MAXHOST is
+ * 1025). */
+static const char *parse_host(const command *cmd, char host[1100], const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0 || len >= 1100)
+        usage(cmd, "invalid HOST '%.40s'", text);
+    if (text[0] != '[')
+        return text;
+    if (len < 3 || text[len - 1] != ']' || strchr(text, ':') == NULL)
+        usage(cmd, "invalid HOST '%s' (brackets hold an IPv6 address: [::1])", text);
+    memcpy(host, text + 1, len - 2);
+    host[len - 2] = '\0';
+    return host;
+}
+
 /* --timeout S: seconds, with an optional fraction ("0.5"); 0 means wait
  * forever, which ss_config spells as a negative value. The text is checked
  * (a digit first, then only digits and at most one '.') before strtod,
@@ -457,6 +516,10 @@ static void load_peer_key(const char *arg)
 {
     if (ss_public_key_parse(peer_key, arg, strlen(arg)) == 0)
         return;
+    /* PEM text that is not a public key, such as a private key pasted by
+     * mistake: the parser's reason, never the text, which may be secret. */
+    if (strncmp(arg, "-----", 5) == 0)
+        cli_fail(EXIT_KEY, "--peer: %s", ss_last_error_message(NULL));
     struct stat st;
     if (stat(arg, &st) != 0 && errno == ENOENT)
         cli_fail(EXIT_KEY, "--peer '%s': neither a public key (base64 or PEM) nor an existing file",
@@ -638,7 +701,8 @@ static void print_fingerprint(const ss_conn *c)
 
 static int run_listen(const command *cmd, const options *o)
 {
-    const char *host = o->operands[0];
+    char host_buf[1100];
+    const char *host = parse_host(cmd, host_buf, o->operands[0]);
     uint16_t port = parse_port(cmd, o->operands[1], 1);
     ss_config cfg;
     make_config(&cfg, cmd, o, 1);
@@ -667,7 +731,8 @@ static int run_listen(const command *cmd, const options *o)
 
 static int run_connect(const command *cmd, const options *o)
 {
-    const char *host = o->operands[0];
+    char host_buf[1100];
+    const char *host = parse_host(cmd, host_buf, o->operands[0]);
     uint16_t port = parse_port(cmd, o->operands[1], 0);
     ss_config cfg;
     make_config(&cfg, cmd, o, 0);
@@ -692,7 +757,7 @@ static int run_genkey(const command *cmd, const options *o)
     if (ss_keypair_generate(&our_key) != 0)
         cli_fail(EXIT_CONN, "%s", ss_last_error_message(NULL));
 
-    int flags = o->pem ? SS_KEY_PEM : SS_KEY_BASE64;
+    int flags = SS_KEY_PEM; /* --pem, which chose it once, is the default now */
     if (o->force)
         flags |= SS_KEY_OVERWRITE;
     if (ss_keypair_save(&our_key, path, flags) != 0) {
@@ -713,6 +778,30 @@ static int run_pubkey(const command *cmd, const options *o)
     return 0;
 }
 
+/* convert-key FILE: the file was written by ssockets 0.1 as one line of
+ * base64; read it as a private key (the user says it is one) and write it
+ * back as PEM, in place. */
+static int run_convert_key(const command *cmd, const options *o)
+{
+    (void)cmd;
+    const char *path = o->operands[0];
+    if (ss_keypair_load_base64(&our_key, path) != 0)
+        cli_fail(EXIT_KEY, "%s", ss_last_error_message(NULL));
+    if (ss_keypair_save(&our_key, path, SS_KEY_PEM | SS_KEY_OVERWRITE) != 0)
+        cli_fail(EXIT_KEY, "%s", ss_last_error_message(NULL));
+    print_public_key(our_key.public_key);
+    return 0;
+}
+
+static int run_version(const command *cmd, const options *o)
+{
+    (void)cmd;
+    (void)o;
+    if (printf("ssockets %s\n", SS_VERSION) < 0 || fflush(stdout) != 0)
+        cli_fail(EXIT_CONN, "writing standard output: %s", strerror(errno));
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch.                                                           */
 /* ------------------------------------------------------------------ */
@@ -728,6 +817,8 @@ static const command commands[] = {
      {"HOST", "PORT"}, connect_help, run_connect},
     {"genkey", OPT_PEM | OPT_FORCE, {"FILE", NULL}, genkey_help, run_genkey},
     {"pubkey", 0, {"FILE", NULL}, pubkey_help, run_pubkey},
+    {"convert-key", 0, {"FILE", NULL}, convert_key_help, run_convert_key},
+    {"version", 0, {NULL, NULL}, version_help, run_version},
 };
 
 static void usage(const command *cmd, const char *fmt, ...)
@@ -756,6 +847,8 @@ int main(int argc, char **argv)
         fputs(main_help, stdout);
         return 0;
     }
+    if (strcmp(argv[1], "--version") == 0)
+        argv[1] = "version";
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
             options o;

@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +49,22 @@
  * leaves at once. Each thread has its own buffer; static, since 64 KiB is
  * a lot to put on a thread's stack. */
 #define CHUNK 65536
+
+/* A send that found the peer gone (SS_ERR_PEER_GONE) does not end the
+ * program at once: the peer may have said why before it left (the server's
+ * authenticated refusal of our key, docs/protocol.md), and the receiving
+ * side reads that, and reports it. The sender only stops, leaving its
+ * reason here, reported if the receiving side ends without one. */
+static char send_error[512];
+
+/* Records the sending side's failure: PEER_GONE waits for the receiving
+ * side's verdict, anything else ends the program now. */
+static void send_failed(ss_conn *c)
+{
+    if (ss_last_error(c) != SS_ERR_PEER_GONE)
+        cli_fail(EXIT_CONN, "%s", ss_last_error_message(c));
+    snprintf(send_error, sizeof send_error, "%s", ss_last_error_message(c));
+}
 
 /* The sender thread: stdin to the peer, then our close. */
 static void *send_stdin(void *arg)
@@ -65,26 +82,33 @@ static void *send_stdin(void *arg)
             break; /* end of input */
         int rc = ss_send(c, buf, (size_t)n);
         ss_wipe(buf, (size_t)n); /* the plaintext does not outlive its message */
-        if (rc != 0)
-            cli_fail(EXIT_CONN, "%s", ss_last_error_message(c));
+        if (rc != 0) {
+            send_failed(c);
+            return NULL;
+        }
     }
     /* The authenticated close tells the peer that our data is complete: a
      * connection cut by an attacker would instead end in "truncated". */
     if (ss_shutdown(c) != 0)
-        cli_fail(EXIT_CONN, "%s", ss_last_error_message(c));
+        send_failed(c);
     return NULL;
 }
 
 /* Writes all of p to stdout. write(2) may write less than asked (a pipe
  * that is nearly full) or be interrupted; both just mean "continue". With
- * SIGPIPE ignored (main.c), a reader that went away gives EPIPE here, which
- * we report instead of dying silently. */
+ * SIGPIPE ignored (main.c), a reader that went away gives EPIPE here: it
+ * wants no more (`ssockets connect ... | head -2`), so we end quietly with
+ * status 0, as cat ends when SIGPIPE stops it (the peer sees the stream
+ * end without our close: "truncated", which is the truth). Any other
+ * write error is reported. */
 static void write_stdout(const uint8_t *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(STDOUT_FILENO, p, len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EPIPE)
+            cli_quit(0); /* atexit (main.c) still wipes our key */
         if (n < 0)
             cli_fail(EXIT_CONN, "writing standard output: %s", strerror(errno));
         p += n;
@@ -118,6 +142,8 @@ int cli_relay(ss_conn *c)
     err = pthread_join(sender, NULL);
     if (err != 0)
         cli_fail(EXIT_CONN, "waiting for the sending thread: %s", strerror(err));
+    if (send_error[0] != '\0')
+        cli_fail(EXIT_CONN, "%s", send_error);
 
     /* Both closes are exchanged; ss_close sends nothing more (ss_shutdown
      * already sent ours), closes the socket, wipes the keys, frees c. */

@@ -352,6 +352,46 @@ static int fill(ss_conn *c, int64_t deadline, int wait_first)
     }
 }
 
+/* How long a server that has refused a client waits for it to hang up. */
+#define LAST_WORDS_DRAIN_MS 1000
+
+/* A failed engine may hold its last words: a server's refusal (engine.c,
+ * docs/protocol.md), so that the client learns why. They are written as
+ * far as the socket takes them before the deadline, whatever happens (the
+ * peer may be gone already); the error stays the engine's. Then, when it
+ * may block, it ends our direction (FIN) and reads and drops what the
+ * client still sends until the client hangs up (at most
+ * LAST_WORDS_DRAIN_MS): closing a socket with unread bytes sends a RST
+ * (RFC 2525 §2.17), and a client whose send meets that RST could fail on
+ * its send before it reads why it was refused. */
+static void send_last_words(ss_conn *c, int64_t deadline)
+{
+    size_t len;
+    pthread_mutex_lock(&c->engine_lock);
+    const uint8_t *p = ss_engine_output(c->engine, &len);
+    pthread_mutex_unlock(&c->engine_lock);
+    if (p == NULL)
+        return;
+    size_t done = len;
+    if (deadline == SS_NOW) {
+        ss_sock_write_some(c->fd, p, len, &done);
+    } else {
+        struct iovec iov = {.iov_base = (void *)p, .iov_len = len}; /* only read */
+        ss_sock_write_full(c->fd, &iov, 1, deadline);
+    }
+    pthread_mutex_lock(&c->engine_lock);
+    ss_engine_output_done(c->engine, len); /* the buffer goes, sent or not */
+    pthread_mutex_unlock(&c->engine_lock);
+    if (deadline != SS_NOW && shutdown(c->fd, SHUT_WR) == 0) {
+        int64_t until = ss_deadline_after(LAST_WORDS_DRAIN_MS);
+        uint8_t scratch[4096]; /* ciphertext or clear refusals: nothing secret */
+        size_t got;
+        while (ss_sock_read_some(c->fd, scratch, sizeof scratch, &got, until) == 0)
+            ;
+    }
+    conn_engine_failed(c); /* the thread's last error: the engine's again */
+}
+
 /* A timeout inside the handshake is reported as such, with its limit. */
 static void explain_handshake_timeout(const ss_conn *c)
 {
@@ -411,6 +451,8 @@ static int drive_handshake(ss_conn *c)
         /* After our message the answer takes the peer at least one X25519:
          * no use trying to read before waiting. */
         rc = fill(c, deadline, writing);
+        if (rc < 0)
+            send_last_words(c, deadline);
         if (rc != 0)
             return rc;
     }

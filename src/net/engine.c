@@ -28,8 +28,8 @@
  *     | frame 0: "Noise_XX_25519_ChaChaPoly_SHA256" (in clear)     |
  *     |----------------------------------------------------------->| accepts the
  *     | frame 1: handshake message 1      -> e                     | name, or
- *     |----------------------------------------------------------->| closes
- *     | frame 2: handshake message 2      <- e, ee, s, es          |
+ *     |----------------------------------------------------------->| refuses
+ *     | frame 2: handshake message 2      <- e, ee, s, es          | (below)
  *     |<-----------------------------------------------------------|
  *     | frame 3: handshake message 3      -> s, se                 |
  *     |----------------------------------------------------------->|
@@ -58,6 +58,23 @@
  *       type 0x00  data, the last (or only) fragment of a message
  *            0x01  data, more fragments of the same message follow
  *            0x02  close: "I will send nothing more" (empty body)
+ *            0x03  refused: the server's last frame when its checks refuse
+ *                  the client's authenticated static key (XX, --allow or a
+ *                  pinned client key); body: one reason byte, 0x01 not in
+ *                  the allow-list, 0x02 not the pinned key. Sealed like
+ *                  data, so no one else can forge it.
+ *
+ *   The refusal frame: a server that refuses before the handshake has a
+ *   key (a pattern it does not accept; NK message 1 that fails its tag)
+ *   sends, instead of message 2, one frame in clear, then closes:
+ *                      "SSockets/1 refused" (18 bytes) || reason (1 byte)
+ *                      || for reason 0x01, what the server accepts (ASCII)
+ *   reason 0x01: the pattern is not accepted; 0x02: NK message 1 did not
+ *   authenticate (the client pinned another key). It is not authenticated:
+ *   it only words the client's error, and the connection fails either
+ *   way. Message 2 begins with a random ephemeral key, so it is never
+ *   taken for one. A peer that closes without answering, or answers with
+ *   something else, does not speak SSockets/1.
  *       key: the sender's CipherState from Split(); nonce: 32 zero bits,
  *       then the 64-bit little-endian count of frames sent with that key
  *       (never sent: both sides count); associated data: empty.
@@ -106,7 +123,17 @@
 #define PROLOGUE_LEN 10
 
 /* Transport frame types: the first plaintext byte of every frame. */
-enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02 };
+enum { TYPE_LAST = 0x00, TYPE_MORE = 0x01, TYPE_CLOSE = 0x02, TYPE_REFUSED = 0x03 };
+/* The reason byte of a TYPE_REFUSED frame. */
+enum { REFUSED_NOT_ALLOWED = 0x01, REFUSED_NOT_PINNED = 0x02 };
+
+/* The refusal frame, in clear, in place of handshake message 2. */
+#define REFUSAL_MAGIC "SSockets/1 refused"
+#define REFUSAL_MAGIC_LEN 18
+enum { REFUSAL_PATTERN = 0x01, REFUSAL_MESSAGE_1 = 0x02 };
+/* A first answer longer than this is not SSockets/1 (the longest message
+ * 2 is far shorter), and is refused before the rest of it is awaited. */
+#define ANSWER_MAX 4096
 
 /* Poly1305 tag appended by ss_cipher_encrypt (RFC 8439 §2.8). */
 #define TAG_LEN 16
@@ -167,6 +194,7 @@ struct ss_engine {
     int out_index;              /* the handshake message in out */
     int sent_close;
     int traced_send;
+    int last_words;             /* out holds a refusal, sent although e failed */
 
     /* Input: one buffer of in_cap bytes that takes whatever the socket
      * gives, frames back to back. in[in_start .. in_end) are the bytes not
@@ -196,6 +224,10 @@ struct ss_engine {
 
 static void release_in(ss_engine *e);
 static void release_hs(ss_engine *e);
+static void finish_handshake(ss_engine *e);
+static size_t frame_length(const ss_engine *e);
+static int seal_fragments(ss_engine *e, uint8_t last_type, const uint8_t *msg, size_t len,
+                          size_t *taken);
 
 /* Records the error that ends e (e keeps its first one) and in the
  * thread's last error; wipes what a dead engine must not keep. Returns -1. */
@@ -450,27 +482,98 @@ static int handshake_peer_gone(ss_engine *e, int index, int writing)
 {
     const char *name = ss_noise_protocol_name(e->pattern);
     if (!e->server && index <= 2) {
-        /* The server closed before its first handshake message. In NK,
-         * message 1 is already encrypted to the pinned key (token es): a
-         * server holding another key fails its tag and hangs up — after
-         * our first message, just as here. */
-        if (ss_noise_classical(e->pattern) == SS_NOISE_NK && index == 2)
-            return engine_fail(e, SS_ERR_WRONG_SERVER_KEY,
-                               "the server closed the connection after our first handshake "
-                               "message, which is what a server whose key differs from the "
-                               "pinned one does (a server that refuses %s, a hybrid-only one for "
-                               "instance, closes the same way)",
-                               name);
-        return engine_fail(e, SS_ERR_PATTERN_REFUSED,
-                           "the server refused %s or expects another pattern "
-                           "(it closed the connection)%s",
-                           name,
-                           ss_noise_is_hybrid(e->pattern)
-                               ? ""
-                               : "; a hybrid-only server refuses every classical pattern");
+        /* The server ended the stream before its first answer. An
+         * SSockets/1 server answers with message 2 or says why it refuses
+         * (the refusal frame), so whatever closes without a word, or after
+         * a few bytes that are not a frame, does not speak SSockets/1. */
+        size_t seen = e->in_end - e->in_start;
+        if (seen >= 2 && frame_length(e) <= ANSWER_MAX)
+            /* A frame of a plausible size, cut: message 2 (or a refusal)
+             * that did not arrive whole. */
+            return engine_fail(e, SS_ERR_TRUNCATED,
+                               "the server's first answer was cut after %zu of its %zu bytes",
+                               seen - 2, frame_length(e));
+        if (seen > 0) {
+            char shown[33];
+            printable(shown, sizeof shown, e->in + e->in_start, seen);
+            return engine_fail(e, SS_ERR_BAD_PROTOCOL,
+                               "the server sent %zu bytes (\"%s\") that are not an SSockets/1 "
+                               "answer, and closed the connection",
+                               seen, shown);
+        }
+        return engine_fail(e, SS_ERR_PEER_GONE,
+                           "closed at once, without answering %s: the peer does not speak "
+                           "SSockets/1 (a server of this version answers or says why it "
+                           "refuses; one before 0.2, or someone cutting the connection, closes "
+                           "like this)",
+                           name);
     }
     return engine_fail(e, SS_ERR_PEER_GONE, "while %s handshake message %d of %s",
                        writing ? "sending" : "waiting for", index, name);
+}
+
+/* The server refuses before any key exists (receive_name, and NK message 1
+ * that fails its tag): the refusal frame, in clear, becomes the last output
+ * (sent although e has failed: last_words), then e fails with code and
+ * detail. accepts: for REFUSAL_PATTERN, what this server accepts. */
+static int refuse_in_clear(ss_engine *e, uint8_t reason, const char *accepts, int code,
+                           const char *detail)
+{
+    size_t extra = accepts != NULL ? strlen(accepts) : 0;
+    uint8_t *p = new_output(e, REFUSAL_MAGIC_LEN + 1 + extra, OUT_HANDSHAKE);
+    if (p == NULL)
+        return -1;
+    memcpy(p, REFUSAL_MAGIC, REFUSAL_MAGIC_LEN);
+    p[REFUSAL_MAGIC_LEN] = reason;
+    if (extra > 0)
+        memcpy(p + REFUSAL_MAGIC_LEN + 1, accepts, extra);
+    trace_line(e, "SSockets/1: <- refusal frame (in clear): reason 0x%02x", reason);
+    trace_wire(e, "sent", p, REFUSAL_MAGIC_LEN + 1 + extra);
+    engine_fail(e, code, "%s", detail);
+    e->last_words = 1;
+    return -1;
+}
+
+/* The server refuses the client's authenticated static key (XX, message 3
+ * read): the handshake is complete, so Split() gives the keys to seal a
+ * TYPE_REFUSED frame with the reason, which only this server could have
+ * sent. It becomes the last output, and the session never opens. */
+static int refuse_sealed(ss_engine *e, uint8_t reason, int code, const char *detail)
+{
+    if (e->hs == NULL || !ss_handshake_done(e->hs))
+        return engine_fail(e, code, "%s", detail);
+    uint8_t body[1] = {reason};
+    size_t taken;
+    finish_handshake(e);
+    e->established = 0;
+    trace_line(e, "SSockets/1: <- refused frame (sealed): reason 0x%02x", reason);
+    if (seal_fragments(e, TYPE_REFUSED, body, sizeof body, &taken) != 0)
+        return -1;
+    engine_fail(e, code, "%s", detail);
+    e->last_words = 1;
+    return -1;
+}
+
+/* The client's first answer is a refusal frame: the server's reason words
+ * our error (it is not authenticated, and the connection fails either way). */
+static int receive_refusal(ss_engine *e, const uint8_t *frame, size_t len)
+{
+    const char *name = ss_noise_protocol_name(e->pattern);
+    char accepts[80];
+    uint8_t reason = frame[REFUSAL_MAGIC_LEN];
+    printable(accepts, sizeof accepts, frame + REFUSAL_MAGIC_LEN + 1,
+              len - REFUSAL_MAGIC_LEN - 1);
+    trace_line(e, "SSockets/1: <- refusal frame: reason 0x%02x", reason);
+    if (reason == REFUSAL_MESSAGE_1)
+        return engine_fail(e, SS_ERR_WRONG_SERVER_KEY,
+                           "the server could not authenticate our first %s message, which is "
+                           "encrypted to the pinned key: it holds another key (its refusal "
+                           "frame, which is not authenticated)",
+                           name);
+    return engine_fail(e, SS_ERR_PATTERN_REFUSED,
+                       "the server refused %s; it accepts %s (its refusal frame, which is not "
+                       "authenticated)",
+                       name, accepts[0] != '\0' ? accepts : "another pattern");
 }
 
 /* XX, client side, after message 2: the server's static key, now known
@@ -500,14 +603,18 @@ static int check_client_key(ss_engine *e, const uint8_t rs[32])
         int listed = 0;
         for (size_t i = 0; i < cfg->allowed_count; i++)
             listed |= ss_ct_verify(rs, cfg->allowed_keys[i], 32) == 0;
-        if (!listed)
-            return engine_fail(e, SS_ERR_UNKNOWN_CLIENT_KEY, "%s is not in the allow-list", got);
+        if (!listed) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "%s is not in the allow-list", got);
+            return refuse_sealed(e, REFUSED_NOT_ALLOWED, SS_ERR_UNKNOWN_CLIENT_KEY, detail);
+        }
     }
     if (cfg->peer_public_key != NULL && ss_ct_verify(rs, cfg->peer_public_key, 32) != 0) {
-        char want[SS_KEY_BASE64_LEN];
+        char want[SS_KEY_BASE64_LEN], detail[160];
         ss_public_key_format(want, cfg->peer_public_key);
-        return engine_fail(e, SS_ERR_WRONG_PEER_KEY,
-                           "the client presented %s, the pinned key is %s", got, want);
+        snprintf(detail, sizeof detail, "the client presented %s, the pinned key is %s", got,
+                 want);
+        return refuse_sealed(e, REFUSED_NOT_PINNED, SS_ERR_WRONG_PEER_KEY, detail);
     }
     return 0;
 }
@@ -625,13 +732,16 @@ static int receive_name(ss_engine *e, const uint8_t *name, size_t len)
     printable(shown, sizeof shown, name, len);
     if (ss_noise_pattern_from_name(&e->pattern, name, len) != 0)
         return engine_fail(e, SS_ERR_BAD_PROTOCOL, "the client proposed \"%s\"", shown);
-    /* Refusing is simply closing: nothing about us is revealed. */
+    /* Refusing says so (the refusal frame) and what we accept, which
+     * reveals no key: only whether we hold one and check clients. */
     if (!server_accepts(&e->cfg, e->pattern)) {
+        char detail[160];
         trace_line(e, "SSockets/1: -> frame 0 = \"%s\": refused, this server accepts %s", shown,
                    server_offer(&e->cfg));
-        return engine_fail(e, SS_ERR_PATTERN_REFUSED,
-                           "the client proposed %s; this server accepts %s", shown,
-                           server_offer(&e->cfg));
+        snprintf(detail, sizeof detail, "the client proposed %s; this server accepts %s", shown,
+                 server_offer(&e->cfg));
+        return refuse_in_clear(e, REFUSAL_PATTERN, server_offer(&e->cfg),
+                               SS_ERR_PATTERN_REFUSED, detail);
     }
     trace_line(e, "SSockets/1: -> frame 0 = protocol name \"%s\": accepted", shown);
     return start_handshake(e, shown);
@@ -643,6 +753,12 @@ static int receive_handshake_message(ss_engine *e, const uint8_t *msg, size_t le
 {
     ss_handshake *hs = e->hs;
     int index = e->index;
+    /* The client's first answer may be the server's refusal instead. */
+    if (!e->server && index == 2 && len > REFUSAL_MAGIC_LEN &&
+        memcmp(msg, REFUSAL_MAGIC, REFUSAL_MAGIC_LEN) == 0) {
+        trace_wire(e, "received", msg, len);
+        return receive_refusal(e, msg, len);
+    }
     trace_line(e, "SSockets/1: %s frame %d = handshake message %d (%zu bytes)",
                e->server ? "->" : "<-", index, index, len);
     trace_wire(e, "received", msg, len);
@@ -662,8 +778,9 @@ static int receive_handshake_message(ss_engine *e, const uint8_t *msg, size_t le
     if (rc == SS_ERR_TAMPERED && nk_responder)
         /* NK message 1 is encrypted to our static key (es): a client that
          * pinned another server key produces exactly this failure. */
-        return engine_fail(e, rc, "handshake message 1 did not authenticate: the client "
-                                  "probably pinned a different server key");
+        return refuse_in_clear(e, REFUSAL_MESSAGE_1, NULL, rc,
+                               "handshake message 1 did not authenticate: the client "
+                               "probably pinned a different server key");
     if (rc != 0)
         return engine_fail(e, rc, "handshake message %d (%zu bytes)", index, len);
     if (payload_len != 0)
@@ -755,6 +872,17 @@ static int check_length(ss_engine *e, size_t len)
     if (e->state == ST_NAME && len > SS_NOISE_NAME_MAX - 1)
         return engine_fail(e, SS_ERR_BAD_PROTOCOL,
                            "frame 0 is longer than any protocol name (not an SSockets/1 client?)");
+    /* The client's first answer: "hello\n" or "HTTP/1.1 400" read as a
+     * length asks for some 20,000 bytes; say what came instead of waiting. */
+    if (!e->server && e->state == ST_HANDSHAKE && e->index == 2 && len > ANSWER_MAX) {
+        char shown[33];
+        size_t seen = e->in_end - e->in_start;
+        printable(shown, sizeof shown, e->in + e->in_start, seen);
+        return engine_fail(e, SS_ERR_BAD_PROTOCOL,
+                           "the server's answer begins \"%s\" (%zu bytes), which is not an "
+                           "SSockets/1 frame",
+                           shown, seen);
+    }
     return 0;
 }
 
@@ -791,6 +919,15 @@ static int open_fragment(ss_engine *e, uint8_t *frame, size_t len)
     }
     uint8_t type = frame[0];
     size_t body = plain_len - 1;
+    if (type == TYPE_REFUSED && !e->server && body == 1)
+        /* Sealed with the server's key: the server itself refused us. */
+        return engine_fail(e, frame[1] == REFUSED_NOT_PINNED ? SS_ERR_WRONG_PEER_KEY
+                                                             : SS_ERR_UNKNOWN_CLIENT_KEY,
+                           "the server refused our static key: %s (its refusal is "
+                           "authenticated)",
+                           frame[1] == REFUSED_NOT_PINNED ? "it is not the key the server pinned"
+                           : frame[1] == REFUSED_NOT_ALLOWED ? "it is not in the server's allow-list"
+                                                             : "for an unknown reason");
     if (type > TYPE_CLOSE)
         return engine_fail(e, SS_ERR_BAD_TYPE, "type 0x%02x", type);
     if (type == TYPE_CLOSE && body != 0)
@@ -1050,8 +1187,12 @@ int ss_engine_input_end(ss_engine *e)
 const uint8_t *ss_engine_output(ss_engine *e, size_t *len)
 {
     *len = 0;
-    if (e == NULL || e->state == ST_FAILED)
+    if (e == NULL || (e->state == ST_FAILED && !(e->last_words && e->out != NULL)))
         return NULL;
+    if (e->state == ST_FAILED) { /* a refusal, the last frame */
+        *len = e->out_len - e->out_pos;
+        return e->out + e->out_pos;
+    }
     pump(e);
     if (e->out == NULL)
         return NULL;

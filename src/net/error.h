@@ -32,7 +32,7 @@ typedef enum {
     SS_ERR_TRUNCATED,         /* the TCP stream ended without a close frame */
     SS_ERR_PEER_GONE,         /* the peer closed or reset the connection (mid-handshake, or a send found it gone) */
     SS_ERR_PATTERN_REFUSED,   /* the server refused the proposed handshake pattern */
-    SS_ERR_BAD_PROTOCOL,      /* the peer proposed an unknown protocol name */
+    SS_ERR_BAD_PROTOCOL,      /* the peer does not speak SSockets/1 (an unknown protocol name, an answer that is not one) */
     SS_ERR_BAD_FRAME,         /* a frame or handshake message of impossible size */
     SS_ERR_TAMPERED,          /* authentication failed: data modified, replayed or wrong key */
     SS_ERR_WRONG_SERVER_KEY,  /* the server's static key is not the pinned one */

@@ -7,10 +7,12 @@
  *   - base64, RFC 4648 §4 (standard alphabet, '=' padding), written and
  *     read without a branch or a table index that depends on the data;
  *   - two text formats for a key: one line of base64 of the 32 raw bytes,
- *     as WireGuard's `wg genkey` / `wg pubkey` write them, and OpenSSL's PEM
- *     (RFC 7468): "PRIVATE KEY" holding PKCS#8 (RFC 5958, RFC 8410 §7) and
- *     "PUBLIC KEY" holding SubjectPublicKeyInfo (RFC 5280 §4.1, RFC 8410
- *     §4), both DER-encoded (X.690);
+ *     as WireGuard's `wg pubkey` writes it, for public keys only, and
+ *     OpenSSL's PEM (RFC 7468): "PRIVATE KEY" holding PKCS#8 (RFC 5958,
+ *     RFC 8410 §7) and "PUBLIC KEY" holding SubjectPublicKeyInfo (RFC 5280
+ *     §4.1, RFC 8410 §4), both DER-encoded (X.690). Private keys are PEM
+ *     only, so that the two kinds can never be mistaken for each other;
+ *     ssockets 0.1's one-line private keys are read only to convert them;
  *   - reading key files strictly, with a precise reason for every refusal,
  *     and writing them atomically with mode 0600.
  *
@@ -41,10 +43,17 @@
 #include "fail.h"
 
 /* Room for one refusal reason; ss_fail puts it after the file name. */
-#define WHY_LEN 160
+#define WHY_LEN 400
 
-/* Which kind of key a caller expects. */
-enum key_role { KEY_PRIVATE, KEY_PUBLIC };
+/*
+ * Which kind of key a caller expects. A private key is read only from PEM
+ * (PKCS#8): one line of base64 is how public keys are written and pasted,
+ * so a private key in that form could be a public key handed over by
+ * mistake, and nothing in 32 bytes tells the two apart. KEY_PRIVATE_BASE64
+ * is the one exception, for converting a file that ssockets 0.1 wrote
+ * (ss_keypair_load_base64): the caller has said it is a private key.
+ */
+enum key_role { KEY_PRIVATE, KEY_PUBLIC, KEY_PRIVATE_BASE64 };
 
 /////////////////////////////////////////////////////////////////////////
 /// Base64 without secret-dependent branches or table lookups          ///
@@ -387,10 +396,16 @@ static int pem_label_ok(char why[WHY_LEN], const char *label, enum key_role role
     const char *want = role == KEY_PRIVATE ? "PRIVATE KEY" : "PUBLIC KEY";
     if (strcmp(label, want) == 0)
         return 0;
+    /* The two mix-ups that matter: each message says what the file holds,
+     * what was expected, and what to pass instead. */
     if (role == KEY_PUBLIC && strcmp(label, "PRIVATE KEY") == 0)
-        snprintf(why, WHY_LEN, "is a private key, not a public key");
+        snprintf(why, WHY_LEN, "holds a private key (PEM 'PRIVATE KEY'), but a public key is "
+                               "expected here: pass its public key instead, which "
+                               "'ssockets pubkey' prints, and keep the private key secret");
     else if (role == KEY_PRIVATE && strcmp(label, "PUBLIC KEY") == 0)
-        snprintf(why, WHY_LEN, "is a public key, not a private key");
+        snprintf(why, WHY_LEN, "holds a public key (PEM 'PUBLIC KEY'), but a private key is "
+                               "expected here: pass the private key file that "
+                               "'ssockets genkey' or 'openssl genpkey' wrote");
     else if (strcmp(label, "ENCRYPTED PRIVATE KEY") == 0)
         snprintf(why, WHY_LEN, "PEM: encrypted private keys are not supported "
                                "(decrypt it with 'openssl pkey')");
@@ -459,9 +474,16 @@ done:
     return rc;
 }
 
+/* parse_key's answer for one line of base64 of 32 bytes where a private
+ * key is expected: no reason in why, the caller explains (it knows the
+ * file's name, which the advice repeats). */
+#define BASE64_NOT_PRIVATE (-2)
+
 /* Parses a key of the given role from text[0..len) (len <= SS_KEY_FILE_MAX):
  * whitespace around it is ignored; what remains must be exactly one base64
- * line of 32 bytes or one PEM block. 0, or -1 with a reason in why. */
+ * line of 32 bytes or one PEM block (for KEY_PRIVATE only PEM, for
+ * KEY_PRIVATE_BASE64 only base64). 0, or -1 with a reason in why, or
+ * BASE64_NOT_PRIVATE. */
 static int parse_key(uint8_t key[32], char why[WHY_LEN], const char *text, size_t len,
                      enum key_role role)
 {
@@ -477,8 +499,13 @@ static int parse_key(uint8_t key[32], char why[WHY_LEN], const char *text, size_
     }
     /* A base64 character is never '-', so this comparison stops at the
      * first byte of a base64 key and tells nothing about it. */
-    if (len >= strlen(PEM_DASHES) && memcmp(text, PEM_DASHES, strlen(PEM_DASHES)) == 0)
+    if (len >= strlen(PEM_DASHES) && memcmp(text, PEM_DASHES, strlen(PEM_DASHES)) == 0) {
+        if (role == KEY_PRIVATE_BASE64) {
+            snprintf(why, WHY_LEN, "is already PEM: nothing to convert");
+            return -1;
+        }
         return parse_pem(key, why, text, len, role);
+    }
 
     uint8_t raw[SS_KEY_FILE_MAX / 4 * 3];
     size_t n = 0;
@@ -488,6 +515,8 @@ static int parse_key(uint8_t key[32], char why[WHY_LEN], const char *text, size_
                  "not base64 or PEM (%zu characters; a base64 key is one line of 44)", len);
     else if (n != 32)
         snprintf(why, WHY_LEN, "base64 decodes to %zu bytes, expected 32", n);
+    else if (role == KEY_PRIVATE)
+        rc = BASE64_NOT_PRIVATE; /* the caller words it, with the file's name */
     else {
         memcpy(key, raw, 32);
         rc = 0;
@@ -550,10 +579,13 @@ static int key_fail_errno(const char *path, int code, const char *what, int err)
 }
 
 /* Reads all of path into buf[0..SS_KEY_FILE_MAX), refusing what cannot
- * be a key file before reading it, and, for a private key, a file that
- * group or others may access. 0 or -1 (recorded). */
-static int read_key_file(char buf[SS_KEY_FILE_MAX], size_t *len, const char *path,
-                         enum key_role role)
+ * be a key file before reading it, and, for a public key, a file that
+ * group or others may write; *mode is the file's st_mode. A private key's
+ * permissions are checked once its content shows it is one (private_mode_ok):
+ * a public key handed over by mistake must hear that, not "chmod 600".
+ * 0 or -1 (recorded). */
+static int read_key_file(char buf[SS_KEY_FILE_MAX], size_t *len, unsigned *mode,
+                         const char *path, enum key_role role)
 {
     char why[WHY_LEN];
     struct stat st;
@@ -577,15 +609,7 @@ static int read_key_file(char buf[SS_KEY_FILE_MAX], size_t *len, const char *pat
                  S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
         goto done;
     }
-    /* Like ssh: a private key others can read is no longer private, and
-     * one others can write may have been replaced. Refuse rather than
-     * use it, and say how to fix it. */
-    if (role == KEY_PRIVATE && (st.st_mode & 077) != 0) {
-        snprintf(why, sizeof why, "mode %04o gives group or others access; chmod 600 it",
-                 (unsigned)(st.st_mode & 07777));
-        key_fail(path, SS_ERR_KEY_PERMISSIONS, why);
-        goto done;
-    }
+    *mode = (unsigned)st.st_mode;
     /* A public key says whom we trust: others may read it, but one that
      * others can write may have been replaced by theirs (ssh's StrictModes
      * refuses such files too). */
@@ -625,6 +649,19 @@ done:
     return rc;
 }
 
+/* Like ssh: a private key others can read is no longer private, and one
+ * others can write may have been replaced. Refuse rather than use it, and
+ * say how to fix it. 0 or -1 (recorded). */
+static int private_mode_ok(const char *path, unsigned mode)
+{
+    if ((mode & 077) == 0)
+        return 0;
+    char why[WHY_LEN];
+    snprintf(why, sizeof why, "mode %04o gives group or others access; chmod 600 it",
+             mode & 07777);
+    return key_fail(path, SS_ERR_KEY_PERMISSIONS, why);
+}
+
 int ss_trust_file_mode_ok(const char *path, unsigned mode)
 {
     if ((mode & 022) == 0)
@@ -635,22 +672,38 @@ int ss_trust_file_mode_ok(const char *path, unsigned mode)
     return key_fail(path, SS_ERR_KEY_PERMISSIONS, why);
 }
 
-int ss_keypair_load(ss_keypair *kp, const char *path)
+/* ss_keypair_load and ss_keypair_load_base64: read, parse as role, then
+ * check the permissions of what turned out to be a private key. */
+static int load_private(ss_keypair *kp, const char *path, enum key_role role)
 {
     char text[SS_KEY_FILE_MAX], why[WHY_LEN];
     uint8_t secret[32];
     size_t len;
-    int rc = -1;
+    unsigned mode = 0;
+    int rc = -1, parsed;
 
     if (kp == NULL || path == NULL)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_keypair_load: NULL argument");
     ss_keypair_wipe(kp); /* so that it is zero on every failure below */
-    if (read_key_file(text, &len, path, KEY_PRIVATE) != 0)
+    if (read_key_file(text, &len, &mode, path, role) != 0)
         goto done;
-    if (parse_key(secret, why, text, len, KEY_PRIVATE) != 0) {
+    parsed = parse_key(secret, why, text, len, role);
+    if (parsed == BASE64_NOT_PRIVATE) {
+        /* Which kind was found, which was expected, what to do. */
+        ss_fail(NULL, SS_ERR_KEY_FILE,
+                "key file '%s' holds one line of base64, the form of a public key, but a "
+                "private key (PEM 'PRIVATE KEY') is expected here: if it is a public key, pass "
+                "the private key file instead; if it is a private key written by ssockets 0.1, "
+                "convert it once with: ssockets convert-key '%s'",
+                path, path);
+        goto done;
+    }
+    if (parsed != 0) {
         key_fail(path, SS_ERR_KEY_FILE, why);
         goto done;
     }
+    if (private_mode_ok(path, mode) != 0)
+        goto done;
     ss_keypair_from_secret(kp, secret);
     rc = 0;
 done:
@@ -659,16 +712,27 @@ done:
     return rc;
 }
 
+int ss_keypair_load(ss_keypair *kp, const char *path)
+{
+    return load_private(kp, path, KEY_PRIVATE);
+}
+
+int ss_keypair_load_base64(ss_keypair *kp, const char *path)
+{
+    return load_private(kp, path, KEY_PRIVATE_BASE64);
+}
+
 int ss_public_key_load(uint8_t public_key[32], const char *path)
 {
     char text[SS_KEY_FILE_MAX], why[WHY_LEN];
     size_t len;
+    unsigned mode;
 
     if (public_key == NULL || path == NULL)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_public_key_load: NULL argument");
     memset(public_key, 0, 32);
     /* A public key is no secret: group or others may read its file. */
-    if (read_key_file(text, &len, path, KEY_PUBLIC) != 0)
+    if (read_key_file(text, &len, &mode, path, KEY_PUBLIC) != 0)
         return -1;
     /* The file could still hold a private key (the parser refuses it),
      * so the buffer is wiped all the same. */
@@ -697,22 +761,12 @@ int ss_public_key_parse(uint8_t public_key[32], const char *text, size_t len)
 
 /* ---- writing ---- */
 
-/* A base64 key file, as WireGuard writes it: 44 characters and "\n". */
-#define BASE64_LINE_LEN 45
 /* A PEM key file, as OpenSSL writes it: "-----BEGIN PRIVATE KEY-----\n",
  * the 64 base64 characters of the 48-byte DER and "\n", then
  * "-----END PRIVATE KEY-----\n": 28 + 65 + 26 = 119 bytes. */
 #define PEM_PRIVATE_LEN 119
 
-/* The two writers below return the length of the text (NUL not counted). */
-static size_t format_base64_line(char out[BASE64_LINE_LEN + 1], const uint8_t secret[32])
-{
-    size_t n = ss_base64_encode(out, secret, 32);
-    out[n++] = '\n';
-    out[n] = '\0';
-    return n;
-}
-
+/* Returns the length of the text (NUL not counted). */
 static size_t format_pem_private(char out[PEM_PRIVATE_LEN + 1], const uint8_t secret[32])
 {
     static const char begin[] = PEM_BEGIN "PRIVATE KEY" PEM_DASHES "\n";
@@ -912,14 +966,15 @@ int ss_keypair_save(const ss_keypair *kp, const char *path, int flags)
     char text[PEM_PRIVATE_LEN + 1];
     struct stat st;
 
-    if (kp == NULL || path == NULL || (format != SS_KEY_BASE64 && format != SS_KEY_PEM))
+    /* 0 and SS_KEY_PEM both mean PEM: the one form of a private key that
+     * cannot be taken for a public key (enum key_role above). */
+    if (kp == NULL || path == NULL || (format != 0 && format != SS_KEY_PEM))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_keypair_save: NULL argument or bad flags");
     /* A quick answer before any secret touches the disk; link() in
      * write_atomically is what makes the refusal race-free. */
     if (!(flags & SS_KEY_OVERWRITE) && lstat(path, &st) == 0)
         return key_fail(path, SS_ERR_KEY_EXISTS, "already exists (refusing to overwrite it)");
-    size_t len = format == SS_KEY_PEM ? format_pem_private(text, kp->secret_key)
-                                      : format_base64_line(text, kp->secret_key);
+    size_t len = format_pem_private(text, kp->secret_key);
     int rc = write_atomically(path, text, len, flags & SS_KEY_OVERWRITE);
     ss_wipe(text, sizeof text);
     return rc;

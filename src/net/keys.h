@@ -2,11 +2,17 @@
  * keys.h — X25519 key pairs and key files.
  *
  * Text formats read and written:
- *   base64   one line, the base64 of the 32 raw bytes (as WireGuard's wg
- *            tool writes them), for private and public keys;
- *   PEM      OpenSSL's X25519 formats: "PRIVATE KEY" (PKCS#8, RFC 8410)
- *            and "PUBLIC KEY" (SubjectPublicKeyInfo), so keys made by
- *            `openssl genpkey -algorithm X25519` work both ways.
+ *   private keys  OpenSSL's PEM "PRIVATE KEY" (PKCS#8, RFC 8410), as
+ *                 `openssl genpkey -algorithm X25519` writes it, so that
+ *                 `openssl pkey -in FILE -pubout` reads ours;
+ *   public keys   one line of base64 of the 32 raw bytes (as WireGuard's
+ *                 wg tool writes them: the line users paste), or PEM
+ *                 "PUBLIC KEY" (SubjectPublicKeyInfo).
+ * The two kinds cannot be mixed up: a private key where a public key is
+ * expected, a public key or a one-line base64 key where a private key is
+ * expected, are each refused with a message that says what the file holds
+ * and what to pass instead. (ssockets 0.1 wrote private keys as one line of
+ * base64 too; such a file is refused with the command that converts it.)
  * Errors are recorded as with every net-layer call (error.h); the message
  * names the file and the reason.
  * Course: docs/cli.md ("Keys"); a key pair is X25519(secret, 9), see
@@ -29,8 +35,7 @@ typedef struct {
     uint8_t public_key[32];
 } ss_keypair;
 
-/* Formats for ss_keypair_save / ss_public_key_format. */
-#define SS_KEY_BASE64 0
+/* Format for ss_keypair_save: PEM, the only one (0 means the same). */
 #define SS_KEY_PEM 1
 /* Flag for ss_keypair_save: replace an existing file. */
 #define SS_KEY_OVERWRITE 0x100
@@ -47,20 +52,23 @@ SS_API int ss_keypair_generate(ss_keypair *kp);
  * 9). secret_key may be kp->secret_key itself. Cannot fail. */
 SS_API void ss_keypair_from_secret(ss_keypair *kp, const uint8_t secret_key[32]);
 
-/* Writes the private key to path with mode 0600, atomically (temporary file,
- * fsync, rename). flags: SS_KEY_BASE64 or SS_KEY_PEM, optionally
+/* Writes the private key to path as PEM PKCS#8 with mode 0600, atomically
+ * (temporary file, fsync, rename). flags: 0 or SS_KEY_PEM, optionally
  * | SS_KEY_OVERWRITE; without it an existing file is an error
  * (SS_ERR_KEY_EXISTS). 0 or -1 (also SS_ERR_ARGUMENT, SS_ERR_SYSTEM). The
  * text form of the key is wiped from memory; a failed save leaves no
  * temporary file behind. */
 SS_API int ss_keypair_save(const ss_keypair *kp, const char *path, int flags);
 
-/* Reads a private key file (base64 or PEM PKCS#8) and derives the public key.
- * Refuses a file readable or writable by group or others
+/* Reads a private key file (PEM PKCS#8) and derives the public key. A public
+ * key, or one line of base64 (the form of public keys), is refused
+ * (SS_ERR_KEY_FILE) with what the file holds and what to pass instead.
+ * Refuses a private key file readable or writable by group or others
  * (SS_ERR_KEY_PERMISSIONS), like ssh. 0 or -1; kp is wiped on failure. */
 SS_API int ss_keypair_load(ss_keypair *kp, const char *path);
 
-/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). Refuses a
+/* Reads a public key file (base64 or PEM SubjectPublicKeyInfo). A private
+ * key is refused (SS_ERR_KEY_FILE), saying to pass its public key. Refuses a
  * file that group or others can write (SS_ERR_KEY_PERMISSIONS): whoever can
  * write it chooses whom we trust. 0 or -1 (SS_ERR_ARGUMENT, SS_ERR_KEY_FILE);
  * public_key is zeroed on failure. */
@@ -88,6 +96,13 @@ SS_API void ss_keypair_wipe(ss_keypair *kp);
  * recorded ("key file 'PATH': mode 0664 lets group or others write it")
  * when group or others may write it. */
 int ss_trust_file_mode_ok(const char *path, unsigned mode);
+
+/* Reads a private key file written by ssockets 0.1: one line of base64 of
+ * the 32 secret bytes, mode 0600 (SS_ERR_KEY_PERMISSIONS otherwise). Only
+ * for converting it (`ssockets convert-key`): the caller asserts that the
+ * line is a private key, which nothing in the file can show. A PEM file is
+ * refused ("already PEM"). 0 or -1; kp is wiped on failure. */
+int ss_keypair_load_base64(ss_keypair *kp, const char *path);
 
 /* The largest key file that is read, in bytes. A key is at most 119 bytes
  * in either format; a bigger file is refused before it is read. */

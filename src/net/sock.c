@@ -190,6 +190,19 @@ int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadli
     return rc;
 }
 
+/* An IPv6 address is shown in brackets, "[::1] port 5006", as the command
+ * prints it and takes it: the colons of the address stay apart from the
+ * port. */
+static const char *open_bracket(const char *host)
+{
+    return strchr(host, ':') != NULL ? "[" : "";
+}
+
+static const char *close_bracket(const char *host)
+{
+    return strchr(host, ':') != NULL ? "]" : "";
+}
+
 int ss_sock_connect_list(int *fd_out, const struct addrinfo *list, const char *host,
                          uint16_t port, int64_t deadline)
 {
@@ -237,10 +250,12 @@ int ss_sock_connect_list(int *fd_out, const struct addrinfo *list, const char *h
     if (*fd_out >= 0)
         return 0;
     if (timed_out && err == 0)
-        return ss_fail(NULL, SS_ERR_TIMEOUT, "%s (%s) port %u: no answer while connecting", host,
-                       where, (unsigned)port);
-    return ss_fail(NULL, code, "%s (%s) port %u: %s", host, where, (unsigned)port,
-                   strerror(err));
+        return ss_fail(NULL, SS_ERR_TIMEOUT, "%s%s%s (%s%s%s) port %u: no answer while connecting",
+                       open_bracket(host), host, close_bracket(host), open_bracket(where), where,
+                       close_bracket(where), (unsigned)port);
+    return ss_fail(NULL, code, "%s%s%s (%s%s%s) port %u: %s", open_bracket(host), host,
+                   close_bracket(host), open_bracket(where), where, close_bracket(where),
+                   (unsigned)port, strerror(err));
 }
 
 /* ---- listening ---- */
@@ -280,9 +295,19 @@ int ss_sock_listen(int *fd_out, uint16_t *bound_port, const char *host, uint16_t
         fd = -1;
     }
     freeaddrinfo(list);
+    const char *name = host != NULL ? host : "*";
+    const char *open = open_bracket(name), *shut = close_bracket(name);
+    /* The sentence already says "address already in use": the detail says
+     * what that means and how to see who holds the port, not strerror's
+     * same words again. */
+    if (fd < 0 && in_use)
+        return ss_fail(NULL, SS_ERR_ADDR_IN_USE,
+                       "%s%s%s port %u: another process is listening there (see which one with "
+                       "'ss -ltnp'), or pick another port (0: any free one)",
+                       open, name, shut, (unsigned)port);
     if (fd < 0)
-        return ss_fail(NULL, in_use ? SS_ERR_ADDR_IN_USE : SS_ERR_SYSTEM, "%s port %u: %s",
-                       host != NULL ? host : "*", (unsigned)port, strerror(err));
+        return ss_fail(NULL, SS_ERR_SYSTEM, "%s%s%s port %u: %s", open, name, shut,
+                       (unsigned)port, strerror(err));
 
     /* Port 0 asked the kernel to choose: read back what it chose. */
     struct sockaddr_storage addr;

@@ -6,7 +6,8 @@
  *   ss_public_key_parse   one base64 line or a PEM "PUBLIC KEY" block;
  *   ss_public_key_load    the same text as a public key file;
  *   ss_keypair_load       the same text as a private key file (mode 0600):
- *                         one base64 line or PEM "PRIVATE KEY" (PKCS#8).
+ *                         PEM "PRIVATE KEY" (PKCS#8) only: one base64
+ *                         line is the form of a public key and refused.
  *
  * The files are one temporary file, rewritten for every input; on Linux
  * it is unlinked at once and opened again as /proc/self/fd/N, so a crash
@@ -158,6 +159,7 @@ static void check_accepted(const uint8_t key[32], const char *text, size_t len, 
         FUZZ_CHECK(memcmp(key, theirs, 32) == 0, "a PEM key reads differently in OpenSSL");
     } else {
         char b64[SS_KEY_BASE64_LEN];
+        FUZZ_CHECK(!private, "one line of base64 was accepted as a private key");
         ss_base64_encode(b64, key, 32);
         FUZZ_CHECK(len == 44 && memcmp(b64, text, 44) == 0,
                    "an accepted base64 key is not the 44-character form of its bytes");

@@ -39,7 +39,7 @@
  * below; the comments there say why):
  *
  *                      NN                      NK                      XX
- * flip       name       REFUSED / BAD_PROTO     WRONG_KEY / BAD_PROTO   REFUSED / BAD_PROTO
+ * flip       name       PEER_GONE / BAD_PROTO (all three)
  *            m1         TAMPERED / TRUNCATED    WRONG_KEY / TAMPERED    TAMPERED / PEER_GONE
  *            m2         TAMPERED / TRUNCATED    TAMPERED / TRUNCATED    TAMPERED / PEER_GONE
  *            m3         -                       -                       TRUNCATED / TAMPERED
@@ -49,7 +49,7 @@
  *            s.first    TAMPERED / clean (all three)
  *            s.middle   TAMPERED / clean (all three)
  *            s.close    TAMPERED / clean (all three)
- * drop       name       REFUSED / BAD_PROTO     WRONG_KEY / BAD_PROTO   REFUSED / BAD_PROTO
+ * drop       name       PEER_GONE / BAD_PROTO (all three)
  *            m1         TIMEOUT / PEER_GONE (all three)
  *            m2         TIMEOUT / TRUNCATED     TIMEOUT / TRUNCATED     TIMEOUT / PEER_GONE
  *            m3         -                       -                       TRUNCATED / TAMPERED
@@ -59,7 +59,7 @@
  *            s.first    TAMPERED / clean (all three)
  *            s.middle   TAMPERED / clean (all three)
  *            s.close    TRUNCATED / clean (all three)
- * duplicate  name       TAMPERED / TAMPERED     WRONG_KEY / BAD_FRAME   TAMPERED / BAD_FRAME
+ * duplicate  name       TAMPERED / TAMPERED     PEER_GONE / BAD_FRAME   TAMPERED / BAD_FRAME
  *            m1         TRUNCATED / TAMPERED    TRUNCATED / TAMPERED    TRUNCATED / BAD_FRAME
  *            m2         TAMPERED / clean (all three)
  *            m3         -                       -                       TRUNCATED / TAMPERED
@@ -69,7 +69,7 @@
  *            s.first    TAMPERED / clean (all three)
  *            s.middle   TAMPERED / clean (all three)
  *            s.close    AFTER_CLOSE / clean (all three)
- * reorder    name       REFUSED / BAD_PROTO     WRONG_KEY / BAD_PROTO   REFUSED / BAD_PROTO
+ * reorder    name       PEER_GONE / BAD_PROTO (all three)
  *            m1         TIMEOUT / PEER_GONE (all three)
  *            m2         TIMEOUT / TRUNCATED     TIMEOUT / TRUNCATED     TIMEOUT / PEER_GONE
  *            m3         -                       -                       TRUNCATED / TAMPERED
@@ -89,9 +89,9 @@
  *            s.first    clean / clean (all three)
  *            s.middle   clean / clean (all three)
  *            s.close    clean / clean (all three)
- * truncate   name       REFUSED / PEER_GONE     WRONG_KEY / PEER_GONE   REFUSED / PEER_GONE
- *            m1         REFUSED / PEER_GONE     WRONG_KEY / PEER_GONE   REFUSED / PEER_GONE
- *            m2         REFUSED / TRUNCATED     WRONG_KEY / TRUNCATED   REFUSED / PEER_GONE
+ * truncate   name       PEER_GONE / PEER_GONE (all three)
+ *            m1         PEER_GONE / PEER_GONE (all three)
+ *            m2         PEER_GONE / TRUNCATED   PEER_GONE / TRUNCATED   PEER_GONE / PEER_GONE
  *            m3         -                       -                       TRUNCATED / PEER_GONE
  *            c.first    TRUNCATED / TRUNCATED (all three)
  *            c.middle   TRUNCATED / TRUNCATED (all three)
@@ -99,9 +99,9 @@
  *            s.first    TRUNCATED / clean (all three)
  *            s.middle   TRUNCATED / clean (all three)
  *            s.close    TRUNCATED / clean (all three)
- * cut inside name       REFUSED / PEER_GONE     WRONG_KEY / PEER_GONE   REFUSED / PEER_GONE
- *            m1         REFUSED / PEER_GONE     WRONG_KEY / PEER_GONE   REFUSED / PEER_GONE
- *            m2         REFUSED / TRUNCATED     WRONG_KEY / TRUNCATED   REFUSED / PEER_GONE
+ * cut inside name       PEER_GONE / PEER_GONE (all three)
+ *            m1         PEER_GONE / PEER_GONE (all three)
+ *            m2         TRUNCATED / TRUNCATED   TRUNCATED / TRUNCATED   TRUNCATED / PEER_GONE
  *            m3         -                       -                       TRUNCATED / PEER_GONE
  *            c.first    TRUNCATED / TRUNCATED (all three)
  *            c.middle   TRUNCATED / TRUNCATED (all three)
@@ -109,7 +109,7 @@
  *            s.first    TRUNCATED / clean (all three)
  *            s.middle   TRUNCATED / clean (all three)
  *            s.close    TRUNCATED / clean (all three)
- * inject     name       REFUSED / BAD_PROTO     WRONG_KEY / BAD_PROTO   REFUSED / BAD_PROTO
+ * inject     name       PEER_GONE / BAD_PROTO (all three)
  *            m1         TAMPERED / TAMPERED     WRONG_KEY / TAMPERED    TAMPERED / BAD_FRAME
  *            m2         TAMPERED / TRUNCATED    TAMPERED / TRUNCATED    TAMPERED / PEER_GONE
  *            m3         -                       -                       TRUNCATED / TAMPERED
@@ -121,7 +121,7 @@
  *            s.close    TAMPERED / clean (all three)
  *
  * REFUSED is SS_ERR_PATTERN_REFUSED, WRONG_KEY SS_ERR_WRONG_SERVER_KEY (what an NK client
- * reports when the server hangs up after message 1, docs/protocol.md §3), BAD_PROTO
+ * reports from the server's refusal frame after message 1, docs/protocol.md §3), BAD_PROTO
  * SS_ERR_BAD_PROTOCOL, AFTER_CLOSE SS_ERR_DATA_AFTER_CLOSE, the others SS_ERR_<name>;
  * "clean": no error, the conversation ended with the peer's close frame.
  *
@@ -139,8 +139,10 @@
  *     successor that will only be sent after it) is ended by the timeout.
  *   - The side that was not attacked sees its peer abort: TRUNCATED if the
  *     handshake was over for it, PEER_GONE if it was still waiting for a
- *     handshake message, REFUSED (NK: WRONG_KEY) if it was the client waiting
- *     for message 2.
+ *     handshake message: the client waiting for message 2 too, since a
+ *     server that fails in silence looks like no SSockets/1 server at all
+ *     (a server refuses with words: the refusal frame, docs/protocol.md §3),
+ *     or TRUNCATED if the part of message 2 it got was cut.
  *   - Only the delay is not an attack the protocol can see; it is harmless
  *     as long as it stays under the timeouts (test delay_beyond_the_timeout
  *     shows the other case).
@@ -562,7 +564,7 @@ static const row matrix[] = {
      * the server goes on with a wrong e, and the client's check of message
      * 2 fails: the two sides hashed different bytes. NK message 1 already
      * has a tag. From then on every frame has one. */
-    {PX_FLIP, P_NAME, {{REFUSED, BAD_PROTO}, {WRONG_KEY, BAD_PROTO}, {REFUSED, BAD_PROTO}}},
+    {PX_FLIP, P_NAME, {{GONE, BAD_PROTO}, {GONE, BAD_PROTO}, {GONE, BAD_PROTO}}},
     {PX_FLIP, P_M1, {{TAMPERED, TRUNCATED}, {WRONG_KEY, TAMPERED}, {TAMPERED, GONE}}},
     {PX_FLIP, P_M2, {{TAMPERED, TRUNCATED}, {TAMPERED, TRUNCATED}, {TAMPERED, GONE}}},
     {PX_FLIP, P_M3, {NA, NA, {TRUNCATED, TAMPERED}}},
@@ -582,7 +584,7 @@ static const row matrix[] = {
      * stream open for the reply, is never replaced by anything: the server's
      * I/O timeout ends the wait. The server's, dropped, is followed by the
      * server's FIN: truncation. */
-    {PX_DROP, P_NAME, {{REFUSED, BAD_PROTO}, {WRONG_KEY, BAD_PROTO}, {REFUSED, BAD_PROTO}}},
+    {PX_DROP, P_NAME, {{GONE, BAD_PROTO}, {GONE, BAD_PROTO}, {GONE, BAD_PROTO}}},
     {PX_DROP, P_M1, ALL3(TIMEOUT, GONE)},
     {PX_DROP, P_M2, {{TIMEOUT, TRUNCATED}, {TIMEOUT, TRUNCATED}, {TIMEOUT, GONE}}},
     {PX_DROP, P_M3, {NA, NA, {TRUNCATED, TAMPERED}}},
@@ -600,7 +602,7 @@ static const row matrix[] = {
      * fails) or as message 3 (XX: 32 bytes, not 64). A replayed handshake
      * message fails the same way. A replayed transport frame has the wrong
      * nonce; a replayed close frame is data after the close. */
-    {PX_DUPLICATE, P_NAME, {{TAMPERED, TAMPERED}, {WRONG_KEY, BAD_FRAME}, {TAMPERED, BAD_FRAME}}},
+    {PX_DUPLICATE, P_NAME, {{TAMPERED, TAMPERED}, {GONE, BAD_FRAME}, {TAMPERED, BAD_FRAME}}},
     {PX_DUPLICATE, P_M1, {{TRUNCATED, TAMPERED}, {TRUNCATED, TAMPERED}, {TRUNCATED, BAD_FRAME}}},
     {PX_DUPLICATE, P_M2, ALL3(TAMPERED, CLEAN)},
     {PX_DUPLICATE, P_M3, {NA, NA, {TRUNCATED, TAMPERED}}},
@@ -615,7 +617,7 @@ static const row matrix[] = {
      * have no successor until they are answered, so holding them back is a
      * drop (the timeout). At the close position, the close frame overtakes
      * the last data frame (B). */
-    {PX_REORDER, P_NAME, {{REFUSED, BAD_PROTO}, {WRONG_KEY, BAD_PROTO}, {REFUSED, BAD_PROTO}}},
+    {PX_REORDER, P_NAME, {{GONE, BAD_PROTO}, {GONE, BAD_PROTO}, {GONE, BAD_PROTO}}},
     {PX_REORDER, P_M1, ALL3(TIMEOUT, GONE)},
     {PX_REORDER, P_M2, {{TIMEOUT, TRUNCATED}, {TIMEOUT, TRUNCATED}, {TIMEOUT, GONE}}},
     {PX_REORDER, P_M3, {NA, NA, {TRUNCATED, TAMPERED}}},
@@ -644,9 +646,9 @@ static const row matrix[] = {
      * of its handshake a side reads that as the peer leaving (the client,
      * waiting for message 2, as a refusal: it cannot tell a cut from a
      * server that closed on purpose); after it, as TRUNCATED. */
-    {PX_TRUNCATE, P_NAME, {{REFUSED, GONE}, {WRONG_KEY, GONE}, {REFUSED, GONE}}},
-    {PX_TRUNCATE, P_M1, {{REFUSED, GONE}, {WRONG_KEY, GONE}, {REFUSED, GONE}}},
-    {PX_TRUNCATE, P_M2, {{REFUSED, TRUNCATED}, {WRONG_KEY, TRUNCATED}, {REFUSED, GONE}}},
+    {PX_TRUNCATE, P_NAME, {{GONE, GONE}, {GONE, GONE}, {GONE, GONE}}},
+    {PX_TRUNCATE, P_M1, {{GONE, GONE}, {GONE, GONE}, {GONE, GONE}}},
+    {PX_TRUNCATE, P_M2, {{GONE, TRUNCATED}, {GONE, TRUNCATED}, {GONE, GONE}}},
     {PX_TRUNCATE, P_M3, {NA, NA, {TRUNCATED, GONE}}},
     {PX_TRUNCATE, P_C_FIRST, ALL3(TRUNCATED, TRUNCATED)},
     {PX_TRUNCATE, P_C_MIDDLE, ALL3(TRUNCATED, TRUNCATED)},
@@ -657,9 +659,9 @@ static const row matrix[] = {
 
     /* Cut inside: the length and half the frame, then the end. The same
      * verdicts as a cut between frames. */
-    {PX_CUT_INSIDE, P_NAME, {{REFUSED, GONE}, {WRONG_KEY, GONE}, {REFUSED, GONE}}},
-    {PX_CUT_INSIDE, P_M1, {{REFUSED, GONE}, {WRONG_KEY, GONE}, {REFUSED, GONE}}},
-    {PX_CUT_INSIDE, P_M2, {{REFUSED, TRUNCATED}, {WRONG_KEY, TRUNCATED}, {REFUSED, GONE}}},
+    {PX_CUT_INSIDE, P_NAME, {{GONE, GONE}, {GONE, GONE}, {GONE, GONE}}},
+    {PX_CUT_INSIDE, P_M1, {{GONE, GONE}, {GONE, GONE}, {GONE, GONE}}},
+    {PX_CUT_INSIDE, P_M2, {{TRUNCATED, TRUNCATED}, {TRUNCATED, TRUNCATED}, {TRUNCATED, GONE}}},
     {PX_CUT_INSIDE, P_M3, {NA, NA, {TRUNCATED, GONE}}},
     {PX_CUT_INSIDE, P_C_FIRST, ALL3(TRUNCATED, TRUNCATED)},
     {PX_CUT_INSIDE, P_C_MIDDLE, ALL3(TRUNCATED, TRUNCATED)},
@@ -674,7 +676,7 @@ static const row matrix[] = {
      * authenticate that message), and the client's check of message 2
      * fails; the real message 1 then arrives where the next message
      * belongs. Everywhere else the forged tag fails. */
-    {PX_INJECT, P_NAME, {{REFUSED, BAD_PROTO}, {WRONG_KEY, BAD_PROTO}, {REFUSED, BAD_PROTO}}},
+    {PX_INJECT, P_NAME, {{GONE, BAD_PROTO}, {GONE, BAD_PROTO}, {GONE, BAD_PROTO}}},
     {PX_INJECT, P_M1, {{TAMPERED, TAMPERED}, {WRONG_KEY, TAMPERED}, {TAMPERED, BAD_FRAME}}},
     {PX_INJECT, P_M2, {{TAMPERED, TRUNCATED}, {TAMPERED, TRUNCATED}, {TAMPERED, GONE}}},
     {PX_INJECT, P_M3, {NA, NA, {TRUNCATED, TAMPERED}}},
@@ -950,7 +952,7 @@ START_TEST(name_rewrite_cannot_downgrade)
     sc.plans[0] = (px_plan){.action = PX_REPLACE, .direction = PX_TO_SERVER, .frame = 0,
                             .replacement = (const uint8_t *)xx_name, .replacement_len = 32};
     sc.plan_count = 1;
-    sc.client_error = WRONG_KEY;
+    sc.client_error = GONE; /* the server fails in silence: no refusal frame */
     sc.server_error = BAD_FRAME;
     run_scenario(&sc, NULL);
 
@@ -1686,8 +1688,10 @@ START_TEST(hostile_servers)
     ck_assert_uint_eq(low_order_points(points, 64), WYCHEPROOF_ZERO_SHARED);
     static const size_t m2_size[PATTERNS] = {48, 48, 96};
     for (int p = 0; p < PATTERNS; p++) {
-        /* The client's verdict when the server hangs up before message 2. */
-        int hung_up = p == NK ? WRONG_KEY : REFUSED;
+        /* The client's verdict when the server hangs up before message 2
+         * without a word: an SSockets/1 server would have said why
+         * (docs/protocol.md §3), so the peer does not speak it. */
+        int hung_up = GONE;
         hostile_server h;
         uint8_t body[128];
 
@@ -1704,7 +1708,7 @@ START_TEST(hostile_servers)
         h.reply[0] |= 0x80; /* at least 32,768 bytes announced */
         h.reply_len = 100;
         h.close_at_once = 1;
-        against_hostile_server(&h, p, LONG_MS, hung_up, "random bytes, then close");
+        against_hostile_server(&h, p, LONG_MS, BAD_PROTO, "random bytes, then close");
 
         /* Accepts, reads, answers nothing: the handshake timeout. */
         memset(&h, 0, sizeof h);
@@ -1715,13 +1719,14 @@ START_TEST(hostile_servers)
         h.reply[0] = 0, h.reply[1] = (uint8_t)m2_size[p];
         h.reply_len = 2;
         h.close_at_once = 1;
-        against_hostile_server(&h, p, LONG_MS, hung_up, "length of message 2, then close");
+        against_hostile_server(&h, p, LONG_MS, TRUNCATED, "length of message 2, then close");
 
-        /* A frame that announces 65,535 bytes and never sends them. */
+        /* A frame that announces 65,535 bytes and never sends them: no
+         * answer of SSockets/1 is that long, so the client does not wait. */
         memset(&h, 0, sizeof h);
         h.reply[0] = 0xff, h.reply[1] = 0xff;
         h.reply_len = 2;
-        against_hostile_server(&h, p, SHORT_MS, TIMEOUT, "length 65535, then silence");
+        against_hostile_server(&h, p, SHORT_MS, BAD_PROTO, "length 65535, then silence");
 
         /* Well-formed frames of the wrong size: one byte short, and empty. */
         memset(&h, 0, sizeof h);

@@ -787,7 +787,7 @@ START_TEST(keyed_load)
     ss_keypair server_key, client_key;
     ck_assert_int_eq(ss_keypair_generate(&server_key), 0);
     ck_assert_int_eq(ss_keypair_generate(&client_key), 0);
-    ck_assert_int_eq(ss_keypair_save(&server_key, key_path, SS_KEY_BASE64), 0);
+    ck_assert_int_eq(ss_keypair_save(&server_key, key_path, 0), 0);
     const char *args[] = {"--key", key_path, NULL}; /* ends by SIGTERM */
     server_start(&s, args);
     int server_fds = count_fds((long)s.pid);

@@ -247,7 +247,12 @@ if Proto == nil then return crypto end
 local ss = Proto("ssockets", "SSockets/1")
 
 local TYPES = { [0] = "data, last fragment", [1] = "data, more fragments follow",
-                [2] = "close" }
+                [2] = "close", [3] = "refused: the server refuses the client's static key" }
+-- The reason byte of a type 0x03 frame, and of a refusal frame (docs/protocol.md).
+local REFUSED_REASONS = { [1] = "not in the server's allow-list", [2] = "not the pinned key" }
+local REFUSAL_MAGIC = "SSockets/1 refused"
+local REFUSAL_REASONS = { [1] = "the pattern is not accepted",
+                          [2] = "NK message 1 did not authenticate (the client pinned another key)" }
 
 local F = {
     frame_len   = ProtoField.uint16("ssockets.frame_len", "Frame length", base.DEC),
@@ -275,6 +280,8 @@ local F = {
     body        = ProtoField.bytes("ssockets.body", "Body"),
     text        = ProtoField.string("ssockets.text", "Body as text"),
     plain       = ProtoField.bool("ssockets.plain", "Plain mode (no encryption)"),
+    reason      = ProtoField.uint8("ssockets.reason", "Reason", base.HEX),
+    accepts     = ProtoField.string("ssockets.accepts", "What the server accepts"),
 }
 local field_list = {}
 for _, f in pairs(F) do field_list[#field_list + 1] = f end
@@ -349,14 +356,31 @@ end
 -- The key log (docs/protocol.md §14): SSOCKETS_KEYS <initiator e> <k1> <k2>
 ------------------------------------------------------------------------
 
-local keylog = { path = nil, keys = {} }
+-- The file is parsed once, and again only when it changes: a key log of
+-- thousands of lines parsed for every frame of a session it does not hold
+-- made a capture of thousands of frames take minutes. Plain Lua sees no
+-- modification time, so "changes" is: another path, or another size (a
+-- key log only grows, one line per connection). SSOCKETS_DISSECTOR_STATS
+-- set in the environment prints a line on stderr at each parse (the tests
+-- count them).
+local keylog = { path = nil, size = nil, keys = {} }
+
+local function file_size(path)
+    local f = io.open(path, "r")
+    if f == nil then return nil end
+    local size = f:seek("end")
+    f:close()
+    return size
+end
 
 local function load_keylog()
     local path = ss.prefs.keylog_file
-    keylog.path, keylog.keys = path, {}
+    keylog.path, keylog.size, keylog.keys = path, nil, {}
     if path == nil or path == "" then return end
     local f = io.open(path, "r")
     if f == nil then return end
+    keylog.size = f:seek("end")
+    f:seek("set")
     for line in f:lines() do
         local e, k1, k2 = line:match("^SSOCKETS_KEYS (%x+) (%x+) (%x+)%s*$")
         if e and #e == 64 and #k1 == 64 and #k2 == 64 then
@@ -364,11 +388,17 @@ local function load_keylog()
         end
     end
     f:close()
+    if os.getenv("SSOCKETS_DISSECTOR_STATS") then
+        io.stderr:write("ssockets.lua: key log parsed\n")
+    end
 end
 
 local function keys_for(initiator_e)
-    if keylog.path ~= ss.prefs.keylog_file or keylog.keys[initiator_e] == nil then
-        load_keylog() -- the file may have grown since: read it again
+    local path = ss.prefs.keylog_file
+    if keylog.path ~= path or
+        (keylog.keys[initiator_e] == nil and path ~= nil and path ~= "" and
+         file_size(path) ~= keylog.size) then
+        load_keylog() -- another file, or this one has grown since: read it again
     end
     return keylog.keys[initiator_e]
 end
@@ -430,6 +460,11 @@ local function classify(s, from, body)
         r.kind = "name"
         return r
     end
+    -- The server's first frame may be its refusal instead of message 2.
+    if not is_client and k == 0 and body:sub(1, #REFUSAL_MAGIC) == REFUSAL_MAGIC then
+        r.kind = "refusal"
+        return r
+    end
     -- The client's frames 1, 2 are messages 1, 3; the server's frame 0 is message 2.
     local msg = is_client and 2 * k - 1 or 2 * k + 2
     if msg <= #layout then
@@ -453,6 +488,11 @@ local function show_plaintext(tree, ptvb)
     local t = ptvb(0, 1):uint()
     tree:add(F.type, ptvb(0, 1))
     local summary = TYPES[t] or string.format("unknown type 0x%02x", t)
+    if t == 3 and ptvb:len() == 2 then
+        local reason = ptvb(1, 1):uint()
+        tree:add(F.reason, ptvb(1, 1))
+        return summary .. ": " .. (REFUSED_REASONS[reason] or "unknown reason")
+    end
     if ptvb:len() > 1 then
         local body = ptvb(1)
         tree:add(F.body, body)
@@ -497,6 +537,18 @@ local function dissect_frame(tvb, pinfo, tree, offset, r)
         t:add(F.protocol, body)
         t:add(F.pattern, body(6, #r.pattern), r.pattern)
         summary = "frame 0: " .. body:string()
+
+    elseif r.kind == "refusal" then
+        -- In clear and not authenticated: it only words the client's error.
+        t:add(F.kind, frame, "refusal frame, in clear (not authenticated)"):set_generated()
+        local m = #REFUSAL_MAGIC
+        local reason = len > m and body(m, 1):uint() or 0
+        if len > m then t:add(F.reason, body(m, 1)) end
+        summary = "refusal: " .. (REFUSAL_REASONS[reason] or "unknown reason")
+        if len > m + 1 then
+            t:add(F.accepts, body(m + 1, len - m - 1))
+            summary = summary .. "; it accepts " .. body(m + 1, len - m - 1):string()
+        end
 
     elseif r.kind == "handshake" then
         local layout = LAYOUT[r.pattern][r.msg]

@@ -101,8 +101,11 @@ def wire(text, side):
 
 
 def key(name):
+    """The 32 secret bytes of a PEM PKCS#8 key file: the last 32 of its DER
+    (RFC 8410 section 7)."""
     import base64
-    return base64.b64decode(open(os.path.join(ROOT, "docs/keys/%s.key" % name)).read())
+    lines = open(os.path.join(ROOT, "docs/keys/%s.key" % name)).read().splitlines()
+    return base64.b64decode("".join(l for l in lines if not l.startswith("-----")))[-32:]
 
 
 nn = session("nn")

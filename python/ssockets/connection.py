@@ -15,51 +15,155 @@ made for the object, which it proves in a handshake once it is loaded again
 """
 
 import ctypes
+import math
 import os
+import select
 import signal
+import socket
+import stat
 import threading
+import time
 import weakref
+from types import TracebackType
+from typing import (Any, Callable, Iterable, List, Optional, TextIO, Type, TypeVar, Union,
+                    cast)
 
 from . import _lib
-from .errors import (ArgumentError, ClosedError, KeyFileError, RawModeError, SS_ERR_ARGUMENT,
-                     SS_ERR_CLOSED, SS_ERR_KEY_FILE, last_error)
+from .errors import (ArgumentError, ClosedError, KeyFileError, KeyFileNotFoundError,
+                     MessageTooLongError, RawModeError, SSocketsError, TimedOutError,
+                     SS_ERR_ARGUMENT, SS_ERR_CLOSED, SS_ERR_KEY_FILE, SS_ERR_KEY_PERMISSIONS,
+                     SS_ERR_TIMEOUT, last_error)
 from .keys import KeyPair, as_public_key
 
-# The receive buffer a connection keeps between calls; a longer message
-# grows it for that call only.
+# The receive buffer a connection keeps between calls; a longer message is
+# received into further buffers (chunks) for that call only.
 _RECV_BUFFER = 64 * 1024
+# The largest chunk a long message is received into.
+_CHUNK_MAX = 1 << 20
+
+#: recv()'s default limit on the size of one message (max_size=).
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+
+# How long one wait in C lasts at most (milliseconds) before Python looks
+# again at Ctrl-C and at close()/shutdown() from another thread: the bound
+# on how late either is noticed.
+_SLICE_MS = 100
 
 _ENCRYPTION_FLAG = "use_encryption_flag_____do_not_set_to_false_unless_you_know_what_you_are_doing"
+
+#: The type of a public key argument (peer=, allowed=).
+PublicKeyLike = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", KeyPair]
+Timeout = Optional[float]
+_T = TypeVar("_T")
 
 
 # ---------------------------------------------------------------- Ctrl-C
 
-class _blocking:
-    """Around a call that may block in C for long (waiting for a client, for
-    a message). Python runs its SIGINT handler only between bytecodes, so
-    Ctrl-C could not stop a main thread blocked in C; while such a call runs
-    in the main thread with Python's default handler, Ctrl-C ends the program
-    instead, as it ends the C command."""
+class _Interruptible:
+    """Around a call that may wait in C (for a client, a message, a peer
+    that reads). Python runs signal handlers only between bytecodes, so a
+    thread waiting in C cannot be interrupted; the waits are therefore cut
+    into slices of _SLICE_MS, and between two slices Python runs.
 
-    def __enter__(self):
-        self.saved = None
+    A KeyboardInterrupt raised by Python's own handler could land between a
+    C call that took bytes and the line that stores them, losing them. So
+    while the call runs in the main thread with Python's default handler,
+    Ctrl-C only sets a flag here, and check() raises KeyboardInterrupt at a
+    point where the connection's state is whole (between two slices); the
+    handler is restored on the way out. A program with a SIGINT handler of
+    its own keeps it (its handler runs between slices)."""
+
+    def __init__(self) -> None:
+        self.fired = False
+        self.saved: Any = None
+
+    def __enter__(self) -> "_Interruptible":
         if threading.current_thread() is threading.main_thread():
             try:
                 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                    self.saved = signal.signal(signal.SIGINT, signal.SIG_DFL)
-            except ValueError:
+                    self.saved = signal.signal(signal.SIGINT, self._handler)
+            except ValueError:  # not the main interpreter
                 self.saved = None
         return self
 
-    def __exit__(self, *exc):
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.fired = True
+
+    def check(self) -> None:
+        if self.fired:
+            self.fired = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
         if self.saved is not None:
             signal.signal(signal.SIGINT, self.saved)
+        if self.fired:
+            raise KeyboardInterrupt
         return False
+
+
+def _wait_fd(fd: int, write: bool, ms: int) -> None:
+    """Sleeps until fd is readable (or writable), at most ms milliseconds.
+    The GIL is released meanwhile (select.poll)."""
+    if fd < 0:
+        return
+    p = select.poll()
+    p.register(fd, select.POLLOUT if write else select.POLLIN)
+    try:
+        p.poll(ms)
+    except InterruptedError:
+        pass
+
+
+def _slice(deadline: Optional[float]) -> int:
+    """The next wait: a slice, or less when the deadline is nearer (0 once
+    it has passed)."""
+    if deadline is None:
+        return _SLICE_MS
+    left = deadline - time.monotonic()
+    return max(0, min(_SLICE_MS, int(math.ceil(left * 1000))))
+
+
+def _drive_handshake(handle: int, guard: _Interruptible, closed: Callable[[], bool]) -> None:
+    """Runs the handshake of a non-blocking connection (ss_client_nonblocking,
+    ss_accept_nonblocking) to its end, in slices. The C library keeps its
+    deadline (timeout=, 10 s by default) and reports SS_ERR_TIMEOUT."""
+    while True:
+        if closed():
+            raise ClosedError(SS_ERR_CLOSED, "closed from another thread during the handshake")
+        guard.check()
+        rc = _lib.ss_conn_handshake(handle)
+        if rc == 0:
+            return
+        if rc not in (_lib.SS_WANT_READ, _lib.SS_WANT_WRITE):
+            raise last_error()
+        # The descriptor may change while connecting (one socket per address).
+        _wait_fd(_lib.ss_conn_fd(handle), rc == _lib.SS_WANT_WRITE, _SLICE_MS)
+
+
+def _check_timeout(value: object, what: str, zero: bool) -> Timeout:
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
+            or value < 0 or (value == 0 and not zero)):
+        raise ArgumentError(SS_ERR_ARGUMENT, "%s must be a number of seconds %s, or None (no "
+                            "limit), not %r" % (what, ">= 0" if zero else "> 0", value))
+    return float(value)
+
+
+def _check_max_size(value: object) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ArgumentError(SS_ERR_ARGUMENT, "max_size must be a number of bytes >= 0, or None "
+                            "(no limit), not %r" % (value,))
+    return value
 
 
 # ---------------------------------------------------------------- configuration
 
-def _check_alg(alg):
+def _check_alg(alg: object) -> None:
     name = str(alg).lower()
     if name in ("ecdh", "x25519"):
         return
@@ -73,7 +177,7 @@ def _check_alg(alg):
                         "both mean X25519" % (alg,))
 
 
-def _check_address(host, port):
+def _check_address(host: object, port: object) -> bytes:
     if not isinstance(host, (str, bytes)):
         raise ArgumentError(SS_ERR_ARGUMENT, "host must be a string, not %s" % type(host).__name__)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -87,8 +191,9 @@ class _Config:
     together (the C side reads them during the handshake, and a listener for
     its whole life)."""
 
-    def __init__(self, *, server, load_key, key_path, alg, key, peer, allowed, timeout,
-                 plain, trace):
+    def __init__(self, *, server: bool, load_key: Optional[bool], key_path: Any, alg: str,
+                 key: Any, peer: Any, allowed: Any, timeout: Timeout, plain: bool,
+                 trace: Any, max_size: Optional[int] = DEFAULT_MAX_SIZE) -> None:
         _check_alg(alg)
         if load_key is not None and not isinstance(load_key, bool):
             raise ArgumentError(SS_ERR_ARGUMENT, "load_key must be True, False or None, not %r"
@@ -100,6 +205,8 @@ class _Config:
         if load_key and key is not None:
             raise ArgumentError(SS_ERR_ARGUMENT, "give load_key=True, key_path=... or key=, "
                                 "not both")
+        self.timeout = _check_timeout(timeout, "timeout", zero=False)
+        self.max_size = _check_max_size(max_size)
         self.cfg, self._owner = _lib.new_config()
         self.plain = bool(plain)
 
@@ -137,12 +244,10 @@ class _Config:
                 self._allowed[i][:] = k
             self.cfg.allowed_keys = ctypes.cast(self._allowed, ctypes.POINTER(ctypes.c_uint8 * 32))
             self.cfg.allowed_count = len(keys)
-        if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-                raise ArgumentError(SS_ERR_ARGUMENT, "timeout must be a number of seconds > 0, "
-                                    "or None (handshake 10 s, then wait forever), not %r"
-                                    % (timeout,))
-            ms = max(1, min(int(timeout * 1000), 2 ** 31 - 1))
+        if self.timeout is not None:
+            # The handshake's deadline (C keeps it); the close frame's wait.
+            # recv() and send() wait in Python, in slices (settimeout).
+            ms = max(1, min(int(self.timeout * 1000), 2 ** 31 - 1))
             self.cfg.handshake_timeout_ms = ms
             self.cfg.io_timeout_ms = ms
         self.cfg.plain = 1 if self.plain else 0
@@ -150,16 +255,23 @@ class _Config:
         if self.trace is not None:
             self.cfg.trace = self.trace.fn
 
-    def pointer(self):
+    def pointer(self) -> Any:
         return ctypes.byref(self.cfg)
 
 
-def _allowed_keys(allowed):
+def _allowed_keys(allowed: Any) -> List[bytes]:
     """allowed= as a list of public keys, or the path of a file with one key
-    per line ('#' starts a comment), like `ssockets listen --allow FILE`."""
+    per line ('#' starts a comment), like `ssockets listen --allow FILE`:
+    refused, as the command refuses it, when group or others may write it
+    (whoever can write the list chooses who may connect)."""
     if isinstance(allowed, (str, os.PathLike)) and os.path.isfile(allowed):
         keys = []
         with open(allowed, encoding="utf-8", errors="replace") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise KeyFileError(SS_ERR_KEY_PERMISSIONS, "key file '%s': mode %04o lets group "
+                                   "or others write it; chmod go-w it"
+                                   % (os.fsdecode(allowed), stat.S_IMODE(mode)))
             for n, line in enumerate(f, 1):
                 line = line.split("#", 1)[0].strip()
                 if line:
@@ -180,9 +292,9 @@ def _allowed_keys(allowed):
 class _Trace:
     """trace=: a callable given each line, or a file to write the lines to."""
 
-    def __init__(self, target):
+    def __init__(self, target: Any) -> None:
         if hasattr(target, "write"):
-            self.out = lambda line: target.write(line + "\n")
+            self.out: Callable[[str], Any] = lambda line: target.write(line + "\n")
         elif callable(target):
             self.out = target
         else:
@@ -190,7 +302,7 @@ class _Trace:
                                 % type(target).__name__)
         self.fn = _lib.TRACE_FN(self._line)
 
-    def _line(self, _arg, line):
+    def _line(self, _arg: Any, line: bytes) -> None:
         try:
             self.out(line.decode("utf-8", "replace"))
         except Exception:  # an exception cannot cross into C; drop the line
@@ -199,17 +311,50 @@ class _Trace:
 
 # ---------------------------------------------------------------- connections
 
+class _Chunk:
+    """A buffer a message is received into, and how much of it is used."""
+
+    __slots__ = ("buf", "used")
+
+    def __init__(self, buf: Any) -> None:
+        self.buf = buf
+        self.used = 0
+
+    def wipe(self) -> None:
+        ctypes.memset(self.buf, 0, self.used)
+        self.used = 0
+
+
 class _State:
     """What the finalizer needs, without a reference to the Connection."""
 
-    def __init__(self, handle, keep):
-        self.handle = handle
+    def __init__(self, handle: int, keep: Any) -> None:
+        self.handle: Optional[int] = handle
         self.keep = keep            # the config, trace callback and key pair
         self.rlock = threading.Lock()
         self.slock = threading.Lock()
+        # close() or shutdown(SHUT_RD) from any thread: a recv() waiting in
+        # another thread sees it within a slice and raises ClosedError.
+        self.closing = False
+        self.read_shut = False
+        # The message being received: chunks[0] is the connection's own
+        # buffer; a message longer than it continues in further chunks. A
+        # recv() interrupted by its timeout or Ctrl-C leaves them here, and
+        # the next recv() goes on; they are wiped once the message is out.
+        self.rbuf = ctypes.create_string_buffer(_RECV_BUFFER)
+        self.chunks: List[_Chunk] = []
+        # A message a send() left half sent (timeout, Ctrl-C): the next
+        # send() finishes it first, as the C library wants.
+        self.pending: Optional[bytes] = None
+
+    def wipe(self) -> None:
+        for c in self.chunks:
+            c.wipe()
+        self.chunks = []
+        ctypes.memset(self.rbuf, 0, ctypes.sizeof(self.rbuf))
 
 
-def _finalize(state):
+def _finalize(state: _State) -> None:
     """Garbage collection or interpreter exit: close the way close() does,
     but never wait. If another thread is still inside a call (a daemon
     thread blocked in recv at exit), only our close frame is sent: freeing
@@ -221,6 +366,7 @@ def _finalize(state):
             handle, state.handle = state.handle, None
             if handle is not None:
                 _lib.ss_close(handle)
+            state.wipe()
             state.slock.release()
         state.rlock.release()
     elif state.slock.acquire(blocking=False):
@@ -231,30 +377,41 @@ def _finalize(state):
 
 class Connection:
     """An open SSockets connection: what server(), client() and
-    listener.accept() return."""
+    listener.accept() return. It behaves like a socket where sockets have
+    habits: settimeout()/gettimeout(), fileno(), shutdown(how), close() from
+    any thread, Ctrl-C, and exceptions that are OSErrors."""
 
-    def __init__(self, *args, **kw):
+    _config: _Config
+    _state: _State
+    _peer_closed: bool
+    _timeout: Timeout
+    _max_size: Optional[int]
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
         raise TypeError("connections come from server(), client() or listener.accept()")
 
-    def _adopt(self, handle, config):
+    def _adopt(self, handle: int, config: _Config) -> None:
         self._config = config
         self._state = _State(handle, config)
         self._peer_closed = False
-        self._rbuf = ctypes.create_string_buffer(_RECV_BUFFER)
+        self._timeout = config.timeout
+        self._max_size = config.max_size
         self._finalizer = weakref.finalize(self, _finalize, self._state)
 
-    def _handle(self):
+    def _handle(self) -> int:
         handle = self._state.handle
-        if handle is None:
+        if handle is None or self._state.closing:
             raise ClosedError(SS_ERR_CLOSED, "the connection is closed")
         return handle
 
     # ---- the original API
 
-    def send(self, message, use_encryption_flag_____do_not_set_to_false_unless_you_know_what_you_are_doing=True):  # noqa: E501 (the original's name)
+    def send(self, message: Any, use_encryption_flag_____do_not_set_to_false_unless_you_know_what_you_are_doing: bool = True) -> None:  # noqa: E501 (the original's name)
         """Sends message (bytes) as one whole message, whatever its length.
         With the flag False the bytes go in clear, which only a connection
-        opened with plain=True does."""
+        opened with plain=True does. Waits at most the timeout (settimeout)
+        for a peer that reads nothing; a message cut short by the timeout
+        (or by Ctrl-C) stays queued, and the next send() finishes it first."""
         encrypt = use_encryption_flag_____do_not_set_to_false_unless_you_know_what_you_are_doing
         if not encrypt and not self.plain:
             raise RawModeError(SS_ERR_ARGUMENT, _raw_refusal("send(..., %s=False)"
@@ -264,145 +421,270 @@ class Connection:
                             "e.g. send(text.encode('utf-8'))")
         if not isinstance(message, bytes):
             message = bytes(memoryview(message))
-        with self._state.slock:
+        state = self._state
+        with state.slock, _Interruptible() as guard:
             handle = self._handle()
-            if _lib.ss_send(handle, message, len(message)) != 0:
-                raise last_error()
+            deadline = None if self._timeout is None else time.monotonic() + self._timeout
+            if state.pending is not None:
+                self._send_whole(handle, state.pending, guard, deadline)
+            state.pending = message
+            self._send_whole(handle, message, guard, deadline)
 
-    def recv(self, raw=False):
+    def _send_whole(self, handle: int, message: bytes, guard: _Interruptible,
+                    deadline: Optional[float]) -> None:
+        """The non-blocking ss_send, repeated with the same buffer until the
+        message is out; between tries, a slice of waiting for the socket."""
+        state = self._state
+        while True:
+            rc = _lib.ss_send(handle, message, len(message))
+            if rc == 0:
+                state.pending = None
+                return
+            if rc != _lib.SS_WANT_WRITE:
+                state.pending = None
+                raise last_error()
+            if state.closing:
+                raise ClosedError(SS_ERR_CLOSED, "closed from another thread during send()")
+            guard.check()
+            wait = _slice(deadline)
+            if wait == 0:
+                raise TimedOutError(SS_ERR_TIMEOUT, "the peer read nothing for %g s; the rest "
+                                    "of the message stays queued (the next send() finishes it)"
+                                    % cast(float, self._timeout))
+            _wait_fd(_lib.ss_conn_fd(handle), True, wait)
+
+    def recv(self, raw: bool = False) -> bytes:
         """The next whole message, as bytes (b"" for an empty message, and
         after the peer's authenticated close: see peer_closed). A connection
-        cut without that close raises TruncatedError. raw=True asks for the
-        bytes in clear, which only a plain=True connection has."""
+        cut without that close raises TruncatedError. Waits at most the
+        timeout (settimeout, timeout=): then TimedOutError, and the
+        connection stays usable (a message arriving later comes whole with
+        the next recv()). A message longer than max_size raises
+        MessageTooLongError. raw=True asks for the bytes in clear, which
+        only a plain=True connection has."""
         if raw and not self.plain:
             raise RawModeError(SS_ERR_ARGUMENT, _raw_refusal("recv(raw=True)"))
-        with self._state.rlock:
+        state = self._state
+        with state.rlock, _Interruptible() as guard:
             handle = self._handle()
-            buf = self._rbuf
-            cap = ctypes.sizeof(buf)
-            got = 0
-            with _blocking():
-                while True:
-                    n = _lib.ss_recv(handle, ctypes.addressof(buf) + got, cap - got)
-                    if n < 0:
-                        ctypes.memset(buf, 0, got)
-                        raise last_error()
-                    got += n
-                    if _lib.ss_message_done(handle):
-                        break
-                    if got == cap:          # a long message: make room for the rest
-                        cap *= 2
-                        ctypes.resize(buf, cap)
-            if got == 0 and _lib.ss_peer_closed(handle):
+            if state.read_shut:
+                raise ClosedError(SS_ERR_CLOSED, "shutdown(SHUT_RD): nothing more is received")
+            deadline = None if self._timeout is None else time.monotonic() + self._timeout
+            if not state.chunks:
+                state.chunks.append(_Chunk(state.rbuf))
+            first = True
+            while True:
+                chunk = state.chunks[-1]
+                total = sum(c.used for c in state.chunks)
+                room = ctypes.sizeof(chunk.buf) - chunk.used
+                if self._max_size is not None:
+                    room = min(room, self._max_size - total)
+                if room == 0 and self._max_size is not None and total >= self._max_size:
+                    self._too_long(handle)
+                if room == 0:
+                    # A long message: one more buffer, twice the last, at most
+                    # 1 MiB, and never past max_size.
+                    size = min(2 * ctypes.sizeof(chunk.buf), _CHUNK_MAX)
+                    state.chunks.append(_Chunk(ctypes.create_string_buffer(size)))
+                    continue
+                if not first:
+                    if state.closing or state.read_shut:
+                        raise ClosedError(SS_ERR_CLOSED, "closed from another thread "
+                                          "during recv()")
+                    guard.check()
+                wait = _slice(deadline)
+                if wait == 0 and not first:
+                    raise TimedOutError(SS_ERR_TIMEOUT, "no message within %g s (the "
+                                        "connection stays usable: recv() again to go on "
+                                        "waiting)" % cast(float, self._timeout))
+                first = False
+                n = _lib.ss_recv_wait(handle, ctypes.addressof(chunk.buf) + chunk.used, room,
+                                      wait)
+                if n == _lib.SS_WANT_READ:
+                    continue
+                if n < 0:
+                    state.wipe()
+                    raise last_error()
+                chunk.used += n
+                if _lib.ss_message_done(handle):
+                    break
+            if len(state.chunks) == 1:
+                data = ctypes.string_at(chunk.buf, chunk.used)
+            else:
+                data = b"".join([memoryview(c.buf)[:c.used] for c in state.chunks])
+            if not data and _lib.ss_peer_closed(handle):
                 self._peer_closed = True
-            data = ctypes.string_at(buf, got)
-            ctypes.memset(buf, 0, got)      # no copy of the plaintext stays here
-            if cap > _RECV_BUFFER:
-                self._rbuf = ctypes.create_string_buffer(_RECV_BUFFER)
+            # No copy of the plaintext stays in our buffers: each is wiped
+            # before it is reused or let go.
+            for c in state.chunks:
+                c.wipe()
+            state.chunks = []
             return data
 
-    def save_keys(self, path, pem=True):
+    def _too_long(self, handle: int) -> None:
+        """The message goes past max_size: what came of it is wiped, and the
+        connection is closed (the rest of it is still on its way)."""
+        self._state.wipe()
+        limit = self._max_size
+        self._close_now()
+        raise MessageTooLongError(0, "the peer's message is longer than max_size=%d bytes: "
+                                  "not received, and the connection is closed (raise max_size, "
+                                  "or pass max_size=None for no limit)" % cast(int, limit))
+
+    def save_keys(self, path: Any, pem: bool = True) -> None:
         """Writes this object's key pair to path (the private key, from which
         the public key follows), replacing an existing file atomically, with
         mode 0600. PEM (OpenSSL's PKCS#8) by default, base64 with pem=False:
         the formats `ssockets genkey` writes and every loader reads."""
         self._config.keypair.save(path, pem=pem, overwrite=True)
 
-    def load_keys_from_file(self, path):
+    def load_keys_from_file(self, path: Any) -> bytes:
         """The bytes of the file at path (a saved key file)."""
         try:
             with open(path, "rb") as f:
                 return f.read()
+        except FileNotFoundError as e:
+            raise KeyFileNotFoundError(SS_ERR_KEY_FILE, "key file '%s': %s"
+                                       % (path, e.strerror)) from None
         except OSError as e:
             raise KeyFileError(SS_ERR_KEY_FILE, "key file '%s': %s" % (path, e.strerror)) from None
 
-    # ---- beyond the original
+    # ---- socket habits
 
-    def shutdown(self):
-        """Sends our authenticated close and nothing more; recv() keeps
-        working until the peer's close (b"")."""
-        with self._state.slock:
-            if _lib.ss_shutdown(self._handle()) != 0:
+    def settimeout(self, timeout: Timeout) -> None:
+        """How long recv() and send() wait, in seconds (None: no limit; 0:
+        not at all), as socket.settimeout. A timeout raises TimedOutError (a
+        TimeoutError) and leaves the connection usable."""
+        self._timeout = _check_timeout(timeout, "settimeout()", zero=True)
+
+    def gettimeout(self) -> Timeout:
+        """The timeout settimeout() or timeout= set, or None."""
+        return self._timeout
+
+    def fileno(self) -> int:
+        """The connection's socket, for select/selectors/poll (-1 once
+        closed): readable when bytes have arrived. Never read or write it
+        directly. As with an ssl socket, a whole message may already wait
+        inside the connection while the socket is not readable: a program
+        that selects calls recv() with a timeout (settimeout(0)) until it
+        raises TimedOutError."""
+        handle = self._state.handle
+        return _lib.ss_conn_fd(handle) if handle is not None else -1
+
+    def shutdown(self, how: int = socket.SHUT_WR) -> None:
+        """socket.SHUT_WR (the default): sends our authenticated close and
+        nothing more; recv() keeps working until the peer's close (b"").
+        socket.SHUT_RD: recv() ends, from any thread: one waiting in another
+        thread raises ClosedError within a fraction of a second, as do later
+        calls. socket.SHUT_RDWR: both."""
+        if how not in (socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR):
+            raise ArgumentError(SS_ERR_ARGUMENT, "shutdown(how): how is socket.SHUT_RD, SHUT_WR "
+                                "or SHUT_RDWR, not %r" % (how,))
+        state = self._state
+        if how in (socket.SHUT_RD, socket.SHUT_RDWR):
+            state.read_shut = True
+        if how == socket.SHUT_RD:
+            return
+        with state.slock, _Interruptible() as guard:
+            handle = self._handle()
+            deadline = None if self._timeout is None else time.monotonic() + self._timeout
+            rc = _lib.ss_shutdown(handle)
+            while rc == _lib.SS_WANT_WRITE:
+                guard.check()
+                wait = _slice(deadline)
+                if wait == 0:
+                    raise TimedOutError(SS_ERR_TIMEOUT, "the peer read nothing for %g s"
+                                        % cast(float, self._timeout))
+                _wait_fd(_lib.ss_conn_fd(handle), True, wait)
+                rc = _lib.ss_flush(handle)
+            if rc != 0:
                 raise last_error()
 
-    def close(self):
+    def close(self) -> None:
         """Sends our close (if the connection is healthy), closes the socket
-        and wipes the keys; never raises. If another thread is inside recv(), our close is
-        sent first and close() waits for that recv() to end (the peer's
-        close ends it). Calling it twice is harmless."""
+        and wipes the keys; never raises. Callable from any thread: a recv()
+        or send() waiting in another thread ends with ClosedError within a
+        fraction of a second, then the connection closes. Calling it twice
+        is harmless."""
         state = self._state
         if state.handle is None:
             return
-        if not state.rlock.acquire(blocking=False):
-            with state.slock:
-                if state.handle is not None:
-                    _lib.ss_shutdown(state.handle)
-            state.rlock.acquire()
-        try:
-            with state.slock:
-                handle, state.handle = state.handle, None
-                if handle is not None:
-                    # Best effort, like socket.close(): a peer that has gone
-                    # already learns nothing from an error here, and a peer
-                    # still reading sees a stream without our close frame and
-                    # reports it as truncated.
-                    _lib.ss_close(handle)
-        finally:
-            state.rlock.release()
-            self._finalizer.detach()
+        state.closing = True
+        with state.rlock, state.slock:
+            self._close_now()
 
-    def __enter__(self):
+    def _close_now(self) -> None:
+        """close(), by a thread that holds the locks or needs none."""
+        state = self._state
+        handle, state.handle = state.handle, None
+        state.closing = True
+        if handle is not None:
+            # Best effort, like socket.close(): a peer that has gone
+            # already learns nothing from an error here, and a peer
+            # still reading sees a stream without our close frame and
+            # reports it as truncated.
+            _lib.ss_close(handle)
+        state.wipe()
+        self._finalizer.detach()
+
+    def __enter__(self: _T) -> _T:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> bool:
         self.close()
         return False
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._state.handle is None
 
     @property
-    def peer_closed(self):
+    def peer_closed(self) -> bool:
         """True once the peer's authenticated close has arrived."""
         return self._peer_closed
 
     @property
-    def plain(self):
+    def max_size(self) -> Optional[int]:
+        """The longest message recv() accepts, in bytes (None: no limit)."""
+        return self._max_size
+
+    @property
+    def plain(self) -> bool:
         return self._config.plain
 
     @property
-    def public_key(self):
+    def public_key(self) -> bytes:
         """This object's own public key (32 bytes): the one save_keys() saves."""
         return self._config.keypair.public_key
 
     @property
-    def peer_public_key(self):
+    def peer_public_key(self) -> Optional[bytes]:
         """The peer's authenticated static public key (32 bytes), or None
         when the pattern authenticates none (NN; NK seen from the server)."""
         p = _lib.ss_peer_public_key(self._handle())
         return ctypes.string_at(p, 32) if p else None
 
     @property
-    def protocol_name(self):
+    def protocol_name(self) -> str:
         """"Noise_XX_25519_ChaChaPoly_SHA256", ... or "plain"."""
-        return _lib.ss_protocol_name(self._handle()).decode("ascii")
+        return cast(bytes, _lib.ss_protocol_name(self._handle())).decode("ascii")
 
     @property
-    def handshake_hash(self):
+    def handshake_hash(self) -> bytes:
         """The handshake hash h (32 bytes), the same on both sides: channel
         binding. All zeros in plain mode."""
         out = (ctypes.c_uint8 * 32)()
         _lib.ss_handshake_hash(out, self._handle())
         return bytes(out)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
             return "<ssockets connection, closed>"
         return "<ssockets connection %s>" % self.protocol_name
 
 
-def _raw_refusal(call):
+def _raw_refusal(call: str) -> str:
     return ("%s moves bytes in clear, and this connection is encrypted: every byte of an "
             "encrypted SSockets stream is inside an authenticated frame, and the receiver "
             "counts the frames (the nonce), so a clear byte in the stream would be taken as a "
@@ -410,85 +692,151 @@ def _raw_refusal(call):
             "plain=True on both sides (for the capture demonstration only)." % call)
 
 
+def _accept(listener_handle: int, config: _Config, closed: Callable[[], bool]) -> int:
+    """Waits for a client on a listener (in slices) and runs its handshake;
+    the new connection's handle (non-blocking in C, as every connection of
+    this package: recv and send wait in Python's slices)."""
+    out = ctypes.c_void_p()
+    fd = _lib.ss_listener_fd(listener_handle)
+    with _Interruptible() as guard:
+        while True:
+            if closed():
+                raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
+            guard.check()
+            rc = _lib.ss_accept_nonblocking(listener_handle, ctypes.byref(out))
+            if rc == 0:
+                break
+            if rc != _lib.SS_WANT_READ:
+                raise last_error()
+            _wait_fd(fd, False, _SLICE_MS)
+        handle = cast(int, out.value)
+        try:
+            _drive_handshake(handle, guard, closed)
+        except BaseException:
+            _lib.ss_close(handle)
+            raise
+    return handle
+
+
+def _listen(h: bytes, port: int, config: _Config) -> int:
+    handle = _lib.ss_listen(h, port, config.pointer())
+    if not handle:
+        raise last_error()
+    return cast(int, handle)
+
+
 class server(Connection):
     """Listens on host:port (SO_REUSEADDR), accepts one client, runs the
-    handshake; returns when the channel is ready."""
+    handshake; returns when the channel is ready. Ctrl-C while it waits
+    raises KeyboardInterrupt (and frees the port)."""
 
-    def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, allowed=None, timeout=None, plain=False, trace=None):
+    def __init__(self, host: Union[str, bytes], port: int, load_key: Optional[bool] = None,
+                 key_path: Any = None, alg: str = "ecdh", *, key: Any = None,
+                 peer: Optional[PublicKeyLike] = None, allowed: Any = None,
+                 timeout: Timeout = None, plain: bool = False, trace: Any = None,
+                 max_size: Optional[int] = DEFAULT_MAX_SIZE) -> None:
         h = _check_address(host, port)
         config = _Config(server=True, load_key=load_key, key_path=key_path, alg=alg, key=key,
-                         peer=peer, allowed=allowed, timeout=timeout, plain=plain, trace=trace)
-        with _blocking():
-            handle = _lib.ss_server(h, port, config.pointer())
-        if not handle:
-            raise last_error()
+                         peer=peer, allowed=allowed, timeout=timeout, plain=plain, trace=trace,
+                         max_size=max_size)
+        lh = _listen(h, port, config)
+        try:
+            handle = _accept(lh, config, lambda: False)
+        finally:
+            _lib.ss_listener_close(lh)  # one client only: free the port at once
         self._adopt(handle, config)
 
 
 class client(Connection):
-    """Connects to host:port and runs the handshake."""
+    """Connects to host:port and runs the handshake (timeout=: for both,
+    10 s by default). Ctrl-C while it waits raises KeyboardInterrupt."""
 
-    def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, timeout=None, plain=False, trace=None):
+    def __init__(self, host: Union[str, bytes], port: int, load_key: Optional[bool] = None,
+                 key_path: Any = None, alg: str = "ecdh", *, key: Any = None,
+                 peer: Optional[PublicKeyLike] = None, timeout: Timeout = None,
+                 plain: bool = False, trace: Any = None,
+                 max_size: Optional[int] = DEFAULT_MAX_SIZE) -> None:
         h = _check_address(host, port)
         config = _Config(server=False, load_key=load_key, key_path=key_path, alg=alg, key=key,
-                         peer=peer, allowed=None, timeout=timeout, plain=plain, trace=trace)
-        with _blocking():
-            handle = _lib.ss_client(h, port, config.pointer())
-        if not handle:
+                         peer=peer, allowed=None, timeout=timeout, plain=plain, trace=trace,
+                         max_size=max_size)
+        out = ctypes.c_void_p()
+        if _lib.ss_client_nonblocking(h, port, config.pointer(), ctypes.byref(out)) != 0:
             raise last_error()
+        handle = cast(int, out.value)
+        try:
+            with _Interruptible() as guard:
+                _drive_handshake(handle, guard, lambda: False)
+        except BaseException:
+            _lib.ss_close(handle)
+            raise
         self._adopt(handle, config)
 
 
 class listener:
     """A listening socket for a server with many clients: accept() returns a
-    Connection per client (call it from one thread; serve each client in a
-    thread of its own). port 0 picks a free port: see .port."""
+    Connection per client (serve each client in a thread of its own, or use
+    ssockets.aio). port 0 picks a free port: see .port. close() or
+    shutdown() from another thread wakes a waiting accept() (ClosedError)."""
 
-    def __init__(self, host, port, load_key=None, key_path=None, alg="ecdh", *, key=None,
-                 peer=None, allowed=None, timeout=None, plain=False, trace=None):
+    def __init__(self, host: Union[str, bytes], port: int, load_key: Optional[bool] = None,
+                 key_path: Any = None, alg: str = "ecdh", *, key: Any = None,
+                 peer: Optional[PublicKeyLike] = None, allowed: Any = None,
+                 timeout: Timeout = None, plain: bool = False, trace: Any = None,
+                 max_size: Optional[int] = DEFAULT_MAX_SIZE) -> None:
         h = _check_address(host, port)
         self._config = _Config(server=True, load_key=load_key, key_path=key_path, alg=alg,
                                key=key, peer=peer, allowed=allowed, timeout=timeout,
-                               plain=plain, trace=trace)
-        self._handle = _lib.ss_listen(h, port, self._config.pointer())
-        if not self._handle:
-            raise last_error()
-        self.port = _lib.ss_listener_port(self._handle)
+                               plain=plain, trace=trace, max_size=max_size)
+        self._handle: Optional[int] = _listen(h, port, self._config)
+        self._lock = threading.Lock()
+        self._closing = False
+        self.port: int = _lib.ss_listener_port(self._handle)
         self._finalizer = weakref.finalize(self, _lib.ss_listener_close, self._handle)
 
-    def accept(self):
+    def accept(self) -> Connection:
         """Waits for the next client and runs the handshake. A failed
         handshake raises, and the listener stays usable."""
-        if self._handle is None:
-            raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
-        with _blocking():
-            handle = _lib.ss_accept(self._handle)
-        if not handle:
-            raise last_error()
+        with self._lock:
+            if self._handle is None or self._closing:
+                raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
+            handle = _accept(self._handle, self._config, lambda: self._closing)
         conn = Connection.__new__(Connection)
         conn._adopt(handle, self._config)
         return conn
 
+    def fileno(self) -> int:
+        """The listening socket (readable: a client waits), or -1."""
+        return _lib.ss_listener_fd(self._handle) if self._handle is not None else -1
+
     @property
-    def public_key(self):
+    def public_key(self) -> bytes:
         return self._config.keypair.public_key
 
-    def save_keys(self, path, pem=True):
+    def save_keys(self, path: Any, pem: bool = True) -> None:
         """Writes the listener's key pair, as Connection.save_keys does."""
         self._config.keypair.save(path, pem=pem, overwrite=True)
 
-    def close(self):
-        """Closes the listening socket; accepted connections go on. Not while
-        another thread is inside accept()."""
+    def shutdown(self) -> None:
+        """Ends accept(), from any thread: one waiting raises ClosedError
+        within a fraction of a second, as do later calls."""
+        self._closing = True
         if self._handle is not None:
-            self._finalizer()
-            self._handle = None
+            _lib.ss_listener_shutdown(self._handle)
 
-    def __enter__(self):
+    def close(self) -> None:
+        """Closes the listening socket; accepted connections go on. From
+        another thread, a waiting accept() ends first (ClosedError)."""
+        self.shutdown()
+        with self._lock:
+            if self._handle is not None:
+                self._finalizer()
+                self._handle = None
+
+    def __enter__(self) -> "listener":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> bool:
         self.close()
         return False

@@ -692,29 +692,28 @@ def _raw_refusal(call: str) -> str:
             "plain=True on both sides (for the capture demonstration only)." % call)
 
 
-def _accept(listener_handle: int, config: _Config, closed: Callable[[], bool]) -> int:
+def _accept(listener_handle: int, guard: _Interruptible, closed: Callable[[], bool]) -> int:
     """Waits for a client on a listener (in slices) and runs its handshake;
     the new connection's handle (non-blocking in C, as every connection of
     this package: recv and send wait in Python's slices)."""
     out = ctypes.c_void_p()
     fd = _lib.ss_listener_fd(listener_handle)
-    with _Interruptible() as guard:
-        while True:
-            if closed():
-                raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
-            guard.check()
-            rc = _lib.ss_accept_nonblocking(listener_handle, ctypes.byref(out))
-            if rc == 0:
-                break
-            if rc != _lib.SS_WANT_READ:
-                raise last_error()
-            _wait_fd(fd, False, _SLICE_MS)
-        handle = cast(int, out.value)
-        try:
-            _drive_handshake(handle, guard, closed)
-        except BaseException:
-            _lib.ss_close(handle)
-            raise
+    while True:
+        if closed():
+            raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
+        guard.check()
+        rc = _lib.ss_accept_nonblocking(listener_handle, ctypes.byref(out))
+        if rc == 0:
+            break
+        if rc != _lib.SS_WANT_READ:
+            raise last_error()
+        _wait_fd(fd, False, _SLICE_MS)
+    handle = cast(int, out.value)
+    try:
+        _drive_handshake(handle, guard, closed)
+    except BaseException:
+        _lib.ss_close(handle)
+        raise
     return handle
 
 
@@ -739,11 +738,12 @@ class server(Connection):
         config = _Config(server=True, load_key=load_key, key_path=key_path, alg=alg, key=key,
                          peer=peer, allowed=allowed, timeout=timeout, plain=plain, trace=trace,
                          max_size=max_size)
-        lh = _listen(h, port, config)
-        try:
-            handle = _accept(lh, config, lambda: False)
-        finally:
-            _lib.ss_listener_close(lh)  # one client only: free the port at once
+        with _Interruptible() as guard:
+            lh = _listen(h, port, config)
+            try:
+                handle = _accept(lh, guard, lambda: False)
+            finally:
+                _lib.ss_listener_close(lh)  # one client only: free the port at once
         self._adopt(handle, config)
 
 
@@ -761,15 +761,17 @@ class client(Connection):
                          peer=peer, allowed=None, timeout=timeout, plain=plain, trace=trace,
                          max_size=max_size)
         out = ctypes.c_void_p()
-        if _lib.ss_client_nonblocking(h, port, config.pointer(), ctypes.byref(out)) != 0:
-            raise last_error()
-        handle = cast(int, out.value)
-        try:
-            with _Interruptible() as guard:
+        with _Interruptible() as guard:
+            # Resolving the name (getaddrinfo) is the one wait that is not
+            # cut into slices: Ctrl-C is seen once it returns.
+            if _lib.ss_client_nonblocking(h, port, config.pointer(), ctypes.byref(out)) != 0:
+                raise last_error()
+            handle = cast(int, out.value)
+            try:
                 _drive_handshake(handle, guard, lambda: False)
-        except BaseException:
-            _lib.ss_close(handle)
-            raise
+            except BaseException:
+                _lib.ss_close(handle)
+                raise
         self._adopt(handle, config)
 
 
@@ -800,7 +802,8 @@ class listener:
         with self._lock:
             if self._handle is None or self._closing:
                 raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
-            handle = _accept(self._handle, self._config, lambda: self._closing)
+            with _Interruptible() as guard:
+                handle = _accept(self._handle, guard, lambda: self._closing)
         conn = Connection.__new__(Connection)
         conn._adopt(handle, self._config)
         return conn

@@ -16,13 +16,24 @@ import ctypes
 import os
 
 from . import _lib
-from .errors import ArgumentError, KeyFileError, SS_ERR_ARGUMENT, SS_ERR_KEY_FILE, last_error
+from .errors import (ArgumentError, KeyFileError, KeyFileNotFoundError, SSocketsError,
+                     SS_ERR_ARGUMENT, SS_ERR_KEY_FILE, last_error)
 
 
 def _path(path):
     if isinstance(path, bytes):
         return path
     return os.fsencode(os.fspath(path))
+
+
+def _load_error(path) -> SSocketsError:
+    """The library's error for a key file that did not load; a file that
+    does not exist is also a FileNotFoundError (with its errno and name)."""
+    e = last_error()
+    if isinstance(e, KeyFileError) and not os.path.lexists(_path(path)):
+        e = KeyFileNotFoundError(e.code, e.message)
+        e.filename = os.fsdecode(_path(path))
+    return e
 
 
 class KeyPair:
@@ -43,7 +54,7 @@ class KeyPair:
     def load(cls, path):
         kp = cls()
         if _lib.ss_keypair_load(ctypes.byref(kp._kp), _path(path)) != 0:
-            raise last_error()
+            raise _load_error(path)
         return kp
 
     def save(self, path, pem=False, overwrite=False):
@@ -95,7 +106,7 @@ def load_public_key(path):
     """The 32 bytes of a public key file (base64 or PEM)."""
     out = (ctypes.c_uint8 * 32)()
     if _lib.ss_public_key_load(out, _path(path)) != 0:
-        raise last_error()
+        raise _load_error(path)
     return bytes(out)
 
 

@@ -436,8 +436,9 @@ class KeyForms(unittest.TestCase):
 class CtrlC(unittest.TestCase):
 
     def test_ctrl_c_stops_a_waiting_server(self):
-        # Python cannot interrupt a call inside C; while the main thread
-        # waits in C, Ctrl-C ends the program, as it ends the C command.
+        # Ctrl-C while the main thread waits for a client raises
+        # KeyboardInterrupt (test_habits.py catches it); uncaught, Python
+        # ends with SIGINT's status, as the C command does.
         import signal
         import subprocess
         import sys

@@ -21,6 +21,7 @@ older one that the linker would find first.
 """
 
 import ctypes
+import importlib
 import os
 from typing import Any, List, Optional, Tuple
 
@@ -35,10 +36,11 @@ def _in_checkout() -> bool:
 
 def _installed_libdir() -> Optional[str]:
     try:
-        from . import _installed  # written by `make install`
+        # _installed.py is written by `make install`.
+        installed = importlib.import_module(__name__.rsplit(".", 1)[0] + "._installed")
     except ImportError:
         return None
-    return str(_installed.LIBDIR)
+    return str(installed.LIBDIR)
 
 
 def _candidates() -> List[Tuple[str, str]]:

@@ -293,7 +293,7 @@ class Connection:
         return bytes(out)
 
     def fileno(self) -> int:
-        return _lib.ss_conn_fd(self._handle) if self._handle is not None else -1
+        return int(_lib.ss_conn_fd(self._handle)) if self._handle is not None else -1
 
     def __repr__(self) -> str:
         return "<ssockets.aio connection%s>" % (", closed" if self.closed else "")

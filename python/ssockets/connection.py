@@ -25,8 +25,7 @@ import threading
 import time
 import weakref
 from types import TracebackType
-from typing import (Any, Callable, Iterable, List, Optional, TextIO, Type, TypeVar, Union,
-                    cast)
+from typing import Any, Callable, List, NoReturn, Optional, Type, TypeVar, Union, cast
 
 from . import _lib
 from .errors import (ArgumentError, ClosedError, KeyFileError, KeyFileNotFoundError,
@@ -95,12 +94,11 @@ class _Interruptible:
             raise KeyboardInterrupt
 
     def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
+                 exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         if self.saved is not None:
             signal.signal(signal.SIGINT, self.saved)
         if self.fired:
             raise KeyboardInterrupt
-        return False
 
 
 def _wait_fd(fd: int, write: bool, ms: int) -> None:
@@ -241,7 +239,7 @@ class _Config:
             keys = _allowed_keys(allowed)
             self._allowed = ((ctypes.c_uint8 * 32) * len(keys))()
             for i, k in enumerate(keys):
-                self._allowed[i][:] = k
+                self._allowed[i][:] = list(k)
             self.cfg.allowed_keys = ctypes.cast(self._allowed, ctypes.POINTER(ctypes.c_uint8 * 32))
             self.cfg.allowed_count = len(keys)
         if self.timeout is not None:
@@ -521,7 +519,7 @@ class Connection:
             state.chunks = []
             return data
 
-    def _too_long(self, handle: int) -> None:
+    def _too_long(self, handle: int) -> NoReturn:
         """The message goes past max_size: what came of it is wiped, and the
         connection is closed (the rest of it is still on its way)."""
         self._state.wipe()
@@ -569,7 +567,7 @@ class Connection:
         that selects calls recv() with a timeout (settimeout(0)) until it
         raises TimedOutError."""
         handle = self._state.handle
-        return _lib.ss_conn_fd(handle) if handle is not None else -1
+        return int(_lib.ss_conn_fd(handle)) if handle is not None else -1
 
     def shutdown(self, how: int = socket.SHUT_WR) -> None:
         """socket.SHUT_WR (the default): sends our authenticated close and
@@ -631,9 +629,8 @@ class Connection:
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
-                 tb: Optional[TracebackType]) -> bool:
+                 tb: Optional[TracebackType]) -> None:
         self.close()
-        return False
 
     @property
     def closed(self) -> bool:
@@ -810,7 +807,7 @@ class listener:
 
     def fileno(self) -> int:
         """The listening socket (readable: a client waits), or -1."""
-        return _lib.ss_listener_fd(self._handle) if self._handle is not None else -1
+        return int(_lib.ss_listener_fd(self._handle)) if self._handle is not None else -1
 
     @property
     def public_key(self) -> bytes:
@@ -840,6 +837,5 @@ class listener:
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
-                 tb: Optional[TracebackType]) -> bool:
+                 tb: Optional[TracebackType]) -> None:
         self.close()
-        return False

@@ -74,7 +74,8 @@ class SSocketsError(OSError):
         self.code = code
         self.name = CODES[code] if 0 <= code < len(CODES) else "SS_ERR_%d" % code
         self.message = message
-        self.errno = self.ERRNO
+        if self.ERRNO is not None:
+            self.errno = self.ERRNO
         self.strerror = message
 
     def __str__(self) -> str:

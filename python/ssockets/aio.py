@@ -43,8 +43,8 @@ from typing import (Any, AsyncIterator, Awaitable, Callable, Generator, List, Op
                     Type, Union, cast)
 
 from . import _lib
-from .connection import (DEFAULT_MAX_SIZE, PublicKeyLike, Timeout, _Chunk, _CHUNK_MAX, _Config,
-                         _RECV_BUFFER, _check_address)
+from .connection import (DEFAULT_MAX_SIZE, PublicKeyLike, Timeout, _Config, _Receiver,
+                         _check_address)
 from .errors import (ClosedError, MessageTooLongError, SSocketsError, TimedOutError,
                      SS_ERR_CLOSED, SS_ERR_CONNECT, SS_ERR_TIMEOUT, last_error)
 
@@ -63,8 +63,7 @@ class Connection:
         self._config = config
         self._max_size = config.max_size
         self._peer_closed = False
-        self._rbuf = ctypes.create_string_buffer(_RECV_BUFFER)
-        self._chunks: List[_Chunk] = []
+        self._receiver = _Receiver(config.max_size)
         self._pending: Optional[bytes] = None
         self._receiving = False
         self._sending = False
@@ -157,49 +156,29 @@ class Connection:
             self._receiving = False
 
     async def _recv(self) -> bytes:
-        chunks = self._chunks
-        if not chunks:
-            chunks.append(_Chunk(self._rbuf))
+        receiver = self._receiver
         while True:
-            chunk = chunks[-1]
-            total = sum(c.used for c in chunks)
-            room = ctypes.sizeof(chunk.buf) - chunk.used
-            if self._max_size is not None:
-                room = min(room, self._max_size - total)
-                if room == 0 and total >= self._max_size:
-                    await self._too_long()
-            if room == 0:
-                size = min(2 * ctypes.sizeof(chunk.buf), _CHUNK_MAX)
-                chunks.append(_Chunk(ctypes.create_string_buffer(size)))
-                continue
+            address, room = receiver.room()
             handle = self._live()
-            n = _lib.ss_recv(handle, ctypes.addressof(chunk.buf) + chunk.used, room)
+            n = _lib.ss_recv(handle, address, room)
             if n == _lib.SS_WANT_READ:
                 await self._wait(False)
                 continue
             if n < 0:
-                self._wipe()
+                receiver.reset()
                 raise last_error()
-            chunk.used += n
+            receiver.took(n)
             if _lib.ss_message_done(handle):
                 break
-        if len(chunks) == 1:
-            data = ctypes.string_at(chunks[0].buf, chunks[0].used)
-        else:
-            data = b"".join([memoryview(c.buf)[:c.used] for c in chunks])
+            if receiver.at_limit():
+                await self._too_long()
+        data = receiver.message()
         if not data and _lib.ss_peer_closed(handle):
             self._peer_closed = True
-        self._wipe()
         return data
-
-    def _wipe(self) -> None:
-        for c in self._chunks:
-            c.wipe()
-        self._chunks = []
 
     async def _too_long(self) -> None:
         limit = self._max_size
-        self._wipe()
         self._abort()
         raise MessageTooLongError(0, "the peer's message is longer than max_size=%d bytes: "
                                   "not received, and the connection is closed" % cast(int, limit))
@@ -243,8 +222,7 @@ class Connection:
                 fut.set_result(None)      # the waiter finds the handle gone: ClosedError
         if handle is not None:
             _lib.ss_close(handle)         # the close frame is out already, or never will be
-        self._wipe()
-        ctypes.memset(self._rbuf, 0, ctypes.sizeof(self._rbuf))
+        self._receiver.wipe()
 
     async def __aenter__(self) -> "Connection":
         return self

@@ -15,6 +15,7 @@ made for the object, which it proves in a handshake once it is loaded again
 """
 
 import ctypes
+import importlib
 import math
 import os
 import select
@@ -25,7 +26,8 @@ import threading
 import time
 import weakref
 from types import TracebackType
-from typing import Any, Callable, List, NoReturn, Optional, Type, TypeVar, Union, cast
+from typing import (Any, Callable, List, NoReturn, Optional, Tuple, Type, TypeVar, Union,
+                    cast)
 
 from . import _lib
 from .errors import (ArgumentError, ClosedError, KeyFileError, KeyFileNotFoundError,
@@ -58,6 +60,14 @@ _T = TypeVar("_T")
 
 # ---------------------------------------------------------------- Ctrl-C
 
+# The signal module's C half: the same functions without the enum
+# conversions of signal.py, which cost more than a small send() itself.
+try:
+    _sig: Any = importlib.import_module("_signal")
+except ImportError:  # another Python implementation
+    _sig = signal
+_SIGINT = int(signal.SIGINT)
+
 class _Interruptible:
     """Around a call that may wait in C (for a client, a message, a peer
     that reads). Python runs signal handlers only between bytecodes, so a
@@ -72,18 +82,28 @@ class _Interruptible:
     handler is restored on the way out. A program with a SIGINT handler of
     its own keeps it (its handler runs between slices)."""
 
-    def __init__(self) -> None:
+    def __init__(self, armed: bool = True) -> None:
         self.fired = False
         self.saved: Any = None
+        self.armed = armed
 
     def __enter__(self) -> "_Interruptible":
+        if self.armed:
+            self.armed = False
+            self.arm()
+        return self
+
+    def arm(self) -> None:
+        """Holds Python's SIGINT handler back from now on (once)."""
+        if self.armed:
+            return
+        self.armed = True
         if threading.current_thread() is threading.main_thread():
             try:
-                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                    self.saved = signal.signal(signal.SIGINT, self._handler)
+                if _sig.getsignal(_SIGINT) is signal.default_int_handler:
+                    self.saved = _sig.signal(_SIGINT, self._handler)
             except ValueError:  # not the main interpreter
                 self.saved = None
-        return self
 
     def _handler(self, signum: int, frame: Any) -> None:
         self.fired = True
@@ -96,7 +116,7 @@ class _Interruptible:
     def __exit__(self, exc_type: Optional[Type[BaseException]],
                  exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         if self.saved is not None:
-            signal.signal(signal.SIGINT, self.saved)
+            _sig.signal(_SIGINT, self.saved)
         if self.fired:
             raise KeyboardInterrupt
 
@@ -323,10 +343,88 @@ class _Chunk:
         self.used = 0
 
 
+# Buffers of long messages kept (wiped) for the next long message, at most
+# this many bytes per connection: fresh memory costs a page fault per page,
+# which on some kernels costs more than the rest of recv().
+_SPARE_MAX = 4 << 20
+
+
+class _Receiver:
+    """Where recv() puts a message, for the blocking and the asyncio
+    connections alike: the connection's own 64 KiB buffer, then, for a long
+    message, further buffers of twice the size each (at most 1 MiB), never
+    more than max_size in all. A message is never grown by resizing a
+    buffer, which would free the old blocks unwiped: every buffer is wiped
+    before it is reused or let go. A receive cut short (timeout, Ctrl-C,
+    cancellation) leaves the chunks here, and the next one goes on."""
+
+    def __init__(self, max_size: Optional[int]) -> None:
+        self.max_size = max_size
+        self.chunks: List[_Chunk] = [_Chunk(ctypes.create_string_buffer(_RECV_BUFFER))]
+        self.spare: List[Any] = []
+        self.total = 0
+
+    def room(self) -> Tuple[int, int]:
+        """(address, bytes) of the space for the next bytes of the message;
+        0 bytes once the message has reached max_size (a receive of 0 bytes
+        then tells whether it ends there: see at_limit)."""
+        chunk = self.chunks[-1]
+        room = ctypes.sizeof(chunk.buf) - chunk.used
+        if self.max_size is not None and self.max_size - self.total <= room:
+            return ctypes.addressof(chunk.buf) + chunk.used, self.max_size - self.total
+        if room == 0:
+            size = min(2 * ctypes.sizeof(chunk.buf), _CHUNK_MAX)
+            buf = next((b for b in self.spare if ctypes.sizeof(b) == size), None)
+            if buf is not None:
+                self.spare.remove(buf)
+            else:
+                buf = (ctypes.c_char * size)()
+            chunk = _Chunk(buf)
+            self.chunks.append(chunk)
+            return self.room()
+        return ctypes.addressof(chunk.buf) + chunk.used, room
+
+    def took(self, n: int) -> None:
+        self.chunks[-1].used += n
+        self.total += n
+
+    def at_limit(self) -> bool:
+        """The message has max_size bytes and does not end there."""
+        return self.max_size is not None and self.total >= self.max_size
+
+    def message(self) -> bytes:
+        """The message received, as one bytes object (the one copy); every
+        buffer wiped."""
+        if len(self.chunks) == 1:
+            data = ctypes.string_at(self.chunks[0].buf, self.chunks[0].used)
+        else:
+            data = b"".join([memoryview(c.buf).cast("B")[:c.used] for c in self.chunks])
+        self.reset()
+        return data
+
+    def reset(self) -> None:
+        """Wipes what was received of the message; keeps a few buffers."""
+        for c in self.chunks:
+            c.wipe()
+        kept = sum(ctypes.sizeof(b) for b in self.spare)
+        for c in self.chunks[1:]:
+            if kept + ctypes.sizeof(c.buf) <= _SPARE_MAX:
+                self.spare.append(c.buf)
+                kept += ctypes.sizeof(c.buf)
+        del self.chunks[1:]
+        self.total = 0
+
+    def wipe(self) -> None:
+        """Wipes everything and lets the spare buffers go (closing)."""
+        self.reset()
+        self.spare = []
+        ctypes.memset(self.chunks[0].buf, 0, ctypes.sizeof(self.chunks[0].buf))
+
+
 class _State:
     """What the finalizer needs, without a reference to the Connection."""
 
-    def __init__(self, handle: int, keep: Any) -> None:
+    def __init__(self, handle: int, keep: Any, max_size: Optional[int]) -> None:
         self.handle: Optional[int] = handle
         self.keep = keep            # the config, trace callback and key pair
         self.rlock = threading.Lock()
@@ -335,21 +433,15 @@ class _State:
         # another thread sees it within a slice and raises ClosedError.
         self.closing = False
         self.read_shut = False
-        # The message being received: chunks[0] is the connection's own
-        # buffer; a message longer than it continues in further chunks. A
-        # recv() interrupted by its timeout or Ctrl-C leaves them here, and
-        # the next recv() goes on; they are wiped once the message is out.
-        self.rbuf = ctypes.create_string_buffer(_RECV_BUFFER)
-        self.chunks: List[_Chunk] = []
+        # The message being received (a recv() interrupted by its timeout
+        # or Ctrl-C leaves its part here, and the next recv() goes on).
+        self.receiver = _Receiver(max_size)
         # A message a send() left half sent (timeout, Ctrl-C): the next
         # send() finishes it first, as the C library wants.
         self.pending: Optional[bytes] = None
 
     def wipe(self) -> None:
-        for c in self.chunks:
-            c.wipe()
-        self.chunks = []
-        ctypes.memset(self.rbuf, 0, ctypes.sizeof(self.rbuf))
+        self.receiver.wipe()
 
 
 def _finalize(state: _State) -> None:
@@ -390,7 +482,7 @@ class Connection:
 
     def _adopt(self, handle: int, config: _Config) -> None:
         self._config = config
-        self._state = _State(handle, config)
+        self._state = _State(handle, config, config.max_size)
         self._peer_closed = False
         self._timeout = config.timeout
         self._max_size = config.max_size
@@ -420,12 +512,21 @@ class Connection:
         if not isinstance(message, bytes):
             message = bytes(memoryview(message))
         state = self._state
-        with state.slock, _Interruptible() as guard:
+        # Most sends do not wait: they run without touching the SIGINT
+        # handler (two system calls); it is held back once a send waits.
+        with state.slock, _Interruptible(armed=False) as guard:
             handle = self._handle()
             deadline = None if self._timeout is None else time.monotonic() + self._timeout
             if state.pending is not None:
+                guard.arm()
                 self._send_whole(handle, state.pending, guard, deadline)
-            state.pending = message
+            rc = _lib.ss_send(handle, message, len(message))
+            if rc == 0:
+                return
+            if rc != _lib.SS_WANT_WRITE:
+                raise last_error()
+            state.pending = message     # partly out: the same call must finish it
+            guard.arm()
             self._send_whole(handle, message, guard, deadline)
 
     def _send_whole(self, handle: int, message: bytes, guard: _Interruptible,
@@ -468,23 +569,10 @@ class Connection:
             if state.read_shut:
                 raise ClosedError(SS_ERR_CLOSED, "shutdown(SHUT_RD): nothing more is received")
             deadline = None if self._timeout is None else time.monotonic() + self._timeout
-            if not state.chunks:
-                state.chunks.append(_Chunk(state.rbuf))
+            receiver = state.receiver
             first = True
             while True:
-                chunk = state.chunks[-1]
-                total = sum(c.used for c in state.chunks)
-                room = ctypes.sizeof(chunk.buf) - chunk.used
-                if self._max_size is not None:
-                    room = min(room, self._max_size - total)
-                if room == 0 and self._max_size is not None and total >= self._max_size:
-                    self._too_long(handle)
-                if room == 0:
-                    # A long message: one more buffer, twice the last, at most
-                    # 1 MiB, and never past max_size.
-                    size = min(2 * ctypes.sizeof(chunk.buf), _CHUNK_MAX)
-                    state.chunks.append(_Chunk(ctypes.create_string_buffer(size)))
-                    continue
+                address, room = receiver.room()
                 if not first:
                     if state.closing or state.read_shut:
                         raise ClosedError(SS_ERR_CLOSED, "closed from another thread "
@@ -496,33 +584,25 @@ class Connection:
                                         "connection stays usable: recv() again to go on "
                                         "waiting)" % cast(float, self._timeout))
                 first = False
-                n = _lib.ss_recv_wait(handle, ctypes.addressof(chunk.buf) + chunk.used, room,
-                                      wait)
+                n = _lib.ss_recv_wait(handle, address, room, wait)
                 if n == _lib.SS_WANT_READ:
                     continue
                 if n < 0:
-                    state.wipe()
+                    receiver.reset()
                     raise last_error()
-                chunk.used += n
+                receiver.took(n)
                 if _lib.ss_message_done(handle):
                     break
-            if len(state.chunks) == 1:
-                data = ctypes.string_at(chunk.buf, chunk.used)
-            else:
-                data = b"".join([memoryview(c.buf)[:c.used] for c in state.chunks])
+                if receiver.at_limit():
+                    self._too_long(handle)
+            data = receiver.message()
             if not data and _lib.ss_peer_closed(handle):
                 self._peer_closed = True
-            # No copy of the plaintext stays in our buffers: each is wiped
-            # before it is reused or let go.
-            for c in state.chunks:
-                c.wipe()
-            state.chunks = []
             return data
 
     def _too_long(self, handle: int) -> NoReturn:
         """The message goes past max_size: what came of it is wiped, and the
         connection is closed (the rest of it is still on its way)."""
-        self._state.wipe()
         limit = self._max_size
         self._close_now()
         raise MessageTooLongError(0, "the peer's message is longer than max_size=%d bytes: "

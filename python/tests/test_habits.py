@@ -48,6 +48,11 @@ def frame(kind, body=b""):
 
 LAST, MORE, CLOSE = 0, 1, 2
 
+# make check-asan runs Python with AddressSanitizer's runtime preloaded
+# (tests/test_python.sh): its allocator keeps freed memory in quarantine and
+# maps terabytes of shadow, so memory sizes and memory scans mean nothing.
+UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
+
 
 class Timeouts(unittest.TestCase):
 
@@ -262,7 +267,8 @@ class Limits(unittest.TestCase):
             out = p.communicate(timeout=STEP)[0].decode().split()
             peer.close()
         self.assertEqual(out[:3], ["too", "long", "True"], out)
-        self.assertLess(int(out[3]), 4 * 1024 * 1024 + 8 * 1024 * 1024)
+        if not UNDER_ASAN:
+            self.assertLess(int(out[3]), 4 * 1024 * 1024 + 8 * 1024 * 1024)
 
     def test_max_size_exact_and_none(self):
         s, c = pair(client_kw={"max_size": 100000})
@@ -287,6 +293,7 @@ class Limits(unittest.TestCase):
         with self.assertRaises(ValueError):
             client(HOST, 1, max_size=-1)
 
+    @unittest.skipIf(UNDER_ASAN, "AddressSanitizer's shadow memory is too large to scan")
     def test_no_plaintext_copy_left_after_a_long_recv(self):
         # The method of the wipe tests: look for a marker in the memory of
         # the process that received it. A 5 MiB message of markers is
@@ -319,13 +326,15 @@ class Limits(unittest.TestCase):
                         if not r[1].startswith("r") or (len(r) > 5 and r[5] in ("[vvar]", "[vsyscall]")):
                             continue
                         start, end = (int(x, 16) for x in r[0].split("-"))
-                        try:
-                            mem.seek(start)
-                            block = mem.read(end - start)
-                        except (OSError, ValueError, OverflowError):
-                            continue
-                        found += block.count(marker)
-                        del block
+                        step = 16 << 20             # overlapping by a marker's length
+                        for at in range(start, end, step):
+                            try:
+                                mem.seek(at)
+                                block = mem.read(min(step + len(marker), end - at))
+                            except (OSError, ValueError, OverflowError):
+                                break
+                            found += block[:step + len(marker) - 1].count(marker)
+                            del block
                 return found
             print(count() - data.count(marker) - 1)   # 1: the marker object itself
         """)

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from helpers import PYDIR, STEP
+from helpers import C_ENV, PYDIR, STEP
 
 MYPY = shutil.which("mypy") or "/usr/bin/mypy"
 
@@ -62,7 +62,7 @@ class Types(unittest.TestCase):
     def mypy(self, *args):
         cache = tempfile.mkdtemp(prefix="ssockets-mypy.")
         self.addCleanup(shutil.rmtree, cache, True)
-        p = subprocess.run([MYPY, "--strict", "--cache-dir", cache, *args], cwd=PYDIR,
+        p = subprocess.run([MYPY, "--strict", "--cache-dir", cache, *args], cwd=PYDIR, env=C_ENV,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=STEP * 10)
         return p.returncode, p.stdout.decode()
 

@@ -44,7 +44,7 @@ from typing import (Any, AsyncIterator, Awaitable, Callable, Generator, List, Op
 
 from . import _lib
 from .connection import (DEFAULT_MAX_SIZE, PublicKeyLike, Timeout, _Config, _Receiver,
-                         _check_address)
+                         _CLOSE_WAIT_S, _check_address, _close_handle)
 from .errors import (ClosedError, MessageTooLongError, SSocketsError, TimedOutError,
                      SS_ERR_CLOSED, SS_ERR_CONNECT, SS_ERR_TIMEOUT, last_error)
 
@@ -203,14 +203,20 @@ class Connection:
         handle = self._handle
         if handle is None:
             return
-        try:
+
+        async def flush() -> None:
             if self._pending is not None and not self._sending:
                 await self._send_whole(self._pending)
             rc = _lib.ss_shutdown(handle)
             while rc == _lib.SS_WANT_WRITE:
                 await self._wait(True)
                 rc = _lib.ss_flush(handle)
-        except (SSocketsError, asyncio.CancelledError):
+        # A peer that reads nothing holds the close frame at most the
+        # timeout (30 s when None); then the stream ends without it.
+        limit = self._config.timeout if self._config.timeout is not None else _CLOSE_WAIT_S
+        try:
+            await asyncio.wait_for(flush(), limit)
+        except (SSocketsError, asyncio.TimeoutError):
             pass
         finally:
             self._abort()
@@ -221,7 +227,9 @@ class Connection:
             if not fut.done():
                 fut.set_result(None)      # the waiter finds the handle gone: ClosedError
         if handle is not None:
-            _lib.ss_close(handle)         # the close frame is out already, or never will be
+            # The close frame is out already (close()), or goes only if the
+            # socket takes it at once: the loop is never blocked here.
+            _close_handle(handle, 0, self._pending is not None)
         self._receiver.wipe()
 
     async def __aenter__(self) -> "Connection":
@@ -232,9 +240,10 @@ class Connection:
         await self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            _lib.ss_close(self._handle)
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
             self._handle = None
+            _close_handle(handle, 0, self._pending is not None)
 
     # ---- what the handshake established
 

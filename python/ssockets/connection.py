@@ -444,6 +444,44 @@ class _State:
         self.receiver.wipe()
 
 
+# How long close() waits for its close frame to leave, when the timeout is
+# None: the C library's default for sends (conn.c, DEFAULT_SEND_MS).
+_CLOSE_WAIT_S = 30.0
+
+
+def _abort_socket(handle: int) -> None:
+    """Ends the TCP stream at once, both ways (shutdown(2) on the
+    connection's socket, through a duplicate descriptor), so that the
+    ss_close that follows finds nothing it could wait for."""
+    fd = _lib.ss_conn_fd(handle)
+    if fd < 0:
+        return
+    try:
+        with socket.socket(fileno=os.dup(fd)) as s:
+            s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _close_handle(handle: int, wait_s: float, half_sent: bool) -> None:
+    """Closes a connection of this package (non-blocking in C): our close
+    frame goes out if it can within wait_s (0: only if the socket takes it
+    at once), in slices; otherwise, or when a message was left half sent
+    (the peer would see a message cut by a close), the stream is ended
+    without it, and the peer reports a truncated connection, which is the
+    truth. ss_close itself then never waits."""
+    try:
+        rc = -1 if half_sent else _lib.ss_shutdown(handle)
+        deadline = time.monotonic() + wait_s
+        while rc == _lib.SS_WANT_WRITE and time.monotonic() < deadline:
+            _wait_fd(_lib.ss_conn_fd(handle), True, _slice(deadline))
+            rc = _lib.ss_flush(handle)
+        if rc != 0:
+            _abort_socket(handle)
+    finally:
+        _lib.ss_close(handle)
+
+
 def _finalize(state: _State) -> None:
     """Garbage collection or interpreter exit: close the way close() does,
     but never wait. If another thread is still inside a call (a daemon
@@ -455,7 +493,7 @@ def _finalize(state: _State) -> None:
         if state.slock.acquire(blocking=False):
             handle, state.handle = state.handle, None
             if handle is not None:
-                _lib.ss_close(handle)
+                _close_handle(handle, 0, state.pending is not None)
             state.wipe()
             state.slock.release()
         state.rlock.release()
@@ -680,30 +718,35 @@ class Connection:
 
     def close(self) -> None:
         """Sends our close (if the connection is healthy), closes the socket
-        and wipes the keys; never raises. Callable from any thread: a recv()
-        or send() waiting in another thread ends with ClosedError within a
-        fraction of a second, then the connection closes. Calling it twice
-        is harmless."""
+        and wipes the keys. Callable from any thread: a recv() or send()
+        waiting in another thread ends with ClosedError within a fraction of
+        a second, then the connection closes. The close frame waits at most
+        the timeout (30 s when it is None) for a peer that reads nothing,
+        then the stream is ended without it; so does a message left half
+        sent. Calling it twice is harmless."""
         state = self._state
         if state.handle is None:
             return
         state.closing = True
         with state.rlock, state.slock:
-            self._close_now()
+            self._close_now(wait=True)
 
-    def _close_now(self) -> None:
+    def _close_now(self, wait: bool = False) -> None:
         """close(), by a thread that holds the locks or needs none."""
         state = self._state
         handle, state.handle = state.handle, None
         state.closing = True
-        if handle is not None:
-            # Best effort, like socket.close(): a peer that has gone
-            # already learns nothing from an error here, and a peer
-            # still reading sees a stream without our close frame and
-            # reports it as truncated.
-            _lib.ss_close(handle)
-        state.wipe()
-        self._finalizer.detach()
+        try:
+            if handle is not None:
+                # Best effort, like socket.close(): a peer that has gone
+                # already learns nothing from an error here, and a peer
+                # still reading sees a stream without our close frame and
+                # reports it as truncated.
+                limit = self._timeout if self._timeout is not None else _CLOSE_WAIT_S
+                _close_handle(handle, limit if wait else 0, state.pending is not None)
+        finally:
+            state.wipe()
+            self._finalizer.detach()
 
     def __enter__(self: _T) -> _T:
         return self

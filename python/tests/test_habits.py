@@ -144,6 +144,14 @@ CHILD = textwrap.dedent("""
             ssockets.client("127.0.0.1", raw.getsockname()[1])
         elif what == "server":
             ssockets.server("127.0.0.1", 0)
+        elif what == "send":
+            # A peer that reads nothing: the socket's buffers fill up.
+            l = ssockets.listener("127.0.0.1", 0)
+            accepted = []
+            t = threading.Thread(target=lambda: accepted.append(l.accept()), daemon=True)
+            t.start()
+            c = ssockets.client("127.0.0.1", l.port)
+            c.send(bytes(256 * 1024 * 1024))
         print("returned", flush=True)
     except KeyboardInterrupt:
         print("KeyboardInterrupt", flush=True)
@@ -176,6 +184,9 @@ class CtrlC(unittest.TestCase):
 
     def test_one_shot_server(self):
         self.interrupt("server")
+
+    def test_send(self):
+        self.interrupt("send")
 
     def test_connection_usable_after_interrupt(self):
         # In this process, the main thread: a SIGINT during recv() raises
@@ -323,7 +334,8 @@ class Limits(unittest.TestCase):
                     regions = [line.split() for line in maps]
                 with open("/proc/self/mem", "rb", buffering=0) as mem:
                     for r in regions:
-                        if not r[1].startswith("r") or (len(r) > 5 and r[5] in ("[vvar]", "[vsyscall]")):
+                        special = len(r) > 5 and r[5] in ("[vvar]", "[vsyscall]")
+                        if not r[1].startswith("r") or special:
                             continue
                         start, end = (int(x, 16) for x in r[0].split("-"))
                         step = 16 << 20             # overlapping by a marker's length

@@ -12,6 +12,15 @@ XX, with a pinned server key (peer=) NK. Every object also has a key pair of
 its own, the one save_keys() writes: the loaded one, or else a fresh one
 made for the object, which it proves in a handshake once it is loaded again
 (load_key=True, key_path=...). Noise's ephemeral keys are never saved.
+
+How the waiting works: every connection of this package is the C library's
+non-blocking one (ss_client_nonblocking, ss_accept_nonblocking), and every
+wait happens here, cut into slices of _SLICE_MS: ss_recv_wait for messages
+(a timeout that keeps the connection), poll() on ss_conn_fd for a send or a
+handshake that waits for the socket, poll() on the listener for accept.
+Between two slices Python runs: Ctrl-C is raised there (_Interruptible),
+close() or shutdown() from another thread is seen there, and the timeout
+of settimeout() is checked there. The GIL is released inside each slice.
 """
 
 import ctypes
@@ -36,8 +45,8 @@ from .errors import (ArgumentError, ClosedError, KeyFileError, KeyFileNotFoundEr
                      SS_ERR_TIMEOUT, last_error)
 from .keys import KeyPair, as_public_key
 
-# The receive buffer a connection keeps between calls; a longer message is
-# received into further buffers (chunks) for that call only.
+# The receive buffer a connection keeps between calls; a longer message
+# continues in further buffers (_Receiver).
 _RECV_BUFFER = 64 * 1024
 # The largest chunk a long message is received into.
 _CHUNK_MAX = 1 << 20
@@ -911,7 +920,10 @@ class listener:
                                key=key, peer=peer, allowed=allowed, timeout=timeout,
                                plain=plain, trace=trace, max_size=max_size)
         self._handle: Optional[int] = _listen(h, port, self._config)
-        self._lock = threading.Lock()
+        # accept() may run in several threads at once; close() waits until
+        # they have all left before the listener is freed.
+        self._idle = threading.Condition()
+        self._accepting = 0
         self._closing = False
         self.port: int = _lib.ss_listener_port(self._handle)
         self._finalizer = weakref.finalize(self, _lib.ss_listener_close, self._handle)
@@ -919,11 +931,18 @@ class listener:
     def accept(self) -> Connection:
         """Waits for the next client and runs the handshake. A failed
         handshake raises, and the listener stays usable."""
-        with self._lock:
+        with self._idle:
             if self._handle is None or self._closing:
                 raise ClosedError(SS_ERR_CLOSED, "the listener is closed")
+            listener_handle = self._handle
+            self._accepting += 1
+        try:
             with _Interruptible() as guard:
-                handle = _accept(self._handle, guard, lambda: self._closing)
+                handle = _accept(listener_handle, guard, lambda: self._closing)
+        finally:
+            with self._idle:
+                self._accepting -= 1
+                self._idle.notify_all()
         conn = Connection.__new__(Connection)
         conn._adopt(handle, self._config)
         return conn
@@ -951,7 +970,8 @@ class listener:
         """Closes the listening socket; accepted connections go on. From
         another thread, a waiting accept() ends first (ClosedError)."""
         self.shutdown()
-        with self._lock:
+        with self._idle:
+            self._idle.wait_for(lambda: self._accepting == 0)
             if self._handle is not None:
                 self._finalizer()
                 self._handle = None

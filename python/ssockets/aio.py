@@ -243,7 +243,10 @@ class Connection:
         handle = getattr(self, "_handle", None)
         if handle is not None:
             self._handle = None
-            _close_handle(handle, 0, self._pending is not None)
+            try:
+                _close_handle(handle, 0, self._pending is not None)
+            except Exception:  # interpreter exit: the modules may be gone
+                pass
 
     # ---- what the handshake established
 

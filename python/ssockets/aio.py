@@ -395,6 +395,9 @@ class Server:
             await self._handler(conn)
         except (SSocketsError, asyncio.CancelledError):
             pass                # the connection ended under the handler
+        except Exception as e:  # a bug in the handler: said, as asyncio says it
+            self._loop.call_exception_handler({"message": "ssockets.aio: the connection "
+                                               "handler raised", "exception": e})
         finally:
             await conn.close()
 

@@ -378,12 +378,23 @@ class Server:
         while self._listener is not None:
             out = ctypes.c_void_p()
             rc = _lib.ss_accept_nonblocking(self._listener, ctypes.byref(out))
+            if rc == _lib.SS_WANT_READ:
+                return
             if rc != 0:
-                return          # SS_WANT_READ, or out of descriptors: next time
+                # Out of descriptors (or memory): the client stays queued and
+                # the listener readable; try again in a while, not at once
+                # (that would spin).
+                self._loop.remove_reader(self._fd)
+                self._loop.call_later(0.1, self._resume)
+                return
             conn = Connection(cast(int, out.value), self._config)
             task = self._loop.create_task(self._serve(conn))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _resume(self) -> None:
+        if self._listener is not None:
+            self._loop.add_reader(self._fd, self._accept)
 
     async def _serve(self, conn: Connection) -> None:
         try:

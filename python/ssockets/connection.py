@@ -448,6 +448,9 @@ class _State:
         # A message a send() left half sent (timeout, Ctrl-C): the next
         # send() finishes it first, as the C library wants.
         self.pending: Optional[bytes] = None
+        # A whole message received by a recv() that Ctrl-C then interrupted:
+        # the next recv() returns it first.
+        self.ready: Optional[bytes] = None
 
     def wipe(self) -> None:
         self.receiver.wipe()
@@ -548,7 +551,8 @@ class Connection:
         With the flag False the bytes go in clear, which only a connection
         opened with plain=True does. Waits at most the timeout (settimeout)
         for a peer that reads nothing; a message cut short by the timeout
-        (or by Ctrl-C) stays queued, and the next send() finishes it first."""
+        (or by Ctrl-C) stays queued, and the next send() finishes it first.
+        (A KeyboardInterrupt may also come once the message is out.)"""
         encrypt = use_encryption_flag_____do_not_set_to_false_unless_you_know_what_you_are_doing
         if not encrypt and not self.plain:
             raise RawModeError(SS_ERR_ARGUMENT, _raw_refusal("send(..., %s=False)"
@@ -615,6 +619,9 @@ class Connection:
             handle = self._handle()
             if state.read_shut:
                 raise ClosedError(SS_ERR_CLOSED, "shutdown(SHUT_RD): nothing more is received")
+            if state.ready is not None:
+                data, state.ready = state.ready, None
+                return data
             deadline = None if self._timeout is None else time.monotonic() + self._timeout
             receiver = state.receiver
             first = True
@@ -645,6 +652,10 @@ class Connection:
             data = receiver.message()
             if not data and _lib.ss_peer_closed(handle):
                 self._peer_closed = True
+            if guard.fired:
+                # Ctrl-C in the last slice: the message is kept, not lost.
+                state.ready = data
+                guard.check()
             return data
 
     def _too_long(self, handle: int) -> NoReturn:
@@ -840,8 +851,9 @@ def _accept(listener_handle: int, guard: _Interruptible, closed: Callable[[], bo
     handle = cast(int, out.value)
     try:
         _drive_handshake(handle, guard, closed)
+        guard.check()   # Ctrl-C in the last slice: the new connection goes too
     except BaseException:
-        _lib.ss_close(handle)
+        _close_handle(handle, 0, False)
         raise
     return handle
 
@@ -898,8 +910,9 @@ class client(Connection):
             handle = cast(int, out.value)
             try:
                 _drive_handshake(handle, guard, lambda: False)
+                guard.check()
             except BaseException:
-                _lib.ss_close(handle)
+                _close_handle(handle, 0, False)
                 raise
         self._adopt(handle, config)
 

@@ -188,6 +188,28 @@ class CtrlC(unittest.TestCase):
     def test_send(self):
         self.interrupt("send")
 
+    def test_message_kept_when_ctrl_c_comes_with_it(self):
+        # SIGINT lands in the very wait that brings a whole message: the
+        # KeyboardInterrupt comes, and the message is not lost with it.
+        from ssockets import _lib
+        s, c = pair(client_kw={"timeout": STEP})
+        with s, c:
+            s.send(b"arrived with the interrupt")
+            real = _lib.ss_recv_wait
+
+            def interrupted(*args):
+                os.kill(os.getpid(), signal.SIGINT)
+                return real(*args)
+            _lib.ss_recv_wait = interrupted
+            try:
+                with self.assertRaises(KeyboardInterrupt):
+                    c.recv()
+            finally:
+                _lib.ss_recv_wait = real
+            self.assertEqual(c.recv(), b"arrived with the interrupt")
+            s.send(b"and the next one")
+            self.assertEqual(c.recv(), b"and the next one")
+
     def test_connection_usable_after_interrupt(self):
         # In this process, the main thread: a SIGINT during recv() raises
         # KeyboardInterrupt, and the message that comes next is received

@@ -190,7 +190,7 @@ install: all $(BUILD)/ssockets.pc
 	install -m 644 completion/ssockets.bash $(DESTDIR)$(BASHCOMPDIR)/ssockets
 	@# The Python package, and where it finds the library (_installed.py).
 	if [ -n "$(PYTHONDIR)" ]; then install -d $(DESTDIR)$(PYTHONDIR)/ssockets && \
-	    install -m 644 $(PY_SRC) $(DESTDIR)$(PYTHONDIR)/ssockets/ && \
+	    install -m 644 $(PY_SRC) python/ssockets/py.typed $(DESTDIR)$(PYTHONDIR)/ssockets/ && \
 	    printf '%s\n' '# Written by make install: where libssockets.so.0 was installed.' \
 	        'LIBDIR = "$(LIBDIR)"' > $(DESTDIR)$(PYTHONDIR)/ssockets/_installed.py; \
 	else echo "make install: no $(PYTHON): the Python package is not installed"; fi

@@ -40,6 +40,7 @@ want groff-base    command -v groff
 want python3-venv  /usr/bin/python3 -c 'import venv, ensurepip'
 want python3-setuptools /usr/bin/python3 -c 'import setuptools'
 want python3-wheel /usr/bin/python3 -c 'import wheel'
+want mypy          command -v mypy      # the Python package's type hints (mypy --strict)
 want valgrind      command -v valgrind
 # clang's sanitizer and libFuzzer runtimes (make check-asan, make fuzz); the
 # package carries clang's major version (Debian 12: libclang-rt-14-dev).

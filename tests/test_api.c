@@ -68,6 +68,11 @@ _Static_assert(HAS_TYPE(ss_client, ss_conn *(*)(const char *, uint16_t, const ss
                "ss_client");
 _Static_assert(HAS_TYPE(ss_send, int (*)(ss_conn *, const void *, size_t)), "ss_send");
 _Static_assert(HAS_TYPE(ss_recv, ssize_t (*)(ss_conn *, void *, size_t)), "ss_recv");
+_Static_assert(HAS_TYPE(ss_recv_wait, ssize_t (*)(ss_conn *, void *, size_t, int)),
+               "ss_recv_wait");
+_Static_assert(HAS_TYPE(ss_client_nonblocking,
+                        int (*)(const char *, uint16_t, const ss_config *, ss_conn **)),
+               "ss_client_nonblocking");
 _Static_assert(HAS_TYPE(ss_close, int (*)(ss_conn *)), "ss_close");
 _Static_assert(HAS_TYPE(ss_listen, ss_listener *(*)(const char *, uint16_t, const ss_config *)),
                "ss_listen");

@@ -104,6 +104,22 @@ t.join()' 2>&1)
     else
         bad "the installed Python package: $got"
     fi
+    # Two installed copies: another prefix whose library the dynamic linker
+    # finds first (LD_LIBRARY_PATH). The package installed with $p2 still
+    # loads $p2's library, the one it was installed with.
+    p1="$tmp/prefix1"
+    if make --no-print-directory -s BUILD="$build" PREFIX="$p1" install >"$tmp/log" 2>&1; then
+        got=$(cd "$tmp" && env -u SSOCKETS_LIBRARY $preload LD_LIBRARY_PATH="$p1/lib" \
+            PYTHONPATH="$pydir" "$python" -c 'import ssockets; print(ssockets.library_path)' 2>&1)
+        if [ "$got" = "$p2/lib/libssockets.so.0" ]; then
+            ok "with two installed copies, the package loads the library of its own prefix"
+        else
+            bad "with two installed copies, the package of $p2 loaded: $got"
+        fi
+        make --no-print-directory -s BUILD="$build" PREFIX="$p1" uninstall >"$tmp/log" 2>&1
+    else
+        bad "make install PREFIX=$p1 failed:"; sed 's/^/    /' "$tmp/log"
+    fi
     make --no-print-directory -s BUILD="$build" PREFIX="$p2" uninstall >"$tmp/log" 2>&1
     left=$(find "$p2" -type f -o -type l)
     [ -z "$left" ] || { bad "make uninstall (PREFIX=$p2) left:"; echo "$left" | sed 's/^/    /'; }

@@ -2,7 +2,9 @@
 # test_python.sh — the Python package python/ssockets (the original API over
 # libssockets.so): Python's unittest over python/tests, loopback only. The
 # original library's scripts run verbatim, Python talks to build/ssockets,
-# every exception class is raised by a real failure, `pip install ./python`
+# every exception class is raised by a real failure, the socket habits
+# (timeouts, Ctrl-C, close from another thread, max_size, wiping) and
+# ssockets.aio hold, `mypy --strict` passes, and `pip install ./python`
 # works offline in a venv. Run by tests/run.sh with SS_BUILD set.
 set -u
 build=${SS_BUILD:-build}

@@ -21,7 +21,12 @@
  *   - ss_conn_handshake_time_left: an event loop learns a handshake's
  *     deadline without calling into the connection;
  *   - ss_accept_deferred returns before the handshake, so a silent client
- *     does not hold the accepting thread.
+ *     does not hold the accepting thread;
+ *   - ss_recv_wait: a timeout that keeps the connection, with a frame cut
+ *     in two by the deadline and a message whose fragments straddle it;
+ *   - ss_client_nonblocking: neither the TCP connect nor the handshake
+ *     waits; an address that refuses gives way to the next; a refused port
+ *     is SS_ERR_CONNECT.
  * Loopback only, port 0, bounded waits.
  */
 #include <arpa/inet.h>
@@ -690,6 +695,197 @@ START_TEST(accept_deferred_returns_before_the_handshake)
 }
 END_TEST
 
+/* A plain-mode client (frames in clear, no handshake: docs/protocol.md)
+ * facing a raw TCP server, so the test writes the frames byte by byte. */
+static ss_conn *plain_client_of_raw_server(int *server_fd)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(l, 1), 0);
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.plain = 1;
+    cfg.io_timeout_ms = 20000;
+    ss_conn *c = ss_client("127.0.0.1", ntohs(a.sin_port), &cfg);
+    ck_assert_ptr_nonnull(c);
+    *server_fd = accept(l, NULL, NULL);
+    ck_assert_int_ge(*server_fd, 0);
+    close(l);
+    return c;
+}
+
+static void raw_send(int fd, const char *bytes, size_t len)
+{
+    ck_assert_int_eq(send(fd, bytes, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Calls ss_recv_wait until it returns something else than SS_WANT_READ
+ * (bytes sent by hand may take a moment to arrive on loopback). */
+static ssize_t recv_wait_some(ss_conn *c, char *buf, size_t cap)
+{
+    ssize_t n = SS_WANT_READ;
+    for (int i = 0; i < 200 && n == SS_WANT_READ; i++)
+        n = ss_recv_wait(c, buf, cap, 50);
+    return n;
+}
+
+START_TEST(recv_wait_timeout_keeps_the_connection)
+{
+    int fd;
+    ss_conn *c = plain_client_of_raw_server(&fd);
+    char buf[64];
+    /* Nothing sent: "nothing yet", and the connection is not hurt. */
+    ck_assert_int_eq(ss_recv_wait(c, buf, sizeof buf, 30), SS_WANT_READ);
+    ck_assert_int_eq(ss_last_error(c), SS_OK);
+    ck_assert_int_eq(ss_recv_wait(c, buf, sizeof buf, 0), SS_WANT_READ);
+    /* A frame cut by the deadline: its first 4 bytes come, then it waits.
+     * (ss_recv with io_timeout_ms would end the connection here.) */
+    raw_send(fd, "\x00\x06\x00h", 4);
+    sleep_ms(20);
+    ck_assert_int_eq(ss_recv_wait(c, buf, sizeof buf, 30), SS_WANT_READ);
+    ck_assert_int_eq(ss_last_error(c), SS_OK);
+    /* The rest comes: the message is whole. */
+    raw_send(fd, "ello", 4);
+    ck_assert_int_eq(recv_wait_some(c, buf, sizeof buf), 5);
+    ck_assert(memcmp(buf, "hello", 5) == 0 && ss_message_done(c));
+    /* A message of two fragments, the deadline between them: the first
+     * part comes back (not done), the rest with the next call. */
+    raw_send(fd, "\x00\x03\x01" "ab", 5);
+    ck_assert_int_eq(recv_wait_some(c, buf, sizeof buf), 2);
+    ck_assert(memcmp(buf, "ab", 2) == 0 && !ss_message_done(c));
+    ck_assert_int_eq(ss_recv_wait(c, buf, sizeof buf, 30), SS_WANT_READ);
+    raw_send(fd, "\x00\x02\x00" "c", 4);
+    ck_assert_int_eq(recv_wait_some(c, buf, sizeof buf), 1);
+    ck_assert(buf[0] == 'c' && ss_message_done(c));
+    /* The blocking call works as before, and so does the close. */
+    raw_send(fd, "\x00\x02\x00" "d", 4);
+    ck_assert_int_eq(ss_recv(c, buf, sizeof buf), 1);
+    raw_send(fd, "\x00\x01\x02", 3);
+    ck_assert_int_eq(ss_recv_wait(c, buf, sizeof buf, -1), 0);
+    ck_assert(ss_peer_closed(c));
+    ck_assert_int_eq(ss_last_error(c), SS_OK);
+    ss_close(c);
+    close(fd);
+    /* Arguments. */
+    ck_assert_int_eq(ss_recv_wait(NULL, buf, sizeof buf, 0), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_ARGUMENT);
+}
+END_TEST
+
+/* Drives a non-blocking connection until its handshake ends: 0 or -1. */
+static int handshake_by_poll(ss_conn *c)
+{
+    int rc = SS_WANT_WRITE;
+    for (int i = 0; i < 10000 && (rc == SS_WANT_READ || rc == SS_WANT_WRITE); i++) {
+        if (i > 0) {
+            struct pollfd p = {.fd = ss_conn_fd(c),
+                               .events = rc == SS_WANT_READ ? POLLIN : POLLOUT};
+            poll(&p, 1, 100);
+        }
+        rc = ss_conn_handshake(c);
+    }
+    return rc;
+}
+
+START_TEST(client_nonblocking_connects_without_waiting)
+{
+    ss_listener *l = ss_listen("127.0.0.1", 0, NULL);
+    ck_assert_ptr_nonnull(l);
+    ss_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handshake_timeout_ms = 20000;
+    ss_conn *c = (ss_conn *)&cfg; /* must be overwritten */
+    ck_assert_int_eq(ss_client_nonblocking("127.0.0.1", ss_listener_port(l), &cfg, &c), 0);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_ge(ss_conn_fd(c), 0);
+    /* Nobody accepts yet: a blocking call would wait the whole 20 s here;
+     * these return at once, saying what they wait for. */
+    int rc = ss_conn_handshake(c);
+    ck_assert(rc == SS_WANT_WRITE || rc == SS_WANT_READ);
+    struct pollfd p = {.fd = ss_conn_fd(c), .events = POLLOUT};
+    ck_assert_int_eq(poll(&p, 1, 10000), 1);
+    rc = ss_conn_handshake(c); /* connected: frame 0 goes, the answer is awaited */
+    ck_assert_int_eq(rc, SS_WANT_READ);
+    char buf[8];
+    ck_assert_int_eq(ss_recv(c, buf, sizeof buf), SS_WANT_READ);
+    ck_assert_int_eq(ss_last_error(c), SS_OK);
+    /* The server comes: the handshake ends, and messages flow. */
+    acceptor acc;
+    acceptor_start(&acc, l);
+    ck_assert_int_eq(handshake_by_poll(c), 0);
+    pthread_join(acc.thread, NULL);
+    ck_assert_ptr_nonnull(acc.c);
+    ck_assert_str_eq(ss_protocol_name(c), "Noise_NN_25519_ChaChaPoly_SHA256");
+    ck_assert_int_eq(ss_send(acc.c, "hi", 2), 0);
+    ck_assert_int_eq(recv_wait_some(c, buf, sizeof buf), 2);
+    ck_assert(memcmp(buf, "hi", 2) == 0);
+    ck_assert_int_eq(ss_close(c), 0);
+    ck_assert_int_eq(ss_recv(acc.c, buf, sizeof buf), 0);
+    ck_assert(ss_peer_closed(acc.c));
+    ss_close(acc.c);
+
+    /* A port where nobody listens: SS_ERR_CONNECT, now or from the
+     * handshake call. */
+    uint16_t port = ss_listener_port(l);
+    ss_listener_close(l);
+    c = NULL;
+    rc = ss_client_nonblocking("127.0.0.1", port, &cfg, &c);
+    if (rc == 0) {
+        ck_assert_int_eq(handshake_by_poll(c), -1);
+        ck_assert_int_eq(ss_last_error(c), SS_ERR_CONNECT);
+        ss_close(c);
+    } else {
+        ck_assert_ptr_null(c);
+        ck_assert_int_eq(ss_last_error(NULL), SS_ERR_CONNECT);
+    }
+    ck_assert_int_eq(ss_client_nonblocking(NULL, port, &cfg, &c), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_ARGUMENT);
+    ck_assert_int_eq(ss_client_nonblocking("no such host.invalid", port, &cfg, &c), -1);
+    ck_assert_int_eq(ss_last_error(NULL), SS_ERR_RESOLVE);
+}
+END_TEST
+
+START_TEST(client_nonblocking_tries_the_next_address)
+{
+    /* "localhost" often gives ::1 and 127.0.0.1. The server listens on the
+     * last address only, so the first refuses (nobody listens there on
+     * this port) and the connection must come from the next one. */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *list;
+    if (getaddrinfo("localhost", "1", &hints, &list) != 0)
+        return;
+    const struct addrinfo *last = list;
+    int count = 1;
+    for (; last->ai_next != NULL; last = last->ai_next)
+        count++;
+    char host[64];
+    getnameinfo(last->ai_addr, last->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
+    freeaddrinfo(list);
+    if (count < 2) {
+        printf("robust: localhost has one address here; the fallback case is skipped\n");
+        return;
+    }
+    ss_listener *l = ss_listen(host, 0, NULL);
+    ck_assert_ptr_nonnull(l);
+    acceptor acc;
+    acceptor_start(&acc, l);
+    ss_conn *c;
+    ck_assert_int_eq(ss_client_nonblocking("localhost", ss_listener_port(l), NULL, &c), 0);
+    ck_assert_msg(handshake_by_poll(c) == 0, "%s", ss_last_error_message(c));
+    pthread_join(acc.thread, NULL);
+    ck_assert_ptr_nonnull(acc.c);
+    ck_assert_int_eq(ss_close(c), 0);
+    ss_close(acc.c);
+    ss_listener_close(l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("robust");
@@ -708,6 +904,9 @@ int main(void)
     tcase_add_test(tc, silent_client_delays_nobody);
     tcase_add_test(tc, handshake_time_left_for_an_event_loop);
     tcase_add_test(tc, accept_deferred_returns_before_the_handshake);
+    tcase_add_test(tc, recv_wait_timeout_keeps_the_connection);
+    tcase_add_test(tc, client_nonblocking_connects_without_waiting);
+    tcase_add_test(tc, client_nonblocking_tries_the_next_address);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -6,7 +6,18 @@ SSocketsError carries both. The subclasses group the codes by what a caller
 does about them: a tampered stream is an attack or a bug, a truncated one a
 network cut, a wrong server key a possible impostor, a refused pattern a
 configuration mismatch, a timeout a slow or absent peer.
+
+They live in Python's own family, as the socket and ssl modules' do:
+SSocketsError is an OSError, a timeout is also a TimeoutError, a refused
+connection a ConnectionRefusedError, a cut stream a ConnectionAbortedError,
+a vanished peer a ConnectionResetError, a bad argument a ValueError and a
+missing key file a FileNotFoundError. So `except OSError` around a network
+call catches them, and `except ssockets.TamperedError` still tells them
+apart.
 """
+
+import errno as _errno
+from typing import Dict, Optional, Type
 
 # The ss_error codes of src/net/error.h, with their values.
 SS_OK = 0
@@ -48,17 +59,30 @@ CODES = [
 ]
 
 
-class SSocketsError(Exception):
+class SSocketsError(OSError):
     """Any failure of the library. code: the ss_error number (0 when the
-    failure was found by the Python layer before calling C, e.g. a bad
-    argument type); name: its symbol ("SS_ERR_TAMPERED"); message: the
-    library's message with its detail."""
+    failure was found by the Python layer alone, e.g. a message longer than
+    max_size); name: its symbol ("SS_ERR_TAMPERED"); message: the library's
+    message with its detail (also str(e)). errno: the closest errno value
+    where there is one (ETIMEDOUT, ECONNREFUSED, ...), else None."""
 
-    def __init__(self, code, message):
+    #: The errno value of the class, if any (OSError.errno).
+    ERRNO: Optional[int] = None
+
+    def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.name = CODES[code] if 0 <= code < len(CODES) else "SS_ERR_%d" % code
         self.message = message
+        if self.ERRNO is not None:
+            self.errno = self.ERRNO
+        self.strerror = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (self.__class__, (self.code, self.message))
 
 
 class ArgumentError(SSocketsError, ValueError):
@@ -69,14 +93,27 @@ class KeyFileError(SSocketsError):
     """A key file is missing, malformed, readable by others or already there."""
 
 
+class KeyFileNotFoundError(KeyFileError, FileNotFoundError):
+    """The key file (or allow list) does not exist."""
+    ERRNO = _errno.ENOENT
+
+
 class ConnectionFailedError(SSocketsError):
     """No connection: the name did not resolve, the peer refused, the address
     is taken."""
 
 
-class TimedOutError(SSocketsError):
-    """The peer did not answer in time (timeout=, or the 10 s handshake
-    default)."""
+class ConnectRefusedError(ConnectionFailedError, ConnectionRefusedError):
+    """connect() failed: nobody listens there, or the network refused
+    (SS_ERR_CONNECT)."""
+    ERRNO = _errno.ECONNREFUSED
+
+
+class TimedOutError(SSocketsError, TimeoutError):
+    """The peer did not answer in time (timeout=, settimeout(), or the 10 s
+    handshake default). A recv() that times out leaves the connection
+    usable: the message that arrives later comes with the next recv()."""
+    ERRNO = _errno.ETIMEDOUT
 
 
 class PatternRefusedError(SSocketsError):
@@ -101,14 +138,16 @@ class TamperedError(SSocketsError):
     wrong key. Nothing of the failed frame reaches the caller."""
 
 
-class TruncatedError(SSocketsError):
+class TruncatedError(SSocketsError, ConnectionAbortedError):
     """The stream ended without the peer's authenticated close: someone (or a
     crash) cut the connection."""
+    ERRNO = _errno.ECONNABORTED
 
 
-class PeerGoneError(SSocketsError):
+class PeerGoneError(SSocketsError, ConnectionResetError):
     """The peer closed or reset the connection during the handshake, or a send
     found it gone."""
+    ERRNO = _errno.ECONNRESET
 
 
 class ProtocolError(SSocketsError):
@@ -125,13 +164,24 @@ class RawModeError(SSocketsError):
     encrypted connection."""
 
 
-_CLASS_OF = {
+class MessageTooLongError(SSocketsError):
+    """The peer's message is longer than max_size (16 MiB by default): it was
+    not buffered past the limit, and the connection is closed (the rest of
+    the message is still on its way). Raise max_size, or pass None."""
+    ERRNO = _errno.EMSGSIZE
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.name = "MESSAGE_TOO_LONG"
+
+
+_CLASS_OF: Dict[int, Type[SSocketsError]] = {
     SS_ERR_ARGUMENT: ArgumentError,
     SS_ERR_KEY_FILE: KeyFileError,
     SS_ERR_KEY_PERMISSIONS: KeyFileError,
     SS_ERR_KEY_EXISTS: KeyFileError,
     SS_ERR_RESOLVE: ConnectionFailedError,
-    SS_ERR_CONNECT: ConnectionFailedError,
+    SS_ERR_CONNECT: ConnectRefusedError,
     SS_ERR_ADDR_IN_USE: ConnectionFailedError,
     SS_ERR_TIMEOUT: TimedOutError,
     SS_ERR_PATTERN_REFUSED: PatternRefusedError,
@@ -150,12 +200,12 @@ _CLASS_OF = {
 }
 
 
-def error_for(code, message):
+def error_for(code: int, message: str) -> SSocketsError:
     """The exception for a library error code."""
     return _CLASS_OF.get(code, SSocketsError)(code, message)
 
 
-def last_error():
+def last_error() -> SSocketsError:
     """The calling thread's last library error, as an exception. (Every
     failing call records it per thread: error.h.)"""
     from . import _lib

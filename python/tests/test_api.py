@@ -6,15 +6,17 @@ peer's view across runs, and raw mode keeps its meaning."""
 import io
 import os
 import shutil
+import socket
 import stat
 import tempfile
 import threading
+import time
 import unittest
 
 from helpers import HOST, Thread, free_port_taken
 
 import ssockets
-from ssockets import client, listener, server
+from ssockets import ClosedError, client, listener, server
 
 
 def pair(server_kw=None, client_kw=None):
@@ -217,19 +219,50 @@ class Threads(unittest.TestCase):
             acceptor.outcome()
 
     def test_close_while_another_thread_receives(self):
+        # The peer stays silent: close() from a second thread returns, and
+        # the recv() blocked in the first ends with ClosedError (as
+        # socket.shutdown wakes a blocked recv); then the connection is
+        # closed, with our close frame.
         s, c = pair()
         with s:
             t = Thread(c.recv)
             t.start()
-            # close() sends our close first; the server answers with its
-            # own, which ends the blocked recv; then the connection is freed.
+            time.sleep(0.3)             # most likely inside recv() by now
+            self.assertTrue(t.is_alive())
             closer = Thread(c.close)
             closer.start()
-            self.assertEqual(s.recv(), b"")
-            s.close()
-            self.assertEqual(t.outcome(), b"")
-            closer.outcome()
+            closer.outcome(limit=5)
+            with self.assertRaises(ClosedError) as e:
+                t.outcome(limit=5)
+            self.assertIn("closed from another thread", str(e.exception))
             self.assertTrue(c.closed)
+            self.assertEqual(s.recv(), b"")
+            self.assertTrue(s.peer_closed)
+
+    def test_shutdown_rd_wakes_recv_and_accept(self):
+        s, c = pair()
+        with s, c:
+            t = Thread(c.recv)
+            t.start()
+            time.sleep(0.3)
+            c.shutdown(socket.SHUT_RD)
+            with self.assertRaises(ClosedError):
+                t.outcome(limit=5)
+            with self.assertRaises(ClosedError):
+                c.recv()
+            c.send(b"still sending")    # the other direction goes on
+            self.assertEqual(s.recv(), b"still sending")
+        with listener(HOST, 0) as l:
+            t = Thread(l.accept)
+            t.start()
+            time.sleep(0.3)
+            closer = Thread(l.close)
+            closer.start()
+            with self.assertRaises(ClosedError):
+                t.outcome(limit=5)
+            closer.outcome(limit=5)
+            with self.assertRaises(ClosedError):
+                l.accept()
 
 
 class Keys(unittest.TestCase):
@@ -400,8 +433,9 @@ class KeyForms(unittest.TestCase):
 class CtrlC(unittest.TestCase):
 
     def test_ctrl_c_stops_a_waiting_server(self):
-        # Python cannot interrupt a call inside C; while the main thread
-        # waits in C, Ctrl-C ends the program, as it ends the C command.
+        # Ctrl-C while the main thread waits for a client raises
+        # KeyboardInterrupt (test_habits.py catches it); uncaught, Python
+        # ends with SIGINT's status, as the C command does.
         import signal
         import subprocess
         import sys

@@ -282,8 +282,16 @@ class Library(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("ImportError: ssockets: cannot load the C library", err)
         self.assertIn("nowhere.so ($SSOCKETS_LIBRARY)", err)
-        self.assertIn("libssockets.so.0 (the installed library)", err)
-        self.assertIn("make", err)
+        self.assertIn("libssockets.so.0 (the dynamic linker's search)", err)
+        self.assertIn("SSOCKETS_LIBRARY names a file that does not load", err)
+        # Without the variable, outside a checkout and with no library of
+        # its own: the one next step is reinstalling with pip from a checkout.
+        env.pop("SSOCKETS_LIBRARY")
+        p = subprocess.run([sys.executable, "-c", "import ssockets"], cwd=tmp, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=STEP)
+        err = p.stderr.decode()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("pip install ./python", err)
 
 
 if __name__ == "__main__":

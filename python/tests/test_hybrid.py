@@ -79,6 +79,30 @@ class Hybrid(unittest.TestCase):
         with self.assertRaises(ssockets.ArgumentError):
             client(HOST, 1, plain=True, hybrid=True)
 
+    def test_asyncio_hybrid(self):
+        """ssockets.aio takes hybrid= as client() and listener() do."""
+        import asyncio
+        import ssockets.aio
+
+        async def main():
+            names = []
+
+            async def handler(conn):
+                names.append(conn.protocol_name)
+                await conn.send(await conn.recv())
+
+            async with ssockets.aio.serve(handler, HOST, 0, hybrid="only") as srv:
+                async with ssockets.aio.connect(HOST, srv.port, hybrid=True) as conn:
+                    await conn.send(b"ping")
+                    self.assertEqual(await conn.recv(), b"ping")
+                    names.append(conn.protocol_name)
+                with self.assertRaises(ssockets.PatternRefusedError):
+                    async with ssockets.aio.connect(HOST, srv.port):
+                        pass
+            return names
+
+        self.assertEqual(asyncio.run(main()), [HFS % "NN"] * 2)
+
 
 if __name__ == "__main__":
     unittest.main()

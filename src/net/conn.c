@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -86,6 +87,15 @@ struct ss_conn {
     const void *tx_msg;
     size_t tx_len, tx_taken;
     int tx_busy;
+    /* ss_client_nonblocking, while the TCP connect is under way (addrs is
+     * NULL once it is done): the addresses of host, the one tried on fd,
+     * and when that one gives way to the next (as in sock.c's blocking
+     * connect: half of the time left while more addresses follow). */
+    struct addrinfo *addrs;
+    const struct addrinfo *addr;
+    int64_t addr_deadline;
+    char *host;
+    uint16_t port;
 
     pthread_mutex_t engine_lock; /* around every engine call */
     /* The first error that ended the connection. ss_send and ss_recv may
@@ -249,6 +259,9 @@ static ss_conn *conn_new(int fd, int server, const ss_config *cfg)
  * ss_sock_finish), wipes every key, counter and buffer, and frees c. */
 static void conn_free(ss_conn *c, int graceful)
 {
+    if (c->addrs != NULL)
+        freeaddrinfo(c->addrs);
+    free(c->host);
     if (graceful)
         ss_sock_finish(c->fd);
     else
@@ -306,8 +319,11 @@ static int flush(ss_conn *c, int64_t deadline)
  * peer cannot have answered yet (we have just written a handshake
  * message), so if the engine wants bytes it does not hold already, sleep
  * in poll() first rather than try a recv() that would only say EAGAIN.
- * 0, -1, or with deadline SS_NOW SS_WANT_READ. */
-static int fill(ss_conn *c, int64_t deadline, int wait_first)
+ * 0, -1, or with deadline SS_NOW SS_WANT_READ. soft: a deadline that
+ * passes is SS_WANT_READ too, not an error (ss_recv_wait): nothing is lost
+ * by it, since the bytes of a frame that came in part stay in the engine's
+ * buffer and the next read appends to them. */
+static int fill(ss_conn *c, int64_t deadline, int wait_first, int soft)
 {
     if (deadline == SS_NOW)
         wait_first = 0; /* non-blocking: always try (an edge-triggered loop needs EAGAIN) */
@@ -326,8 +342,11 @@ static int fill(ss_conn *c, int64_t deadline, int wait_first)
         if (p == NULL)
             return 0; /* nothing wanted: a fragment waits, or the peer closed */
         if (wait_first) {
-            if (ss_sock_wait_readable(c->fd, deadline) < 0)
+            if (ss_sock_wait_readable(c->fd, deadline) < 0) {
+                if (soft && ss_last_error(NULL) == SS_ERR_TIMEOUT)
+                    return SS_WANT_READ;
                 return conn_adopt_error(c);
+            }
             wait_first = 0;
             continue;
         }
@@ -420,6 +439,77 @@ static void handshake_finished(ss_conn *c)
     ss_wipe(k2, sizeof k2);
 }
 
+/* ------------------------------------------------------------------ */
+/* Connecting without waiting (ss_client_nonblocking)                  */
+/* ------------------------------------------------------------------ */
+
+/* fd is connecting to ai: it becomes c's socket, with its share of the time
+ * left (as in sock.c: half of it while more addresses follow, 10 s each
+ * without a deadline, all of it for the last one). */
+static void connect_attempt(ss_conn *c, int fd, const struct addrinfo *ai)
+{
+    c->fd = fd;
+    c->addr = ai;
+    int64_t now = ss_deadline_after(0), deadline = c->handshake_deadline;
+    c->addr_deadline = deadline;
+    if (ai->ai_next != NULL)
+        c->addr_deadline = deadline == SS_NO_DEADLINE ? now + SS_CONNECT_TRY_MS
+                                                      : now + (deadline - now) / 2;
+}
+
+/* The attempt on c->addr has failed (err: its errno; 0: its time ran out):
+ * the next address that takes a connect() gets its turn. 0, or -1 when none
+ * is left (SS_ERR_CONNECT with the last reason, or SS_ERR_TIMEOUT). */
+static int connect_next(ss_conn *c, int err)
+{
+    char where[NI_MAXHOST];
+    ss_sock_address_name(where, sizeof where, c->addr);
+    ss_sock_close(c->fd);
+    c->fd = -1;
+    for (const struct addrinfo *ai = c->addr->ai_next; ai != NULL; ai = ai->ai_next) {
+        int fd;
+        int r = ss_sock_connect_start(&fd, ai);
+        if (r == 0) {
+            connect_attempt(c, fd, ai);
+            return 0;
+        }
+        err = r;
+        ss_sock_address_name(where, sizeof where, ai);
+    }
+    if (err == 0)
+        return conn_fail(c, SS_ERR_TIMEOUT, "%s (%s) port %u: no answer while connecting",
+                         c->host, where, (unsigned)c->port);
+    return conn_fail(c, SS_ERR_CONNECT, "%s (%s) port %u: %s", c->host, where, (unsigned)c->port,
+                     strerror(err));
+}
+
+/* The TCP connect of ss_client_nonblocking, before the handshake: 0 once
+ * it is up (the addresses are let go), SS_WANT_WRITE while it is under way
+ * (non-blocking mode: the socket turns writable when it ends), or -1. */
+static int connect_progress(ss_conn *c)
+{
+    for (;;) {
+        int r = ss_sock_connect_finish(c->fd, c->nonblocking ? SS_NOW : c->addr_deadline);
+        if (r == 0) {
+            freeaddrinfo(c->addrs);
+            c->addrs = NULL;
+            c->addr = NULL;
+            return 0;
+        }
+        if (r == SS_SOCK_AGAIN) {
+            if (c->addr_deadline == SS_NO_DEADLINE || ss_deadline_after(0) < c->addr_deadline)
+                return SS_WANT_WRITE;
+            r = 0; /* this address's share of the time is up */
+        } else if (r == -1) {
+            if (ss_last_error(NULL) != SS_ERR_TIMEOUT)
+                return conn_adopt_error(c);
+            r = 0;
+        }
+        if (connect_next(c, r) < 0)
+            return -1;
+    }
+}
+
 /* Runs the handshake to its end (blocking) or as far as the socket allows
  * (non-blocking: SS_WANT_READ / SS_WANT_WRITE). 0 or -1. */
 static int drive_handshake(ss_conn *c)
@@ -432,6 +522,11 @@ static int drive_handshake(ss_conn *c)
             return conn_adopt_error(c);
         }
         deadline = SS_NOW;
+    }
+    if (c->addrs != NULL) {
+        int rc = connect_progress(c);
+        if (rc != 0)
+            return rc;
     }
     for (;;) {
         size_t len;
@@ -450,7 +545,7 @@ static int drive_handshake(ss_conn *c)
         }
         /* After our message the answer takes the peer at least one X25519:
          * no use trying to read before waiting. */
-        rc = fill(c, deadline, writing);
+        rc = fill(c, deadline, writing, 0);
         if (rc < 0)
             send_last_words(c, deadline);
         if (rc != 0)
@@ -512,6 +607,54 @@ ss_conn *ss_client(const char *host, uint16_t port, const ss_config *cfg)
     if (c != NULL)
         c->handshake_deadline = deadline;
     return handshake_or_free(c);
+}
+
+int ss_client_nonblocking(const char *host, uint16_t port, const ss_config *cfg, ss_conn **out)
+{
+    const ss_config none = {0};
+    if (cfg == NULL)
+        cfg = &none;
+    if (out != NULL)
+        *out = NULL;
+    if (host == NULL || out == NULL)
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_client_nonblocking: no host or no result");
+    if (ss_engine_check_config(0, cfg) < 0)
+        return -1;
+    struct addrinfo *list;
+    if (ss_sock_resolve(&list, host, port) < 0) /* getaddrinfo: may wait (conn.h) */
+        return -1;
+    /* The first address that takes a connect() (one that refuses at once,
+     * say ::1 on a host without IPv6, gives way to the next). */
+    int fd = -1, err = 0;
+    char where[NI_MAXHOST] = "?";
+    const struct addrinfo *ai;
+    for (ai = list; ai != NULL; ai = ai->ai_next) {
+        err = ss_sock_connect_start(&fd, ai);
+        if (err == 0)
+            break;
+        ss_sock_address_name(where, sizeof where, ai);
+    }
+    if (ai == NULL) {
+        freeaddrinfo(list);
+        return ss_fail(NULL, SS_ERR_CONNECT, "%s (%s) port %u: %s", host, where, (unsigned)port,
+                       strerror(err));
+    }
+    ss_conn *c = conn_new(fd, 0, cfg); /* the handshake deadline starts now */
+    char *name = strdup(host);
+    if (c == NULL || name == NULL) {
+        free(name);
+        freeaddrinfo(list);
+        if (c != NULL)
+            conn_free(c, 0);
+        return c == NULL ? -1 : ss_fail(NULL, SS_ERR_NOMEM, "allocating a connection");
+    }
+    c->host = name;
+    c->port = port;
+    c->addrs = list;
+    c->nonblocking = 1;
+    connect_attempt(c, fd, ai);
+    *out = c;
+    return 0;
 }
 
 ss_listener *ss_listen(const char *host, uint16_t port, const ss_config *cfg)
@@ -794,10 +937,11 @@ static ssize_t after_close(ss_conn *c)
     return 0;
 }
 
-ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
+/* ss_recv and ss_recv_wait: waits at most timeout_ms once the handshake
+ * is done (0: not at all, < 0: no limit); soft: a deadline that passes is
+ * SS_WANT_READ (the connection goes on), else SS_ERR_TIMEOUT (it ends). */
+static ssize_t recv_within(ss_conn *c, void *buf, size_t cap, int timeout_ms, int soft)
 {
-    if (c == NULL || (buf == NULL && cap > 0))
-        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_recv: no connection or no buffer");
     if (conn_error_code(c) != SS_OK)
         return conn_repeat_error(c);
     int rc = ensure_handshake(c);
@@ -808,7 +952,7 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
     if (cap > SSIZE_MAX)
         cap = SSIZE_MAX; /* the count must fit the return type */
 
-    int64_t deadline = c->nonblocking ? SS_NOW : ss_deadline_after(c->io_timeout_ms);
+    int64_t deadline = timeout_ms == 0 ? SS_NOW : ss_deadline_after(timeout_ms);
     uint8_t *out = buf;
     size_t got = 0;
     for (;;) {
@@ -838,7 +982,7 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
             }
             continue; /* the message goes on in the next fragment */
         }
-        rc = fill(c, deadline, 0);
+        rc = fill(c, deadline, 0, soft);
         if (rc != 0) {
             /* Bytes of this message already copied are authentic: they are
              * returned first, and the error (or "would block") comes with
@@ -850,6 +994,22 @@ ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
             return rc;
         }
     }
+}
+
+ssize_t ss_recv(ss_conn *c, void *buf, size_t cap)
+{
+    if (c == NULL || (buf == NULL && cap > 0))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_recv: no connection or no buffer");
+    return recv_within(c, buf, cap, c->nonblocking ? 0 : c->io_timeout_ms, 0);
+}
+
+ssize_t ss_recv_wait(ss_conn *c, void *buf, size_t cap, int timeout_ms)
+{
+    if (c == NULL || (buf == NULL && cap > 0))
+        return ss_fail(NULL, SS_ERR_ARGUMENT, "ss_recv_wait: no connection or no buffer");
+    /* The handshake of a connection that has not finished it keeps its own
+     * deadline and mode (ensure_handshake); timeout_ms is for the message. */
+    return recv_within(c, buf, cap, timeout_ms, 1);
 }
 
 int ss_message_done(const ss_conn *c)

@@ -132,16 +132,27 @@ SS_API int ss_send(ss_conn *c, const void *msg, size_t len);
  *        returned first, with ss_message_done(c) 0, and the error comes
  *        with the next call.
  *   SS_WANT_READ  (non-blocking use only) nothing has arrived yet.
- * io_timeout_ms bounds each call; a timeout ends the connection (the
- * stream may be inside a frame). To wait with a timeout and keep the
- * connection, poll ss_conn_fd(c) first, or use non-blocking mode: an
- * SS_WANT_READ leaves it intact.
+ * io_timeout_ms bounds each call; a timeout ends the connection. To wait
+ * with a timeout and keep the connection, use ss_recv_wait (below), or
+ * non-blocking mode: an SS_WANT_READ leaves it intact.
  * Two messages are never merged; after each call ss_message_done(c) says
  * whether the bytes returned end the message (1) or more of it follows (0).
  * A message that spans several frames comes back whole when cap allows.
  * With cap 0 nothing is taken: 0 is returned and ss_message_done(c) is 0
  * unless the next message is empty or the peer has closed. */
 SS_API ssize_t ss_recv(ss_conn *c, void *buf, size_t cap);
+/* ss_recv with a timeout that does not end the connection, as Python's
+ * socket.settimeout has it: waits at most timeout_ms for this call (0: not
+ * at all; < 0: no limit), whatever io_timeout_ms and the blocking mode
+ * say, and when the time is up returns SS_WANT_READ ("nothing yet"); the
+ * connection stays usable and nothing is lost: bytes of a frame that
+ * arrived in part stay buffered, and a later call returns the message
+ * whole. If the time runs out inside a message that spans several frames,
+ * the bytes already copied come back as usual (ss_message_done(c) 0), and
+ * the rest with later calls. Every other result as ss_recv. A connection
+ * whose handshake has not finished (ss_accept_nonblocking,
+ * ss_client_nonblocking) runs it first, with its own deadline and mode. */
+SS_API ssize_t ss_recv_wait(ss_conn *c, void *buf, size_t cap, int timeout_ms);
 /* 1 when the bytes the last ss_recv returned end their message (also when
  * c is NULL), 0 when more of that message follows. */
 SS_API int ss_message_done(const ss_conn *c);
@@ -161,6 +172,24 @@ SS_API int ss_close(ss_conn *c);
 
 /* ---- Non-blocking use (an event loop drives the connection) ---- */
 
+/* The counterpart of ss_accept_nonblocking for clients: connects to
+ * host:port without waiting for TCP or for the handshake. Resolving host
+ * (getaddrinfo) happens in this call and may wait for DNS: pass a numeric
+ * address (or resolve in another thread) where that matters. Then the TCP
+ * connect is started and *c is a non-blocking connection at once; calls to
+ * ss_conn_handshake(c) (or the first ss_send/ss_recv) finish the connect
+ * (SS_WANT_WRITE until it is up: poll ss_conn_fd(c) for writing) and drive
+ * the handshake (SS_WANT_READ / SS_WANT_WRITE), 0 once it is done. An
+ * address that refuses or stays silent gives way to the next address of
+ * host, as in ss_client, on a new socket: ss_conn_fd(c) may change from one
+ * call to the next while connecting, so watch the descriptor it returns
+ * after each call. handshake_timeout_ms counts from this call and covers
+ * the connect and the handshake (SS_ERR_TIMEOUT). Returns 0 (*c set), or -1
+ * (SS_ERR_ARGUMENT, SS_ERR_RESOLVE, SS_ERR_CONNECT when no address takes a
+ * connect at all); later failures (SS_ERR_CONNECT, SS_ERR_TIMEOUT, the
+ * handshake's) come from ss_conn_handshake, and then ss_close(c). */
+SS_API int ss_client_nonblocking(const char *host, uint16_t port, const ss_config *cfg,
+                                 ss_conn **c);
 /* The socket to watch: readable after SS_WANT_READ, writable after
  * SS_WANT_WRITE. Never read or write it directly (that would break the
  * framing and the nonces). -1 when c is NULL. */

@@ -154,29 +154,71 @@ static void configure_stream(int fd)
 
 /* ---- connecting ---- */
 
-/* One connection attempt on a non-blocking socket: connect() returns
- * EINPROGRESS at once, the socket becomes writable when the TCP handshake
- * has ended, and SO_ERROR then tells whether it succeeded (0) or why not.
- * Returns 0, an errno value > 0, or -1 when the deadline passed (recorded). */
-static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
+/* One connection attempt on a non-blocking socket, in two halves (the
+ * non-blocking ss_client_nonblocking of conn.c runs them from an event
+ * loop): connect() returns EINPROGRESS at once, the socket becomes writable
+ * when the TCP handshake has ended, and SO_ERROR then tells whether it
+ * succeeded (0) or why not. */
+int ss_sock_connect_start(int *fd_out, const struct addrinfo *ai)
 {
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-        return 0;
-    /* EINTR: the attempt goes on in the background (POSIX), wait as usual. */
-    if (errno != EINPROGRESS && errno != EINTR)
+    *fd_out = -1;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0)
         return errno;
-    int revents = wait_for(fd, POLLOUT, deadline, "no answer while connecting");
-    if (revents < 0)
-        return -1;
+    /* EINTR: the attempt goes on in the background (POSIX), wait as usual. */
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS &&
+        errno != EINTR) {
+        int err = errno;
+        close(fd);
+        return err;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int ss_sock_connect_finish(int fd, int64_t deadline)
+{
+    int revents;
+    if (deadline == SS_NOW) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT, .revents = 0};
+        int r;
+        do
+            r = poll(&p, 1, 0);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return ss_fail(NULL, SS_ERR_SYSTEM, "poll: %s", strerror(errno));
+        if (r == 0)
+            return SS_SOCK_AGAIN;
+        revents = p.revents;
+    } else {
+        revents = wait_for(fd, POLLOUT, deadline, "no answer while connecting");
+        if (revents < 0)
+            return -1;
+    }
     /* Writable with no error or hang-up: the connection is up, and
      * SO_ERROR would only say 0. Otherwise it says why it failed. */
-    if ((revents & (POLLERR | POLLHUP)) == 0)
-        return 0;
     int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        return errno;
+    if ((revents & (POLLERR | POLLHUP)) != 0) {
+        socklen_t len = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err == 0)
+            err = ECONNREFUSED; /* a hang-up with no reason recorded */
+    }
+    if (err == 0)
+        configure_stream(fd);
     return err;
+}
+
+void ss_sock_address_name(char *out, size_t cap, const struct addrinfo *ai)
+{
+    numeric_host(out, cap, ai);
+}
+
+int ss_sock_resolve(struct addrinfo **list, const char *host, uint16_t port)
+{
+    return resolve(list, host, port, 0);
 }
 
 int ss_sock_connect(int *fd_out, const char *host, uint16_t port, int64_t deadline)
@@ -221,20 +263,20 @@ int ss_sock_connect_list(int *fd_out, const struct addrinfo *list, const char *h
             share = now_ms() + (deadline - now_ms()) / 2;
         else if (deadline == SS_NO_DEADLINE && ai->ai_next != NULL)
             share = now_ms() + SS_CONNECT_TRY_MS;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
-        if (fd < 0) {
-            code = SS_ERR_SYSTEM;
-            err = errno;
+        int fd;
+        int r = ss_sock_connect_start(&fd, ai);
+        if (r == 0) {
+            r = ss_sock_connect_finish(fd, share);
+            if (r == 0) {
+                *fd_out = fd;
+                break;
+            }
+            close(fd);
+        } else if (r == EMFILE || r == ENFILE || r == ENOBUFS || r == ENOMEM) {
+            code = SS_ERR_SYSTEM; /* no socket could be made (socket() failed) */
+            err = r;
             continue;
         }
-        int r = connect_one(fd, ai, share);
-        if (r == 0) {
-            configure_stream(fd);
-            *fd_out = fd;
-            break;
-        }
-        close(fd);
         if (r < 0) {
             timed_out = 1;
             numeric_host(where, sizeof where, ai);

@@ -67,6 +67,23 @@ struct addrinfo;
 int ss_sock_connect_list(int *fd, const struct addrinfo *list, const char *host, uint16_t port,
                          int64_t deadline);
 
+/* getaddrinfo for a client: host's addresses for port, in the order to try
+ * (freeaddrinfo them). 0 or -1 (SS_ERR_RESOLVE, SS_ERR_NOMEM). */
+int ss_sock_resolve(struct addrinfo **list, const char *host, uint16_t port);
+
+/* The two halves of one attempt, for a connect that must not wait (conn.c's
+ * ss_client_nonblocking). ss_sock_connect_start: a new non-blocking,
+ * close-on-exec socket, connect() started: 0 (*fd set; connected or under
+ * way), or the errno value (> 0) that refused it at once (no socket left
+ * open). ss_sock_connect_finish: waits until deadline (SS_NOW: not at all)
+ * for the attempt on fd to end: 0 (connected, TCP_NODELAY set),
+ * SS_SOCK_AGAIN (SS_NOW only: still under way), -1 (SS_ERR_TIMEOUT or
+ * SS_ERR_SYSTEM recorded), or the errno value (> 0) that ended it. */
+int ss_sock_connect_start(int *fd, const struct addrinfo *ai);
+int ss_sock_connect_finish(int fd, int64_t deadline);
+/* The numeric form of ai's address ("::1", "127.0.0.1"), for messages. */
+void ss_sock_address_name(char *out, size_t cap, const struct addrinfo *ai);
+
 /* Binds and listens on host:port (host NULL: every local address), with
  * SO_REUSEADDR. port 0 lets the kernel choose; *bound_port tells which.
  * 0 or -1 (SS_ERR_RESOLVE, SS_ERR_ADDR_IN_USE, SS_ERR_SYSTEM). */

@@ -46,6 +46,8 @@
 
 #include <string.h>
 
+#include "cpu.h"
+#include "mlkem_simd.h"
 #include "random.h"
 #include "sha3.h"
 #include "util.h"
@@ -72,6 +74,8 @@
 typedef struct {
     int16_t c[N];
 } poly;
+/* An array of poly is 256 K consecutive int16_t (mlkem_avx2.c reads it so). */
+_Static_assert(sizeof(poly) == N * sizeof(int16_t), "poly is its coefficients");
 
 /* ---------------------------------------------------------------------- */
 /* Arithmetic modulo q = 3329                                             */
@@ -152,6 +156,16 @@ int16_t ss_mlkem_reduce(int16_t a)
 /* The number-theoretic transform (FIPS 203 §4.3)                         */
 /* ---------------------------------------------------------------------- */
 
+/* Whether the NTTs and products below hand over to mlkem_avx2.c, which
+ * computes the same values sixteen coefficients at a time (cpu.c decides,
+ * once, from the CPU and SS_CPU; docs/performance.md). */
+#if defined(__x86_64__)
+static inline int use_avx2(void)
+{
+    return (ss_cpu_features() & SS_CPU_AVX2) != 0;
+}
+#endif
+
 /*
  * zetas[i] = zeta^BitRev7(i) mod q with zeta = 17, times 2^16 (Montgomery
  * form), as a signed representative; i = 1..127 are the constants that
@@ -207,6 +221,12 @@ static const int16_t gammas[128] = {
  */
 void ss_mlkem_ntt(int16_t f[256])
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_ntt_avx2(f);
+        return;
+    }
+#endif
     unsigned i = 1; /* line 1 */
     for (unsigned len = 128; len >= 2; len >>= 1) {            /* line 2 */
         for (unsigned start = 0; start < N; start += 2 * len) { /* line 3 */
@@ -238,6 +258,12 @@ void ss_mlkem_ntt(int16_t f[256])
  */
 static void inv_ntt_scaled(int16_t f[256], int16_t scale)
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_inv_ntt_avx2(f, scale);
+        return;
+    }
+#endif
     unsigned i = 127; /* line 1 */
     for (unsigned len = 2; len <= 128; len <<= 1) {            /* line 2 */
         for (unsigned start = 0; start < N; start += 2 * len) { /* line 3 */
@@ -274,6 +300,12 @@ void ss_mlkem_inv_ntt(int16_t f[256])
  */
 static void inner_product(poly *r, const poly a[K], const poly b[K])
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_inner_product_avx2(r->c, (const int16_t *)a, (const int16_t *)b, K);
+        return;
+    }
+#endif
     for (unsigned i = 0; i < N / 2; i++) {
         int32_t c0 = 0, c1 = 0;
         for (unsigned k = 0; k < K; k++) {

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "crypto/cpu.h"
 #include "crypto/mlkem_internal.h"
 #include "crypto/sha3.h"
 
@@ -250,6 +251,83 @@ START_TEST(sample_ntt_matches_definition)
                 ck_assert_int_eq(a[j++], (int)d2);
         }
     }
+}
+END_TEST
+
+/* How many bytes of SHAKE128(seed) SampleNTT reads (Algorithm 7, by the
+ * definition, on a stream long enough for any seed met in practice). */
+static unsigned sample_ntt_bytes(const uint8_t seed[34])
+{
+    uint8_t stream[3 * 168 * 8];
+    ss_shake128(stream, sizeof stream, seed, 34);
+    unsigned j = 0, pos = 0;
+    while (j < 256 && pos + 3 <= sizeof stream) {
+        unsigned d1 = stream[pos] + 256 * (stream[pos + 1] % 16);
+        unsigned d2 = stream[pos + 1] / 16 + 16 * stream[pos + 2];
+        pos += 3;
+        j += d1 < Q;
+        j += d2 < Q && j < 256;
+    }
+    return pos;
+}
+
+/* The four-way SampleNTT (four-way SHAKE128, AVX2) gives what four calls
+ * of the one-way SampleNTT give, itself checked against the definition
+ * above. Each round puts in one random lane a seed that needs more than
+ * the three blocks squeezed first (about 1 seed in 140), so the refill
+ * path runs in every lane. Only where the CPU and SS_CPU allow AVX2. */
+START_TEST(sample_ntt_x4_matches_one_way)
+{
+    if (!(ss_cpu_features() & SS_CPU_AVX2)) {
+        printf("sample_ntt_x4: skipped, the AVX2 path is not in use\n");
+        return;
+    }
+    uint8_t seeds[4][34];
+    int16_t got[4][256], want[256];
+    for (int n = 0; n < 40; n++) {
+        for (unsigned i = 0; i < 4; i++)
+            trng_bytes(seeds[i], 34);
+        unsigned lane = (unsigned)n % 4;
+        do
+            trng_bytes(seeds[lane], 34);
+        while (sample_ntt_bytes(seeds[lane]) <= 3 * 168);
+        ss_mlkem_sample_ntt_x4(got, (const uint8_t(*)[34])seeds);
+        for (unsigned i = 0; i < 4; i++) {
+            ss_mlkem_sample_ntt(want, seeds[i]);
+            ck_assert_mem_eq(got[i], want, sizeof want);
+        }
+    }
+}
+END_TEST
+
+/* The extremes of the NTTs' and the product's input ranges: every
+ * coefficient q - 1, or -(q - 1) (the largest magnitudes the bounds in
+ * mlkem.c allow), against the definitions. */
+START_TEST(ntt_extreme_inputs)
+{
+    int16_t f[256], g[256], h[256], want[256], canon[256];
+    for (int sign = -1; sign <= 1; sign += 2) {
+        for (unsigned i = 0; i < 256; i++) {
+            f[i] = (int16_t)(sign * (Q - 1));
+            canon[i] = (int16_t)modq(f[i]);
+        }
+        naive_ntt(want, canon);
+        ss_mlkem_ntt(f);
+        ck_assert_mem_eq(f, want, sizeof f);
+    }
+    for (unsigned i = 0; i < 256; i++)
+        f[i] = g[i] = Q - 1;
+    memcpy(h, f, sizeof h);
+    ss_mlkem_ntt(h);
+    ss_mlkem_inv_ntt(h);
+    ck_assert_mem_eq(h, f, sizeof h);
+    /* NTT-domain inputs all q - 1: the product's largest sums */
+    ss_mlkem_multiply_ntts(h, f, g);
+    ss_mlkem_inv_ntt(h);
+    memcpy(canon, f, sizeof canon);
+    ss_mlkem_inv_ntt(canon);
+    naive_mul(want, canon, canon);
+    ck_assert_mem_eq(h, want, sizeof h);
 }
 END_TEST
 
@@ -1054,6 +1132,8 @@ int main(void)
     tcase_add_test(blocks, byte_encode_decode);
     tcase_add_test(blocks, cbd2_matches_definition);
     tcase_add_test(blocks, sample_ntt_matches_definition);
+    tcase_add_test(blocks, sample_ntt_x4_matches_one_way);
+    tcase_add_test(blocks, ntt_extreme_inputs);
     suite_add_tcase(s, blocks);
 
     TCase *vec = tcase_create("vectors");

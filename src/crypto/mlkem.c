@@ -483,46 +483,57 @@ __attribute__((noinline)) void ss_mlkem_sample_ntt(int16_t a[256], const uint8_t
 
 #if defined(__x86_64__)
 /* SampleNTT's lines 5-8 on len bytes of XOF output (len a multiple of 3),
- * continuing a polynomial that has j coefficients: returns the new j. */
-static unsigned rej_parse(int16_t a[256], unsigned j, const uint8_t *buf, size_t len)
+ * continuing a polynomial that has j coefficients: returns the new j.
+ * Each candidate is stored, and kept by counting it: no branch to
+ * mispredict on the one candidate in five that is rejected. a has one
+ * spare entry, which a rejected or surplus d2 may overwrite. */
+static unsigned rej_parse(int16_t a[N + 1], unsigned j, const uint8_t *buf, size_t len)
 {
     for (size_t pos = 0; pos < len && j < N; pos += 3) {
         uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8); /* line 5 */
         uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4); /* line 6 */
-        if (d1 < Q)                                                       /* line 7 */
-            a[j++] = (int16_t)d1;
-        if (d2 < Q && j < N)                                              /* line 8 */
-            a[j++] = (int16_t)d2;
+        a[j] = (int16_t)d1;                                               /* line 7 */
+        j += d1 < Q;
+        a[j] = (int16_t)d2;                                               /* line 8 */
+        j += (d2 < Q) & (j < N);
     }
     return j;
 }
 
 /*
- * SampleNTT on four seeds at once, with the four-way SHAKE128 of
- * sha3x4_avx2.c (AVX2 only): the same four polynomials as four calls of
- * ss_mlkem_sample_ntt. Three blocks of each stream first, then one more
- * block of all four until every polynomial is full. The branches are on
- * public data, as in ss_mlkem_sample_ntt (tests/ct/ct.c declassifies the
- * seeds at this function's entry, hence `noinline`).
+ * SampleNTT on n <= 4 seeds at once, with the four-way SHAKE128 of
+ * sha3x4_avx2.c (AVX2 only): the same polynomials as n calls of
+ * ss_mlkem_sample_ntt (unused lanes hash seeds[0] again and are not
+ * parsed). Three blocks of each stream first, then one more block of all
+ * four until every polynomial is full. The branches are on public data,
+ * as in ss_mlkem_sample_ntt (tests/ct/ct.c declassifies the seeds at this
+ * function's entry, hence `noinline`).
  */
-__attribute__((noinline)) void ss_mlkem_sample_ntt_x4(int16_t a[4][256], const uint8_t seeds[4][34])
+__attribute__((noinline)) void ss_mlkem_sample_ntt_x4(int16_t a[][256], const uint8_t seeds[][34],
+                                                      unsigned n)
 {
     ss_keccak_x4 xof;
     uint8_t buf[4][3 * XOF_BLOCK];
+    int16_t poly_buf[4][N + 1];
     uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
-    const uint8_t *const in[4] = {seeds[0], seeds[1], seeds[2], seeds[3]};
+    const uint8_t *in[4];
     unsigned j[4] = {0, 0, 0, 0};
     size_t have = sizeof buf[0];
+    for (unsigned i = 0; i < 4; i++)
+        in[i] = seeds[i < n ? i : 0];
     ss_shake128x4_absorb_once_avx2(&xof, in, 34);
     ss_shake128x4_squeeze_blocks_avx2(out, 3, &xof);
     for (;;) {
         unsigned full = 0;
-        for (unsigned i = 0; i < 4; i++) {
-            j[i] = rej_parse(a[i], j[i], buf[i], have);
+        for (unsigned i = 0; i < n; i++) {
+            j[i] = rej_parse(poly_buf[i], j[i], buf[i], have);
             full += j[i] == N;
         }
-        if (full == 4)
+        if (full == n) {
+            for (unsigned i = 0; i < n; i++)
+                memcpy(a[i], poly_buf[i], sizeof a[i]);
             break;
+        }
         ss_shake128x4_squeeze_blocks_avx2(out, 1, &xof);
         have = XOF_BLOCK;
     }
@@ -571,16 +582,16 @@ static void matrix_row(poly row[K], const uint8_t rho[32], unsigned i, int trans
 {
 #if defined(__x86_64__)
     if (use_avx2()) {
-        /* the row's three seeds, and a fourth lane whose output is
-         * dropped: four-way SHAKE128 costs about what three would */
-        uint8_t seeds[4][34];
-        int16_t a[4][N];
-        for (unsigned j = 0; j < 4; j++) {
+        /* the row's three seeds in three of the four lanes: four-way
+         * SHAKE128 costs what three would */
+        uint8_t seeds[K][34];
+        int16_t a[K][N];
+        for (unsigned j = 0; j < K; j++) {
             memcpy(seeds[j], rho, 32);
             seeds[j][32] = (uint8_t)(transposed ? i : j);
             seeds[j][33] = (uint8_t)(transposed ? j : i);
         }
-        ss_mlkem_sample_ntt_x4(a, (const uint8_t(*)[34])seeds);
+        ss_mlkem_sample_ntt_x4(a, (const uint8_t(*)[34])seeds, K);
         for (unsigned j = 0; j < K; j++)
             memcpy(row[j].c, a[j], sizeof row[j].c);
         return;

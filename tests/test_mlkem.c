@@ -23,6 +23,7 @@
 #include "crypto/cpu.h"
 #include "crypto/mlkem_internal.h"
 #include "crypto/sha3.h"
+#include "crypto/sha3_simd.h"
 
 #define Q 3329
 
@@ -296,6 +297,44 @@ START_TEST(sample_ntt_x4_matches_one_way)
         for (unsigned i = 0; i < lanes; i++) {
             ss_mlkem_sample_ntt(want, seeds[i]);
             ck_assert_mem_eq(got[i], want, sizeof want);
+        }
+    }
+}
+END_TEST
+
+/* Four-way SHAKE128 and SHAKE256 (sha3x4_avx2.c) give, lane by lane, what
+ * the one-way ones of sha3.c give (those are checked against FIPS 202's
+ * vectors by test_sha3): every one-block input length from 0 to rate - 1,
+ * three blocks out, four different inputs at once. AVX2 only. */
+START_TEST(shake_x4_matches_one_way)
+{
+    if (!(ss_cpu_features() & SS_CPU_AVX2)) {
+        printf("shake_x4: skipped, the AVX2 path is not in use\n");
+        return;
+    }
+    const size_t rates[2] = {SS_SHAKE128_RATE, SS_SHAKE256_RATE};
+    uint8_t in[4][SS_SHAKE128_RATE], got[4][2 * SS_SHAKE128_RATE],
+        want[4][3 * SS_SHAKE128_RATE];
+    const uint8_t *const inp[4] = {in[0], in[1], in[2], in[3]};
+    uint8_t *const outp[4] = {got[0], got[1], got[2], got[3]};
+    for (unsigned r = 0; r < 2; r++) {
+        size_t rate = rates[r];
+        for (size_t len = 0; len < rate; len++) {
+            ss_keccak_x4 st;
+            trng_bytes((uint8_t *)in, sizeof in);
+            for (unsigned i = 0; i < 4; i++) {
+                if (rate == SS_SHAKE128_RATE)
+                    ss_shake128(want[i], 3 * rate, in[i], len);
+                else
+                    ss_shake256(want[i], 3 * rate, in[i], len);
+            }
+            ss_shake_x4_absorb_once_avx2(&st, rate, inp, len);
+            ss_shake_x4_squeeze_blocks_avx2(outp, 1, rate, &st);
+            for (unsigned i = 0; i < 4; i++)
+                ck_assert_mem_eq(got[i], want[i], rate);
+            ss_shake_x4_squeeze_blocks_avx2(outp, 2, rate, &st); /* continues */
+            for (unsigned i = 0; i < 4; i++)
+                ck_assert_mem_eq(got[i], want[i] + rate, 2 * rate);
         }
     }
 }
@@ -1134,6 +1173,7 @@ int main(void)
     tcase_add_test(blocks, cbd2_matches_definition);
     tcase_add_test(blocks, sample_ntt_matches_definition);
     tcase_add_test(blocks, sample_ntt_x4_matches_one_way);
+    tcase_add_test(blocks, shake_x4_matches_one_way);
     tcase_add_test(blocks, ntt_extreme_inputs);
     suite_add_tcase(s, blocks);
 

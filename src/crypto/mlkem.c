@@ -521,8 +521,8 @@ __attribute__((noinline)) void ss_mlkem_sample_ntt_x4(int16_t a[][256], const ui
     size_t have = sizeof buf[0];
     for (unsigned i = 0; i < 4; i++)
         in[i] = seeds[i < n ? i : 0];
-    ss_shake128x4_absorb_once_avx2(&xof, in, 34);
-    ss_shake128x4_squeeze_blocks_avx2(out, 3, &xof);
+    ss_shake_x4_absorb_once_avx2(&xof, SS_SHAKE128_RATE, in, 34);
+    ss_shake_x4_squeeze_blocks_avx2(out, 3, SS_SHAKE128_RATE, &xof);
     for (;;) {
         unsigned full = 0;
         for (unsigned i = 0; i < n; i++) {
@@ -534,7 +534,7 @@ __attribute__((noinline)) void ss_mlkem_sample_ntt_x4(int16_t a[][256], const ui
                 memcpy(a[i], poly_buf[i], sizeof a[i]);
             break;
         }
-        ss_shake128x4_squeeze_blocks_avx2(out, 1, &xof);
+        ss_shake_x4_squeeze_blocks_avx2(out, 1, SS_SHAKE128_RATE, &xof);
         have = XOF_BLOCK;
     }
 }
@@ -572,6 +572,36 @@ static void sample_noise(poly *f, const uint8_t s[32], uint8_t b)
     ss_mlkem_cbd2(f->c, prf);
     ss_wipe(in, sizeof in);
     ss_wipe(prf, sizeof prf);
+}
+
+/* f[i] <- SamplePolyCBD_2(PRF_2(s, b + i)) for i < n <= 4: with AVX2, the
+ * n SHAKE256 calls as one four-way SHAKE256 (128 bytes each: one block of
+ * 136), else one by one. The four-way state, inputs and outputs are
+ * secret and wiped. */
+static void sample_noise_vec(poly *f, unsigned n, const uint8_t s[32], uint8_t b)
+{
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        uint8_t in[4][33], prf[4][SS_SHAKE256_RATE];
+        ss_keccak_x4 state;
+        const uint8_t *const inp[4] = {in[0], in[1], in[2], in[3]};
+        uint8_t *const outp[4] = {prf[0], prf[1], prf[2], prf[3]};
+        for (unsigned i = 0; i < 4; i++) {
+            memcpy(in[i], s, 32);
+            in[i][32] = (uint8_t)(b + i);
+        }
+        ss_shake_x4_absorb_once_avx2(&state, SS_SHAKE256_RATE, inp, sizeof in[0]);
+        ss_shake_x4_squeeze_blocks_avx2(outp, 1, SS_SHAKE256_RATE, &state);
+        for (unsigned i = 0; i < n; i++)
+            ss_mlkem_cbd2(f[i].c, prf[i]);
+        ss_wipe(in, sizeof in);
+        ss_wipe(prf, sizeof prf);
+        ss_wipe(&state, sizeof state);
+        return;
+    }
+#endif
+    for (unsigned i = 0; i < n; i++)
+        sample_noise(&f[i], s, (uint8_t)(b + i));
 }
 
 /* Row i of A-hat (transposed = 0) or of its transpose (transposed = 1):
@@ -614,7 +644,7 @@ static void matrix_row(poly row[K], const uint8_t rho[32], unsigned i, int trans
 static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[32])
 {
     uint8_t d_k[33], rho_sigma[64];
-    poly s[K], e, row[K], t;
+    poly s[K], e[K], row[K], t;
 
     /* line 1: (rho, sigma) <- G(d || k). The domain-separating byte k is
      * FIPS 203 final's; the initial public draft (and C2SP CCTV) hashed d
@@ -626,20 +656,19 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
 
     /* lines 8-11: s[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 0..2;
      * line 16: s-hat <- NTT(s). */
-    for (unsigned i = 0; i < K; i++) {
-        sample_noise(&s[i], sigma, (uint8_t)i);
+    sample_noise_vec(s, K, sigma, 0);
+    for (unsigned i = 0; i < K; i++)
         ss_mlkem_ntt(s[i].c);
-    }
+    /* lines 12-15: e[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 3..5 */
+    sample_noise_vec(e, K, sigma, K);
 
-    /* lines 3-7, 12-15, 17-18: t-hat[i] = sum_j A-hat[i, j] s-hat[j] +
-     * e-hat[i], with e[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 3..5. */
+    /* lines 3-7, 17-18: t-hat[i] = sum_j A-hat[i, j] s-hat[j] + e-hat[i] */
     for (unsigned i = 0; i < K; i++) {
         matrix_row(row, rho, i, 0);
         inner_product(&t, row, s);
-        sample_noise(&e, sigma, (uint8_t)(K + i));
-        ss_mlkem_ntt(e.c);
+        ss_mlkem_ntt(e[i].c);
         for (unsigned j = 0; j < N; j++) /* fqmul by 2^32: undoes the 2^-16 */
-            t.c[j] = reduce((int16_t)(fqmul(t.c[j], 1353) + e.c[j]));
+            t.c[j] = reduce((int16_t)(fqmul(t.c[j], 1353) + e[i].c[j]));
         ss_mlkem_byte_encode(ek + i * POLY_BYTES, t.c, 12); /* line 19 */
     }
     memcpy(ek + K * POLY_BYTES, rho, 32); /* line 19: ek_PKE <- ... || rho */
@@ -650,7 +679,7 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
     ss_wipe(d_k, sizeof d_k);
     ss_wipe(rho_sigma, sizeof rho_sigma);
     ss_wipe(s, sizeof s);
-    ss_wipe(&e, sizeof e);
+    ss_wipe(e, sizeof e);
     ss_wipe(&t, sizeof t); /* t = A s + e is public (it is ek), but also
                             * wipe the unreduced sums it went through */
 }
@@ -661,7 +690,7 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
 static void kpke_encrypt(uint8_t c[1088], const uint8_t ek[1184], const uint8_t m[32],
                          const uint8_t r[32])
 {
-    poly t[K], y[K], row[K], u, v, noise;
+    poly t[K], y[K], row[K], u, v, noise[K + 1]; /* noise: e1[0..2], e2 */
     const uint8_t *rho = ek + K * POLY_BYTES; /* line 3 */
 
     for (unsigned i = 0; i < K; i++)          /* line 2: t-hat <- ByteDecode_12 */
@@ -669,42 +698,41 @@ static void kpke_encrypt(uint8_t c[1088], const uint8_t ek[1184], const uint8_t 
 
     /* lines 9-12, 18: y[i] <- SamplePolyCBD_eta1(PRF(r, N)), N = 0..2;
      * y-hat <- NTT(y). */
-    for (unsigned i = 0; i < K; i++) {
-        sample_noise(&y[i], r, (uint8_t)i);
+    sample_noise_vec(y, K, r, 0);
+    for (unsigned i = 0; i < K; i++)
         ss_mlkem_ntt(y[i].c);
-    }
+    /* lines 13-17: e1[i] <- SamplePolyCBD_eta2(PRF(r, N)), N = 3..5, and
+     * e2 <- SamplePolyCBD_eta2(PRF(r, 6)) */
+    sample_noise_vec(noise, K + 1, r, K);
 
-    /* lines 4-8, 13-16, 19, 22: u[i] = NTT^-1(sum_j A-hat^T[i, j] y-hat[j])
-     * + e1[i], with e1[i] <- SamplePolyCBD_eta2(PRF(r, N)), N = 3..5;
-     * c1 <- ByteEncode_du(Compress_du(u)). */
+    /* lines 4-8, 19, 22: u[i] = NTT^-1(sum_j A-hat^T[i, j] y-hat[j]) +
+     * e1[i]; c1 <- ByteEncode_du(Compress_du(u)). */
     for (unsigned i = 0; i < K; i++) {
         matrix_row(row, rho, i, 1);
         inner_product(&u, row, y);
         inv_ntt_scaled(u.c, 1441);
-        sample_noise(&noise, r, (uint8_t)(K + i));
         for (unsigned j = 0; j < N; j++)
-            u.c[j] = reduce((int16_t)(u.c[j] + noise.c[j]));
+            u.c[j] = reduce((int16_t)(u.c[j] + noise[i].c[j]));
         compress_encode(c + i * 32 * DU, &u, DU);
     }
 
-    /* lines 17, 20-21, 23: v = NTT^-1(t-hat^T y-hat) + e2 + mu, with
-     * e2 <- SamplePolyCBD_eta2(PRF(r, 6)) and mu = Decompress_1(
+    /* lines 20-21, 23: v = NTT^-1(t-hat^T y-hat) + e2 + mu, with
+     * mu = Decompress_1(
      * ByteDecode_1(m)): 0 or round(q/2) = 1665 for each bit of m, computed
      * by a multiplication, not a choice (a branch or a mask that a compiler
      * may turn into a branch: "clangover", 2024, found exactly that in
      * Kyber's reference poly_frommsg under clang). */
     inner_product(&v, t, y);
     inv_ntt_scaled(v.c, 1441);
-    sample_noise(&noise, r, 2 * K);
     decode_decompress(&u, m, 1); /* u, no longer needed, holds mu (secret) */
     for (unsigned j = 0; j < N; j++)
-        v.c[j] = reduce((int16_t)(v.c[j] + noise.c[j] + u.c[j]));
+        v.c[j] = reduce((int16_t)(v.c[j] + noise[K].c[j] + u.c[j]));
     compress_encode(c + CT_V, &v, DV);
 
     ss_wipe(y, sizeof y);
     ss_wipe(&u, sizeof u);
     ss_wipe(&v, sizeof v);
-    ss_wipe(&noise, sizeof noise);
+    ss_wipe(noise, sizeof noise);
 }
 
 /* K-PKE.Decrypt (Algorithm 15): the 32-byte message m from dk_PKE and c. */

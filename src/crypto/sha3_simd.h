@@ -1,6 +1,6 @@
 /*
- * sha3_simd.h — four SHAKE128 instances at once in AVX2 (internal; no
- * SS_API), for ML-KEM's matrix sampling (mlkem.c). Exists only on x86-64
+ * sha3_simd.h — four SHAKE128 or SHAKE256 instances at once in AVX2
+ * (internal; no SS_API), for ML-KEM's matrix and noise sampling (mlkem.c). Exists only on x86-64
  * builds; cpu.c says at run time whether the CPU can run it.
  * Implementation and notes: sha3x4_avx2.c. Course: docs/performance.md.
  */
@@ -18,15 +18,19 @@ typedef struct {
 } ss_keccak_x4;
 
 #define SS_SHAKE128_RATE 168
+#define SS_SHAKE256_RATE 136
 
-/* Starts four SHAKE128 computations on the inputs in[0..3], each len bytes
- * with len < 168 (one block; ML-KEM's seeds are 34 bytes): absorbs and
- * pads them (FIPS 202 §6.2, pad10*1 after the suffix 1111). */
-void ss_shake128x4_absorb_once_avx2(ss_keccak_x4 *s, const uint8_t *const in[4], size_t len);
+/* Starts four SHAKE computations of rate `rate` (SS_SHAKE128_RATE or
+ * SS_SHAKE256_RATE) on the inputs in[0..3], each len bytes with len < rate
+ * (one block; ML-KEM's inputs are 33 and 34 bytes): absorbs and pads them
+ * (FIPS 202 §6.2, pad10*1 after the suffix 1111). */
+void ss_shake_x4_absorb_once_avx2(ss_keccak_x4 *s, size_t rate, const uint8_t *const in[4],
+                                  size_t len);
 
-/* Squeezes the next nblocks blocks of 168 bytes of each instance i into
- * out[i] (168 nblocks bytes each); the first call gives bytes 0.., the
- * next continues. */
-void ss_shake128x4_squeeze_blocks_avx2(uint8_t *const out[4], size_t nblocks, ss_keccak_x4 *s);
+/* Squeezes the next nblocks blocks of `rate` bytes of each instance i
+ * into out[i] (rate * nblocks bytes each); the first call gives bytes
+ * 0.., the next continues. */
+void ss_shake_x4_squeeze_blocks_avx2(uint8_t *const out[4], size_t nblocks, size_t rate,
+                                     ss_keccak_x4 *s);
 
 #endif

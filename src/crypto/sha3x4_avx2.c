@@ -1,6 +1,6 @@
 /*
  * sha3x4_avx2.c — Keccak-f[1600] on four states at once with AVX2, and
- * four-way SHAKE128 on top of it (FIPS 202 §3.3, §4, §6.2). Read sha3.c
+ * four-way SHAKE128 and SHAKE256 on top of it (FIPS 202 §3.3, §4, §6.2). Read sha3.c
  * first: the rounds here are its θ ρ π χ ι, step for step, on 256-bit
  * vectors whose four 64-bit lanes are the same lane of four independent
  * states. Every Keccak step is the same operation on every state (no
@@ -10,7 +10,8 @@
  *
  * Used by ML-KEM (mlkem.c) to sample the matrix A-hat: its nine
  * polynomials each come from SHAKE128 of a 34-byte seed, and three of them
- * (a row) are computed together. Course: docs/performance.md.
+ * (a row) are computed together; and its noise, SHAKE256 of 33 bytes per
+ * polynomial, three or four at once. Course: docs/performance.md.
  *
  * Constant time: as sha3.c; fixed rotations and lane positions, branches
  * on lengths only.
@@ -88,9 +89,10 @@ static void keccak_f1600_x4(ss_keccak_x4 *s)
         _mm256_store_si256((__m256i *)(void *)s->lanes[i], a[i]);
 }
 
-void ss_shake128x4_absorb_once_avx2(ss_keccak_x4 *s, const uint8_t *const in[4], size_t len)
+void ss_shake_x4_absorb_once_avx2(ss_keccak_x4 *s, size_t rate, const uint8_t *const in[4],
+                                  size_t len)
 {
-    uint8_t block[SS_SHAKE128_RATE];
+    uint8_t block[SS_SHAKE128_RATE]; /* the larger rate */
     memset(s, 0, sizeof *s);
     for (int i = 0; i < 4; i++) {
         /* §6.2 and §B.2: SHAKE's suffix 1111, then pad10*1: bytes 0x1f
@@ -98,20 +100,21 @@ void ss_shake128x4_absorb_once_avx2(ss_keccak_x4 *s, const uint8_t *const in[4],
         memset(block, 0, sizeof block);
         memcpy(block, in[i], len);
         block[len] = 0x1f;
-        block[SS_SHAKE128_RATE - 1] |= 0x80;
-        for (int x = 0; x < SS_SHAKE128_RATE / 8; x++)
+        block[rate - 1] |= 0x80;
+        for (size_t x = 0; x < rate / 8; x++)
             s->lanes[x][i] = ss_load64_le(block + 8 * x);
     }
-    ss_wipe(block, sizeof block);
+    ss_wipe(block, sizeof block); /* ML-KEM's noise seeds are secret */
 }
 
-void ss_shake128x4_squeeze_blocks_avx2(uint8_t *const out[4], size_t nblocks, ss_keccak_x4 *s)
+void ss_shake_x4_squeeze_blocks_avx2(uint8_t *const out[4], size_t nblocks, size_t rate,
+                                     ss_keccak_x4 *s)
 {
     for (size_t n = 0; n < nblocks; n++) {
         keccak_f1600_x4(s);
         for (int i = 0; i < 4; i++)
-            for (int x = 0; x < SS_SHAKE128_RATE / 8; x++)
-                ss_store64_le(out[i] + SS_SHAKE128_RATE * n + 8 * x, s->lanes[x][i]);
+            for (size_t x = 0; x < rate / 8; x++)
+                ss_store64_le(out[i] + rate * n + 8 * x, s->lanes[x][i]);
     }
 }
 #endif

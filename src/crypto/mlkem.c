@@ -28,7 +28,8 @@
  * Secrets. No branch and no memory index depends on a secret: the CBD
  * sampler, the reductions, compression and the implicit-rejection
  * comparison are branch-free arithmetic. The only data-dependent branches
- * are in SampleNTT's rejection loop, on bytes of SHAKE128(rho || j || i),
+ * are in SampleNTT's rejection loop (and its four-way form,
+ * ss_mlkem_sample_ntt_x4), on bytes of SHAKE128(rho || j || i),
  * and rho is public (it is the last 32 bytes of ek), and on the verdicts
  * of the two input checks (§7.2 and §7.3), which say whether a key is
  * well-formed and are public too (tests/ct/ct.c checks all of this on the
@@ -40,7 +41,11 @@
  * constants), the matrix A-hat is generated a row at a time from SHAKE128
  * squeezed three blocks at once, and the inner products of vectors are
  * accumulated in 32 bits with a single Montgomery reduction per
- * coefficient.
+ * coefficient. With AVX2 (cpu.c), the NTTs and the inner products run in
+ * mlkem_avx2.c, sixteen coefficients per instruction and with the same
+ * values, and the SHAKE128 of the matrix and the SHAKE256 of the noise
+ * three or four at once in sha3x4_avx2.c (docs/performance.md, "ML-KEM at
+ * vector speed").
  */
 #include "mlkem_internal.h"
 

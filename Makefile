@@ -57,7 +57,9 @@ ifneq ($(filter x86_64-% amd64-%,$(shell $(CC) -dumpmachine 2>/dev/null)),)
 SS_ISA_chacha20_avx2 = -mavx2
 SS_ISA_chacha20_avx512 = -mavx512f -mavx512vl -mavx512bw
 SS_ISA_poly1305_avx512 = -mavx512f -mavx512vl -mavx512ifma
+SS_ISA_mlkem_avx2 = -mavx2
 SS_ISA_poly1305_avx2 = -mavx2
+SS_ISA_sha3x4_avx2 = -mavx2
 SS_ISA_sha256_shani = -msse4.1 -msha
 SS_ISA_x25519_mulx = -mbmi2 -madx -fno-tree-vectorize
 endif

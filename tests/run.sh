@@ -70,8 +70,8 @@ for path in $(sh tests/cpu_paths.sh); do
     case $path in
     ref) primitives="sha256 sha3 mlkem hmac hkdf x25519 chacha20 poly1305 aead" ;;
     sse2) primitives="chacha20 aead" ;;
-    avx2) primitives="chacha20 poly1305 aead" ;;
-    avx512) primitives="chacha20 poly1305 aead" ;;
+    avx2) primitives="chacha20 poly1305 aead mlkem" ;;
+    avx512) primitives="chacha20 poly1305 aead mlkem" ;;
     sha) primitives="sha256 hmac hkdf" ;;
     adx) primitives="x25519" ;;
     *) primitives="" ;;

@@ -20,8 +20,10 @@
 #include <string.h>
 
 #include "common.h"
+#include "crypto/cpu.h"
 #include "crypto/mlkem_internal.h"
 #include "crypto/sha3.h"
+#include "crypto/sha3_simd.h"
 
 #define Q 3329
 
@@ -250,6 +252,122 @@ START_TEST(sample_ntt_matches_definition)
                 ck_assert_int_eq(a[j++], (int)d2);
         }
     }
+}
+END_TEST
+
+/* How many bytes of SHAKE128(seed) SampleNTT reads (Algorithm 7, by the
+ * definition, on a stream long enough for any seed met in practice). */
+static unsigned sample_ntt_bytes(const uint8_t seed[34])
+{
+    uint8_t stream[3 * 168 * 8];
+    ss_shake128(stream, sizeof stream, seed, 34);
+    unsigned j = 0, pos = 0;
+    while (j < 256 && pos + 3 <= sizeof stream) {
+        unsigned d1 = stream[pos] + 256 * (stream[pos + 1] % 16);
+        unsigned d2 = stream[pos + 1] / 16 + 16 * stream[pos + 2];
+        pos += 3;
+        j += d1 < Q;
+        j += d2 < Q && j < 256;
+    }
+    return pos;
+}
+
+/* The four-way SampleNTT (four-way SHAKE128, AVX2) gives what n = 1..4
+ * calls of the one-way SampleNTT give, itself checked against the
+ * definition above. Each round puts in one lane a seed that needs more
+ * than the three blocks squeezed first (about 1 seed in 140), so the
+ * refill path runs in every lane. Only where the CPU and SS_CPU allow
+ * AVX2. */
+START_TEST(sample_ntt_x4_matches_one_way)
+{
+    if (!(ss_cpu_features() & SS_CPU_AVX2)) {
+        printf("sample_ntt_x4: skipped, the AVX2 path is not in use\n");
+        return;
+    }
+    uint8_t seeds[4][34];
+    int16_t got[4][256], want[256];
+    for (int n = 0; n < 40; n++) {
+        for (unsigned i = 0; i < 4; i++)
+            trng_bytes(seeds[i], 34);
+        unsigned lanes = 1 + (unsigned)n % 4, lane = ((unsigned)n / 4) % lanes;
+        do
+            trng_bytes(seeds[lane], 34);
+        while (sample_ntt_bytes(seeds[lane]) <= 3 * 168);
+        ss_mlkem_sample_ntt_x4(got, (const uint8_t(*)[34])seeds, lanes);
+        for (unsigned i = 0; i < lanes; i++) {
+            ss_mlkem_sample_ntt(want, seeds[i]);
+            ck_assert_mem_eq(got[i], want, sizeof want);
+        }
+    }
+}
+END_TEST
+
+/* Four-way SHAKE128 and SHAKE256 (sha3x4_avx2.c) give, lane by lane, what
+ * the one-way ones of sha3.c give (those are checked against FIPS 202's
+ * vectors by test_sha3): every one-block input length from 0 to rate - 1,
+ * three blocks out, four different inputs at once. AVX2 only. */
+START_TEST(shake_x4_matches_one_way)
+{
+    if (!(ss_cpu_features() & SS_CPU_AVX2)) {
+        printf("shake_x4: skipped, the AVX2 path is not in use\n");
+        return;
+    }
+    const size_t rates[2] = {SS_SHAKE128_RATE, SS_SHAKE256_RATE};
+    uint8_t in[4][SS_SHAKE128_RATE], got[4][2 * SS_SHAKE128_RATE],
+        want[4][3 * SS_SHAKE128_RATE];
+    const uint8_t *const inp[4] = {in[0], in[1], in[2], in[3]};
+    uint8_t *const outp[4] = {got[0], got[1], got[2], got[3]};
+    for (unsigned r = 0; r < 2; r++) {
+        size_t rate = rates[r];
+        for (size_t len = 0; len < rate; len++) {
+            ss_keccak_x4 st;
+            trng_bytes((uint8_t *)in, sizeof in);
+            for (unsigned i = 0; i < 4; i++) {
+                if (rate == SS_SHAKE128_RATE)
+                    ss_shake128(want[i], 3 * rate, in[i], len);
+                else
+                    ss_shake256(want[i], 3 * rate, in[i], len);
+            }
+            ss_shake_x4_absorb_once_avx2(&st, rate, inp, len);
+            ss_shake_x4_squeeze_blocks_avx2(outp, 1, rate, &st);
+            for (unsigned i = 0; i < 4; i++)
+                ck_assert_mem_eq(got[i], want[i], rate);
+            ss_shake_x4_squeeze_blocks_avx2(outp, 2, rate, &st); /* continues */
+            for (unsigned i = 0; i < 4; i++)
+                ck_assert_mem_eq(got[i], want[i] + rate, 2 * rate);
+        }
+    }
+}
+END_TEST
+
+/* The extremes of the NTTs' and the product's input ranges: every
+ * coefficient q - 1, or -(q - 1) (the largest magnitudes the bounds in
+ * mlkem.c allow), against the definitions. */
+START_TEST(ntt_extreme_inputs)
+{
+    int16_t f[256], g[256], h[256], want[256], canon[256];
+    for (int sign = -1; sign <= 1; sign += 2) {
+        for (unsigned i = 0; i < 256; i++) {
+            f[i] = (int16_t)(sign * (Q - 1));
+            canon[i] = (int16_t)modq(f[i]);
+        }
+        naive_ntt(want, canon);
+        ss_mlkem_ntt(f);
+        ck_assert_mem_eq(f, want, sizeof f);
+    }
+    for (unsigned i = 0; i < 256; i++)
+        f[i] = g[i] = Q - 1;
+    memcpy(h, f, sizeof h);
+    ss_mlkem_ntt(h);
+    ss_mlkem_inv_ntt(h);
+    ck_assert_mem_eq(h, f, sizeof h);
+    /* NTT-domain inputs all q - 1: the product's largest sums */
+    ss_mlkem_multiply_ntts(h, f, g);
+    ss_mlkem_inv_ntt(h);
+    memcpy(canon, f, sizeof canon);
+    ss_mlkem_inv_ntt(canon);
+    naive_mul(want, canon, canon);
+    ck_assert_mem_eq(h, want, sizeof h);
 }
 END_TEST
 
@@ -1054,6 +1172,9 @@ int main(void)
     tcase_add_test(blocks, byte_encode_decode);
     tcase_add_test(blocks, cbd2_matches_definition);
     tcase_add_test(blocks, sample_ntt_matches_definition);
+    tcase_add_test(blocks, sample_ntt_x4_matches_one_way);
+    tcase_add_test(blocks, shake_x4_matches_one_way);
+    tcase_add_test(blocks, ntt_extreme_inputs);
     suite_add_tcase(s, blocks);
 
     TCase *vec = tcase_create("vectors");

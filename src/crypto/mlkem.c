@@ -28,7 +28,8 @@
  * Secrets. No branch and no memory index depends on a secret: the CBD
  * sampler, the reductions, compression and the implicit-rejection
  * comparison are branch-free arithmetic. The only data-dependent branches
- * are in SampleNTT's rejection loop, on bytes of SHAKE128(rho || j || i),
+ * are in SampleNTT's rejection loop (and its four-way form,
+ * ss_mlkem_sample_ntt_x4), on bytes of SHAKE128(rho || j || i),
  * and rho is public (it is the last 32 bytes of ek), and on the verdicts
  * of the two input checks (§7.2 and §7.3), which say whether a key is
  * well-formed and are public too (tests/ct/ct.c checks all of this on the
@@ -40,14 +41,21 @@
  * constants), the matrix A-hat is generated a row at a time from SHAKE128
  * squeezed three blocks at once, and the inner products of vectors are
  * accumulated in 32 bits with a single Montgomery reduction per
- * coefficient.
+ * coefficient. With AVX2 (cpu.c), the NTTs and the inner products run in
+ * mlkem_avx2.c, sixteen coefficients per instruction and with the same
+ * values, and the SHAKE128 of the matrix and the SHAKE256 of the noise
+ * three or four at once in sha3x4_avx2.c (docs/performance.md, "ML-KEM at
+ * vector speed").
  */
 #include "mlkem_internal.h"
 
 #include <string.h>
 
+#include "cpu.h"
+#include "mlkem_simd.h"
 #include "random.h"
 #include "sha3.h"
+#include "sha3_simd.h"
 #include "util.h"
 
 #define Q SS_MLKEM_Q
@@ -72,6 +80,8 @@
 typedef struct {
     int16_t c[N];
 } poly;
+/* An array of poly is 256 K consecutive int16_t (mlkem_avx2.c reads it so). */
+_Static_assert(sizeof(poly) == N * sizeof(int16_t), "poly is its coefficients");
 
 /* ---------------------------------------------------------------------- */
 /* Arithmetic modulo q = 3329                                             */
@@ -152,6 +162,16 @@ int16_t ss_mlkem_reduce(int16_t a)
 /* The number-theoretic transform (FIPS 203 §4.3)                         */
 /* ---------------------------------------------------------------------- */
 
+/* Whether the NTTs and products below hand over to mlkem_avx2.c, which
+ * computes the same values sixteen coefficients at a time (cpu.c decides,
+ * once, from the CPU and SS_CPU; docs/performance.md). */
+#if defined(__x86_64__)
+static inline int use_avx2(void)
+{
+    return (ss_cpu_features() & SS_CPU_AVX2) != 0;
+}
+#endif
+
 /*
  * zetas[i] = zeta^BitRev7(i) mod q with zeta = 17, times 2^16 (Montgomery
  * form), as a signed representative; i = 1..127 are the constants that
@@ -207,6 +227,12 @@ static const int16_t gammas[128] = {
  */
 void ss_mlkem_ntt(int16_t f[256])
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_ntt_avx2(f);
+        return;
+    }
+#endif
     unsigned i = 1; /* line 1 */
     for (unsigned len = 128; len >= 2; len >>= 1) {            /* line 2 */
         for (unsigned start = 0; start < N; start += 2 * len) { /* line 3 */
@@ -238,6 +264,12 @@ void ss_mlkem_ntt(int16_t f[256])
  */
 static void inv_ntt_scaled(int16_t f[256], int16_t scale)
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_inv_ntt_avx2(f, scale);
+        return;
+    }
+#endif
     unsigned i = 127; /* line 1 */
     for (unsigned len = 2; len <= 128; len <<= 1) {            /* line 2 */
         for (unsigned start = 0; start < N; start += 2 * len) { /* line 3 */
@@ -274,6 +306,12 @@ void ss_mlkem_inv_ntt(int16_t f[256])
  */
 static void inner_product(poly *r, const poly a[K], const poly b[K])
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        ss_mlkem_inner_product_avx2(r->c, (const int16_t *)a, (const int16_t *)b, K);
+        return;
+    }
+#endif
     for (unsigned i = 0; i < N / 2; i++) {
         int32_t c0 = 0, c1 = 0;
         for (unsigned k = 0; k < K; k++) {
@@ -448,6 +486,65 @@ __attribute__((noinline)) void ss_mlkem_sample_ntt(int16_t a[256], const uint8_t
     }
 }
 
+#if defined(__x86_64__)
+/* SampleNTT's lines 5-8 on len bytes of XOF output (len a multiple of 3),
+ * continuing a polynomial that has j coefficients: returns the new j.
+ * Each candidate is stored, and kept by counting it: no branch to
+ * mispredict on the one candidate in five that is rejected. a has one
+ * spare entry, which a rejected or surplus d2 may overwrite. */
+static unsigned rej_parse(int16_t a[N + 1], unsigned j, const uint8_t *buf, size_t len)
+{
+    for (size_t pos = 0; pos < len && j < N; pos += 3) {
+        uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8); /* line 5 */
+        uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4); /* line 6 */
+        a[j] = (int16_t)d1;                                               /* line 7 */
+        j += d1 < Q;
+        a[j] = (int16_t)d2;                                               /* line 8 */
+        j += (d2 < Q) & (j < N);
+    }
+    return j;
+}
+
+/*
+ * SampleNTT on n <= 4 seeds at once, with the four-way SHAKE128 of
+ * sha3x4_avx2.c (AVX2 only): the same polynomials as n calls of
+ * ss_mlkem_sample_ntt (unused lanes hash seeds[0] again and are not
+ * parsed). Three blocks of each stream first, then one more block of all
+ * four until every polynomial is full. The branches are on public data,
+ * as in ss_mlkem_sample_ntt (tests/ct/ct.c declassifies the seeds at this
+ * function's entry, hence `noinline`).
+ */
+__attribute__((noinline)) void ss_mlkem_sample_ntt_x4(int16_t a[][256], const uint8_t seeds[][34],
+                                                      unsigned n)
+{
+    ss_keccak_x4 xof;
+    uint8_t buf[4][3 * XOF_BLOCK];
+    int16_t poly_buf[4][N + 1];
+    uint8_t *const out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    const uint8_t *in[4];
+    unsigned j[4] = {0, 0, 0, 0};
+    size_t have = sizeof buf[0];
+    for (unsigned i = 0; i < 4; i++)
+        in[i] = seeds[i < n ? i : 0];
+    ss_shake_x4_absorb_once_avx2(&xof, SS_SHAKE128_RATE, in, 34);
+    ss_shake_x4_squeeze_blocks_avx2(out, 3, SS_SHAKE128_RATE, &xof);
+    for (;;) {
+        unsigned full = 0;
+        for (unsigned i = 0; i < n; i++) {
+            j[i] = rej_parse(poly_buf[i], j[i], buf[i], have);
+            full += j[i] == N;
+        }
+        if (full == n) {
+            for (unsigned i = 0; i < n; i++)
+                memcpy(a[i], poly_buf[i], sizeof a[i]);
+            break;
+        }
+        ss_shake_x4_squeeze_blocks_avx2(out, 1, SS_SHAKE128_RATE, &xof);
+        have = XOF_BLOCK;
+    }
+}
+#endif
+
 /*
  * SamplePolyCBD_2 (Algorithm 8, eta = 2) on 128 bytes: coefficient i is
  * (b[4i] + b[4i+1]) - (b[4i+2] + b[4i+3]) for the bits b of the input,
@@ -482,12 +579,59 @@ static void sample_noise(poly *f, const uint8_t s[32], uint8_t b)
     ss_wipe(prf, sizeof prf);
 }
 
+/* f[i] <- SamplePolyCBD_2(PRF_2(s, b + i)) for i < n <= 4: with AVX2, the
+ * n SHAKE256 calls as one four-way SHAKE256 (128 bytes each: one block of
+ * 136), else one by one. The four-way state, inputs and outputs are
+ * secret and wiped. */
+static void sample_noise_vec(poly *f, unsigned n, const uint8_t s[32], uint8_t b)
+{
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        uint8_t in[4][33], prf[4][SS_SHAKE256_RATE];
+        ss_keccak_x4 state;
+        const uint8_t *const inp[4] = {in[0], in[1], in[2], in[3]};
+        uint8_t *const outp[4] = {prf[0], prf[1], prf[2], prf[3]};
+        for (unsigned i = 0; i < 4; i++) {
+            memcpy(in[i], s, 32);
+            in[i][32] = (uint8_t)(b + i);
+        }
+        ss_shake_x4_absorb_once_avx2(&state, SS_SHAKE256_RATE, inp, sizeof in[0]);
+        ss_shake_x4_squeeze_blocks_avx2(outp, 1, SS_SHAKE256_RATE, &state);
+        for (unsigned i = 0; i < n; i++)
+            ss_mlkem_cbd2(f[i].c, prf[i]);
+        ss_wipe(in, sizeof in);
+        ss_wipe(prf, sizeof prf);
+        ss_wipe(&state, sizeof state);
+        return;
+    }
+#endif
+    for (unsigned i = 0; i < n; i++)
+        sample_noise(&f[i], s, (uint8_t)(b + i));
+}
+
 /* Row i of A-hat (transposed = 0) or of its transpose (transposed = 1):
  * A-hat[i, j] = SampleNTT(rho || j || i) (Algorithm 13, line 5, and
  * Algorithm 14, line 6), so row i of the transpose is SampleNTT(rho || i ||
  * j). One row at a time: 3 polynomials on the stack instead of 9. */
 static void matrix_row(poly row[K], const uint8_t rho[32], unsigned i, int transposed)
 {
+#if defined(__x86_64__)
+    if (use_avx2()) {
+        /* the row's three seeds in three of the four lanes: four-way
+         * SHAKE128 costs what three would */
+        uint8_t seeds[K][34];
+        int16_t a[K][N];
+        for (unsigned j = 0; j < K; j++) {
+            memcpy(seeds[j], rho, 32);
+            seeds[j][32] = (uint8_t)(transposed ? i : j);
+            seeds[j][33] = (uint8_t)(transposed ? j : i);
+        }
+        ss_mlkem_sample_ntt_x4(a, (const uint8_t(*)[34])seeds, K);
+        for (unsigned j = 0; j < K; j++)
+            memcpy(row[j].c, a[j], sizeof row[j].c);
+        return;
+    }
+#endif
     uint8_t seed[34];
     memcpy(seed, rho, 32);
     for (unsigned j = 0; j < K; j++) {
@@ -505,7 +649,7 @@ static void matrix_row(poly row[K], const uint8_t rho[32], unsigned i, int trans
 static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[32])
 {
     uint8_t d_k[33], rho_sigma[64];
-    poly s[K], e, row[K], t;
+    poly s[K], e[K], row[K], t;
 
     /* line 1: (rho, sigma) <- G(d || k). The domain-separating byte k is
      * FIPS 203 final's; the initial public draft (and C2SP CCTV) hashed d
@@ -517,20 +661,19 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
 
     /* lines 8-11: s[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 0..2;
      * line 16: s-hat <- NTT(s). */
-    for (unsigned i = 0; i < K; i++) {
-        sample_noise(&s[i], sigma, (uint8_t)i);
+    sample_noise_vec(s, K, sigma, 0);
+    for (unsigned i = 0; i < K; i++)
         ss_mlkem_ntt(s[i].c);
-    }
+    /* lines 12-15: e[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 3..5 */
+    sample_noise_vec(e, K, sigma, K);
 
-    /* lines 3-7, 12-15, 17-18: t-hat[i] = sum_j A-hat[i, j] s-hat[j] +
-     * e-hat[i], with e[i] <- SamplePolyCBD_eta1(PRF(sigma, N)), N = 3..5. */
+    /* lines 3-7, 17-18: t-hat[i] = sum_j A-hat[i, j] s-hat[j] + e-hat[i] */
     for (unsigned i = 0; i < K; i++) {
         matrix_row(row, rho, i, 0);
         inner_product(&t, row, s);
-        sample_noise(&e, sigma, (uint8_t)(K + i));
-        ss_mlkem_ntt(e.c);
+        ss_mlkem_ntt(e[i].c);
         for (unsigned j = 0; j < N; j++) /* fqmul by 2^32: undoes the 2^-16 */
-            t.c[j] = reduce((int16_t)(fqmul(t.c[j], 1353) + e.c[j]));
+            t.c[j] = reduce((int16_t)(fqmul(t.c[j], 1353) + e[i].c[j]));
         ss_mlkem_byte_encode(ek + i * POLY_BYTES, t.c, 12); /* line 19 */
     }
     memcpy(ek + K * POLY_BYTES, rho, 32); /* line 19: ek_PKE <- ... || rho */
@@ -541,7 +684,7 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
     ss_wipe(d_k, sizeof d_k);
     ss_wipe(rho_sigma, sizeof rho_sigma);
     ss_wipe(s, sizeof s);
-    ss_wipe(&e, sizeof e);
+    ss_wipe(e, sizeof e);
     ss_wipe(&t, sizeof t); /* t = A s + e is public (it is ek), but also
                             * wipe the unreduced sums it went through */
 }
@@ -552,7 +695,7 @@ static void kpke_keygen(uint8_t ek[1184], uint8_t dk_pke[1152], const uint8_t d[
 static void kpke_encrypt(uint8_t c[1088], const uint8_t ek[1184], const uint8_t m[32],
                          const uint8_t r[32])
 {
-    poly t[K], y[K], row[K], u, v, noise;
+    poly t[K], y[K], row[K], u, v, noise[K + 1]; /* noise: e1[0..2], e2 */
     const uint8_t *rho = ek + K * POLY_BYTES; /* line 3 */
 
     for (unsigned i = 0; i < K; i++)          /* line 2: t-hat <- ByteDecode_12 */
@@ -560,42 +703,41 @@ static void kpke_encrypt(uint8_t c[1088], const uint8_t ek[1184], const uint8_t 
 
     /* lines 9-12, 18: y[i] <- SamplePolyCBD_eta1(PRF(r, N)), N = 0..2;
      * y-hat <- NTT(y). */
-    for (unsigned i = 0; i < K; i++) {
-        sample_noise(&y[i], r, (uint8_t)i);
+    sample_noise_vec(y, K, r, 0);
+    for (unsigned i = 0; i < K; i++)
         ss_mlkem_ntt(y[i].c);
-    }
+    /* lines 13-17: e1[i] <- SamplePolyCBD_eta2(PRF(r, N)), N = 3..5, and
+     * e2 <- SamplePolyCBD_eta2(PRF(r, 6)) */
+    sample_noise_vec(noise, K + 1, r, K);
 
-    /* lines 4-8, 13-16, 19, 22: u[i] = NTT^-1(sum_j A-hat^T[i, j] y-hat[j])
-     * + e1[i], with e1[i] <- SamplePolyCBD_eta2(PRF(r, N)), N = 3..5;
-     * c1 <- ByteEncode_du(Compress_du(u)). */
+    /* lines 4-8, 19, 22: u[i] = NTT^-1(sum_j A-hat^T[i, j] y-hat[j]) +
+     * e1[i]; c1 <- ByteEncode_du(Compress_du(u)). */
     for (unsigned i = 0; i < K; i++) {
         matrix_row(row, rho, i, 1);
         inner_product(&u, row, y);
         inv_ntt_scaled(u.c, 1441);
-        sample_noise(&noise, r, (uint8_t)(K + i));
         for (unsigned j = 0; j < N; j++)
-            u.c[j] = reduce((int16_t)(u.c[j] + noise.c[j]));
+            u.c[j] = reduce((int16_t)(u.c[j] + noise[i].c[j]));
         compress_encode(c + i * 32 * DU, &u, DU);
     }
 
-    /* lines 17, 20-21, 23: v = NTT^-1(t-hat^T y-hat) + e2 + mu, with
-     * e2 <- SamplePolyCBD_eta2(PRF(r, 6)) and mu = Decompress_1(
+    /* lines 20-21, 23: v = NTT^-1(t-hat^T y-hat) + e2 + mu, with
+     * mu = Decompress_1(
      * ByteDecode_1(m)): 0 or round(q/2) = 1665 for each bit of m, computed
      * by a multiplication, not a choice (a branch or a mask that a compiler
      * may turn into a branch: "clangover", 2024, found exactly that in
      * Kyber's reference poly_frommsg under clang). */
     inner_product(&v, t, y);
     inv_ntt_scaled(v.c, 1441);
-    sample_noise(&noise, r, 2 * K);
     decode_decompress(&u, m, 1); /* u, no longer needed, holds mu (secret) */
     for (unsigned j = 0; j < N; j++)
-        v.c[j] = reduce((int16_t)(v.c[j] + noise.c[j] + u.c[j]));
+        v.c[j] = reduce((int16_t)(v.c[j] + noise[K].c[j] + u.c[j]));
     compress_encode(c + CT_V, &v, DV);
 
     ss_wipe(y, sizeof y);
     ss_wipe(&u, sizeof u);
     ss_wipe(&v, sizeof v);
-    ss_wipe(&noise, sizeof noise);
+    ss_wipe(noise, sizeof noise);
 }
 
 /* K-PKE.Decrypt (Algorithm 15): the 32-byte message m from dk_PKE and c. */

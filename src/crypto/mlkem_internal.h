@@ -19,6 +19,9 @@
 /* SampleNTT (Algorithm 7): the NTT-domain polynomial of the matrix A-hat
  * from seed = rho || j || i (34 bytes, public). Canonical output. */
 void ss_mlkem_sample_ntt(int16_t a[256], const uint8_t seed[34]);
+/* The same for n = 1..4 seeds at once: a[i] from seeds[i] (AVX2: call
+ * only when ss_cpu_features() has SS_CPU_AVX2; x86-64 builds only). */
+void ss_mlkem_sample_ntt_x4(int16_t a[][256], const uint8_t seeds[][34], unsigned n);
 /* SamplePolyCBD_2 (Algorithm 8, eta = 2) on 128 bytes: coefficients in
  * [-2, 2] (signed representatives, not canonical). */
 void ss_mlkem_cbd2(int16_t f[256], const uint8_t b[128]);

@@ -29,6 +29,7 @@
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
 #include "crypto/mlkem.h"
+#include "crypto/mlkem_internal.h"
 #include "crypto/poly1305.h"
 #include "crypto/sha256.h"
 #include "crypto/x25519.h"
@@ -196,6 +197,28 @@ static uint8_t mlkem_ek[1184], mlkem_dk[2400], mlkem_ct[1088];
 static void ours_mlkem_keygen(void) { (void)ss_mlkem768_keygen_derand(mlkem_ek, mlkem_dk, key, point); }
 static void ours_mlkem_encaps(void) { (void)ss_mlkem768_encaps_derand(mlkem_ct, result, mlkem_ek, key); }
 static void ours_mlkem_decaps(void) { (void)ss_mlkem768_decaps(result, mlkem_ct, mlkem_dk); }
+
+/* Its steps, each on the path SS_CPU chooses (docs/performance.md, "ML-KEM
+ * at vector speed"): the NTT, its inverse, MultiplyNTTs, and a row of
+ * A-hat (three SampleNTT: four-way SHAKE128 with AVX2, else one by one).
+ * Canonical polynomials in, canonical out, so each can run on its own
+ * output. */
+static int16_t mlkem_f[256], mlkem_g[256], mlkem_row[3][256];
+static uint8_t mlkem_seeds[3][34];
+static void ours_mlkem_ntt(void) { ss_mlkem_ntt(mlkem_f); }
+static void ours_mlkem_inv_ntt(void) { ss_mlkem_inv_ntt(mlkem_f); }
+static void ours_mlkem_mul(void) { ss_mlkem_multiply_ntts(mlkem_f, mlkem_f, mlkem_g); }
+static void ours_mlkem_row(void)
+{
+#if defined(__x86_64__)
+    if (ss_cpu_features() & SS_CPU_AVX2) {
+        ss_mlkem_sample_ntt_x4(mlkem_row, (const uint8_t(*)[34])mlkem_seeds, 3);
+        return;
+    }
+#endif
+    for (unsigned j = 0; j < 3; j++)
+        ss_mlkem_sample_ntt(mlkem_row[j], mlkem_seeds[j]);
+}
 
 /* ---- measuring ---- */
 
@@ -392,6 +415,19 @@ int main(void)
         ours_only("mlkem768-keygen", ours_mlkem_keygen);
         ours_only("mlkem768-encaps", ours_mlkem_encaps);
         ours_only("mlkem768-decaps", ours_mlkem_decaps);
+        for (unsigned i = 0; i < 256; i++) {
+            mlkem_f[i] = (int16_t)(key[i % 32] * 13 % 3329);
+            mlkem_g[i] = (int16_t)(point[i % 32] * 13 % 3329);
+        }
+        for (unsigned j = 0; j < 3; j++) {
+            memcpy(mlkem_seeds[j], key, 32);
+            mlkem_seeds[j][32] = (uint8_t)j;
+            mlkem_seeds[j][33] = 0;
+        }
+        ours_only("mlkem768-ntt", ours_mlkem_ntt);
+        ours_only("mlkem768-inv-ntt", ours_mlkem_inv_ntt);
+        ours_only("mlkem768-multiply-ntts", ours_mlkem_mul);
+        ours_only("mlkem768-matrix-row", ours_mlkem_row);
     }
     EVP_CIPHER_CTX_free(cipher_ctx);
     EVP_PKEY_CTX_free(hkdf_ctx);

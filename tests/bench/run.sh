@@ -38,6 +38,13 @@ path_line() {
 echo "== primitives (ratio > 1: ours is faster)"
 "$build/bench/bench_primitives" || exit 1
 echo
+# ML-KEM has no other library beside it here; its reference path, in the
+# same run, is what the fast paths are measured against.
+echo "== ML-KEM-768 on the reference path (SS_CPU=ref), beside the figures above"
+SS_CPU=ref SS_BENCH_ONLY=mlkem768 "$build/bench/bench_primitives" |
+    sed -n -e '/^mlkem768/p' -e 's/^BENCH primitive=\(mlkem768-[a-z-]*\) /BENCH primitive=\1 path=ref /p' ||
+    exit 1
+echo
 echo "== network and memory"
 "$build/bench/bench_net" || exit 1
 echo

@@ -226,6 +226,17 @@ void I_WRAP_SONAME_FNNAME_ZU(NONE, ss_mlkem_sample_ntt)(int16_t a[256], const ui
     CALL_FN_v_WW(fn, a, seed);
 }
 
+/* The same for the four-way SampleNTT of the AVX2 path (n seeds,
+ * mlkem.c's ss_mlkem_sample_ntt_x4). */
+void I_WRAP_SONAME_FNNAME_ZU(NONE, ss_mlkem_sample_ntt_x4)(int16_t a[][256],
+                                                           const uint8_t seeds[][34], unsigned n)
+{
+    OrigFn fn;
+    VALGRIND_GET_ORIG_FN(fn);
+    declassify(seeds, n * 34);
+    CALL_FN_v_WWW(fn, a, seeds, n);
+}
+
 /* ML-KEM-768's decapsulation-key check (FIPS 203 §7.3): whether dk's
  * stored H(ek) matches its stored ek says whether the key is well-formed,
  * nothing about its secret part; Decaps branches on it. */

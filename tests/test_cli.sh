@@ -14,55 +14,9 @@
 # each way at once; --test-ephemeral makes sessions repeatable; wrong,
 # unknown and unexpected keys refused; --plain; --fingerprint;
 # standard output closed early; the demo script.
-set -u
+. tests/cli_lib.sh
 
-build=${SS_BUILD:-build}
-ss=$build/ssockets
-T=30 # seconds allowed to any one ssockets process
-
-fail=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fail=1; }
-
-# COMMANDS; verdict DESCRIPTION [FILE...]: ok if the commands just before
-# succeeded ($? on entry); otherwise not ok, followed by the FILEs (the
-# stderr of the processes concerned) to explain why.
-verdict() {
-    if [ $? -eq 0 ]; then
-        ok "$1"
-        return 0
-    fi
-    not_ok "$1"
-    shift
-    for f in "$@"; do
-        [ -f "$f" ] && sed "s|^|#   $(basename "$f"): |" "$f"
-    done
-    return 0
-}
-
-if [ ! -x "$ss" ]; then
-    not_ok "$ss exists (run make first)"
-    exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssockets-cli.XXXXXX") || exit 1
-spid=""
-cleanup() {
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# ---------------------------------------------------------------- helpers
-
-# run ARGS...: runs ssockets ARGS with stdin from /dev/null, stdout in
-# $tmp/out, stderr in $tmp/err; its exit status in $s.
-run() {
-    timeout $T "$ss" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    s=$?
-}
-
+# ---------------------------------------------------------------- helpers of this file
 # one_line FILE: exactly one line, "ssockets: ...".
 one_line() {
     [ "$(wc -l <"$1")" -eq 1 ] && grep -q '^ssockets: ' "$1"
@@ -71,66 +25,6 @@ one_line() {
 # is_key TEXT: 44 characters of base64 ending in '=' (32 bytes).
 is_key() {
     printf '%s\n' "$1" | grep -Eq '^[A-Za-z0-9+/]{43}=$'
-}
-
-# port_of FILE: the port in a "ssockets: listening on 127.0.0.1:PORT" line.
-port_of() {
-    sed -n 's/^ssockets: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1"
-}
-
-# start_server NAME INPUT [OPTIONS...]: starts `ssockets listen OPTIONS
-# 127.0.0.1 0` in the background, stdin from INPUT, stdout to
-# $tmp/NAME.sout, stderr to $tmp/NAME.serr; sets spid and port. The port is
-# read from the "listening on" line, printed before any client can arrive:
-# we poll for it every 50 ms, at most 10 s. Returns 1 if it did not come.
-start_server() {
-    name=$1 input=$2
-    shift 2
-    : >"$tmp/$name.serr"
-    timeout $T "$ss" listen "$@" 127.0.0.1 0 <"$input" >"$tmp/$name.sout" 2>"$tmp/$name.serr" &
-    spid=$!
-    i=0
-    while [ $i -lt 200 ]; do
-        port=$(port_of "$tmp/$name.serr")
-        [ -n "$port" ] && return 0
-        kill -0 "$spid" 2>/dev/null || return 1
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# wait_server: waits for the background server; its exit status in sstatus.
-wait_server() {
-    wait "$spid"
-    sstatus=$?
-    spid=""
-}
-
-# session NAME SERVER_INPUT CLIENT_INPUT [SERVER_OPTIONS...] -- [CLIENT_OPTIONS...]:
-# one listen/connect session. Exit statuses in sstatus and cstatus (99: the
-# server did not start); outputs in $tmp/NAME.{sout,serr,cout,cerr}.
-session() {
-    name=$1 sin=$2 cin=$3
-    shift 3
-    sopts=""
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do
-        sopts="$sopts $1"
-        shift
-    done
-    [ $# -gt 0 ] && shift
-    : >"$tmp/$name.cout"
-    : >"$tmp/$name.cerr"
-    # Our options and paths have no spaces: splitting $sopts is intended.
-    # shellcheck disable=SC2086
-    if ! start_server "$name" "$sin" $sopts; then
-        wait_server
-        sstatus=99 cstatus=99
-        return
-    fi
-    timeout $T "$ss" connect "$@" 127.0.0.1 "$port" <"$cin" >"$tmp/$name.cout" 2>"$tmp/$name.cerr"
-    cstatus=$?
-    wait_server
 }
 
 # ---------------------------------------------------------------- help and usage

@@ -196,10 +196,11 @@ static const int16_t zetas[128] = {
 /*
  * gammas[i] = zeta^(2 BitRev7(i) + 1) mod q, times 2^16: the constants of
  * MultiplyNTTs (Algorithm 11, line 2). After the NTT, a polynomial is 128
- * polynomials of degree 1, the i-th modulo X^2 - gammas[i]. They come in
+ * polynomials of degree 1, the i-th modulo X^2 - gammas[i] (ss_mlkem_gammas,
+ * shared with the AVX2 path through mlkem_internal.h). They come in
  * pairs +g, -g because zeta^128 = -1.
  */
-static const int16_t gammas[128] = {
+const int16_t ss_mlkem_gammas[128] = {
     -1103, 1103,  430,   -430,  555,   -555,  843,   -843,  -1251, 1251,  871,   -871,
     1550,  -1550, 105,   -105,  422,   -422,  587,   -587,  177,   -177,  -235,  235,
     -291,  291,   -460,  460,   1574,  -1574, 1653,  -1653, -246,  246,   778,   -778,
@@ -317,7 +318,7 @@ static void inner_product(poly *r, const poly a[K], const poly b[K])
         for (unsigned k = 0; k < K; k++) {
             int32_t a0 = a[k].c[2 * i], a1 = a[k].c[2 * i + 1];
             int32_t b0 = b[k].c[2 * i], b1 = b[k].c[2 * i + 1];
-            c0 += a0 * b0 + (int32_t)fqmul((int16_t)a1, (int16_t)b1) * gammas[i];
+            c0 += a0 * b0 + (int32_t)fqmul((int16_t)a1, (int16_t)b1) * ss_mlkem_gammas[i];
             c1 += a0 * b1 + a1 * b0;
         }
         r->c[2 * i] = montgomery_reduce(c0);

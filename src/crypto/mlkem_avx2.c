@@ -38,6 +38,7 @@
  * Constant time: arithmetic and fixed shuffles only; the tables are read
  * at fixed addresses. No branch and no index depends on the data.
  */
+#include "mlkem_internal.h"
 #include "mlkem_simd.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -169,21 +170,6 @@ static const int16_t inv_zetas[3][8][16] = {
         {105, 105, 843, 843, 1550, 1550, 555, 555,
          871, 871, 430, 430, -1251, -1251, -1103, -1103},
     },
-};
-
-/* gammas[] of mlkem.c (MultiplyNTTs, Algorithm 11). */
-static const int16_t gammas[128] = {
-    -1103, 1103, 430, -430, 555, -555, 843, -843, -1251, 1251, 871, -871,
-    1550, -1550, 105, -105, 422, -422, 587, -587, 177, -177, -235, 235,
-    -291, 291, -460, 460, 1574, -1574, 1653, -1653, -246, 246, 778, -778,
-    1159, -1159, -147, 147, -777, 777, 1483, -1483, -602, 602, 1119, -1119,
-    -1590, 1590, 644, -644, -872, 872, 349, -349, 418, -418, 329, -329,
-    -156, 156, -75, 75, 817, -817, 1097, -1097, 603, -603, 610, -610,
-    1322, -1322, -1285, 1285, -1465, 1465, 384, -384, -1215, 1215, -136, 136,
-    1218, -1218, -1335, 1335, -874, 874, 220, -220, -1187, 1187, -1659, 1659,
-    -1185, 1185, -1530, 1530, -1278, 1278, 794, -794, -1510, 1510, -854, 854,
-    -870, 870, 478, -478, -108, 108, -308, 308, 996, -996, 991, -991,
-    958, -958, -1460, 1460, 1522, -1522, 1628, -1628,
 };
 
 /* a * b * 2^-16 mod q, |result| < q: the reference's fqmul, lane by lane;
@@ -355,8 +341,8 @@ void ss_mlkem_inner_product_avx2(int16_t r[256], const int16_t *a, const int16_t
 {
     const __m256i qinv = _mm256_set1_epi16((int16_t)QINV);
     for (unsigned v = 0; v < 16; v++) {
-        /* gammas[8v .. 8v+7] into the odd (b1) lanes */
-        __m128i g8 = _mm_loadu_si128((const __m128i *)(const void *)(gammas + 8 * v));
+        /* ss_mlkem_gammas[8v .. 8v+7] (mlkem.c) into the odd (b1) lanes */
+        __m128i g8 = _mm_loadu_si128((const __m128i *)(const void *)(ss_mlkem_gammas + 8 * v));
         __m256i g = _mm256_slli_epi32(_mm256_cvtepi16_epi32(g8), 16);
         __m256i gqinv = _mm256_mullo_epi16(g, qinv);
         __m256i c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256();

@@ -32,6 +32,10 @@ int16_t ss_mlkem_reduce(int16_t a);
 void ss_mlkem_ntt(int16_t f[256]);
 void ss_mlkem_inv_ntt(int16_t f[256]);
 /* MultiplyNTTs (Algorithm 11) on canonical inputs: canonical h. */
+/* The constants of MultiplyNTTs (Algorithm 11, line 2), in Montgomery form:
+ * the reference and the AVX2 path read the same table (mlkem.c). */
+extern const int16_t ss_mlkem_gammas[128];
+
 void ss_mlkem_multiply_ntts(int16_t h[256], const int16_t f[256], const int16_t g[256]);
 /* Compress_d and Decompress_d (§4.2.1), for x in [0, q), y < 2^d and
  * 1 <= d <= 10 (ML-KEM-768's are 1, 4 and 10). */

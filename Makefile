@@ -215,8 +215,8 @@ clean:
 demo: all
 	@sh src/cli/demo.sh $(BUILD)
 
-# The Illustrated SSockets Connection: one page, every byte of real NN, NK
-# and XX sessions explained and recomputed (tests/test_illustrated.sh checks
+# The Illustrated SSockets Connection: one page, every byte of real NN, NK,
+# XX and XXhfs sessions explained and recomputed (tests/test_illustrated.sh checks
 # that the committed page equals a fresh one).
 illustrated: all
 	@SS_BUILD=$(BUILD) python3 docs/illustrated/generate.py docs/illustrated/index.html

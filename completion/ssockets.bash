@@ -28,15 +28,15 @@ _ssockets()
     case $prev in
     --key | --test-ephemeral) _ssockets_files key pem; return ;;
     --peer) _ssockets_files pub pem; return ;;
-    --allow) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --allow | --test-kem) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --timeout) COMPREPLY=(); return ;;
     esac
     local options
     case ${COMP_WORDS[1]} in
     listen) options="--key --peer --allow --hybrid-only --timeout --fingerprint --trace --plain
-                     --test-ephemeral --help" ;;
+                     --test-ephemeral --test-kem --help" ;;
     connect) options="--key --peer --hybrid --classic --timeout --fingerprint --trace --plain
-                      --test-ephemeral --help" ;;
+                      --test-ephemeral --test-kem --help" ;;
     genkey) options="--force --pem --help" ;;
     pubkey | convert-key | version) options="--help" ;;
     *) return ;;

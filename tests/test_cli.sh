@@ -293,6 +293,40 @@ e_hex=$("$ss" pubkey "$tmp/e_client.key" | base64 -d | od -An -tx1 | tr -d ' \n'
 verdict "  ...and the client's e is the public key of its --test-ephemeral file" "$tmp/fixed1.cerr"
 usage_error "--plain with --test-ephemeral" connect --plain --test-ephemeral x 127.0.0.1 1
 
+# --test-kem (the course's hybrid examples): with docs/keys/kem_xxhfs.hex,
+# NIST's ACVP ML-KEM-768 test tcId 28 (dk then m), the client's e1 is that
+# test's ek, sent whole in message 1, and the server's ekem1 gives that
+# test's ciphertext and shared secret; both sides warn. The expected values
+# are read from the vector file, not computed here.
+acvp() { # acvp FIELD: tcId 28's FIELD in lower-case hex
+    python3 -c 'import json, sys
+t = [t for t in json.load(open(sys.argv[1]))["tests"] if t["tcId"] == 28][0]
+print(t[sys.argv[2]].lower())' vectors/noise/hfs/acvp_mlkem768_encaps.json "$1"
+}
+kem=docs/keys/kem_xxhfs.hex
+session kem "$tmp/empty" "$tmp/empty" --trace --key "$tmp/b.key" --test-kem "$kem" -- \
+    --trace --key "$tmp/c.key" --hybrid --test-kem "$kem"
+ek=$(acvp ek) ct=$(acvp c) k=$(acvp k)
+[ "$sstatus" -eq 0 ] && [ "$cstatus" -eq 0 ] && [ ${#ek} -eq 2368 ] &&
+    grep -q "^trace: wire: sent 04c0 [0-9a-f]\{64\}$ek\$" "$tmp/kem.cerr" &&
+    grep -q "^trace: responder <- msg 2 write: token ekem1: ENCAPS(re1): ct = $(echo "$ct" |
+        cut -c1-64)\.\.\. (1088 bytes)\$" "$tmp/kem.serr" &&
+    grep -q "^trace: responder <- msg 2 write: token ekem1: kem_output = $k\$" "$tmp/kem.serr" &&
+    grep -q "^trace: initiator <- msg 2 read: token ekem1: KEM(e1, ct): kem_output = $k\$" \
+        "$tmp/kem.cerr" &&
+    grep -q "^ssockets: warning: --test-kem" "$tmp/kem.serr" &&
+    grep -q "^ssockets: warning: --test-kem" "$tmp/kem.cerr"
+verdict "--test-kem: XXhfs with ACVP tcId 28's ek, ciphertext and shared secret; both warn" \
+    "$tmp/kem.serr" "$tmp/kem.cerr"
+printf '00\n' >"$tmp/short.hex"
+printf 'zz%04860d\n' 0 >"$tmp/nothex.hex"
+for bad in short nothex; do
+    run connect --hybrid --test-kem "$tmp/$bad.hex" 127.0.0.1 1
+    [ "$s" -eq 3 ] && one_line "$tmp/err" && grep -q -e "--test-kem: .*$bad.hex: " "$tmp/err"
+    verdict "--test-kem refuses a file that is not 2,432 bytes of hex ($bad), exit 3" "$tmp/err"
+done
+usage_error "--plain with --test-kem" connect --plain --test-kem x 127.0.0.1 1
+
 # --fingerprint: both sides print the same first 16 bytes of h, and they
 # are the handshake hash that the trace prints at the end.
 fingerprint_of() {

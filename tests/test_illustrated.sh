@@ -9,8 +9,13 @@
 #      `make illustrated` after changing the code, the traces or the tool.
 #   2. Independently of the generator: every value the page marks as coming
 #      from a trace, every key of the key schedules, and every byte it shows
-#      as on the wire, appears in fresh traces of the three sessions
-#      (docs/keys/session.sh nn, nk, xx).
+#      as on the wire (in a record's summary and, whole, under "The bytes"),
+#      appears in fresh traces of the four sessions (docs/keys/session.sh
+#      nn, nk, xx, xxhfs); every value it marks as ML-KEM's (an ACVP value)
+#      is one of NIST's ACVP test tcId 28 (vectors/noise/hfs), read here
+#      from that file; and XXhfs's messages carry that test's ek in clear
+#      and its ciphertext encrypted (opened here with python3-cryptography
+#      under the k the trace printed), its shared secret in the traces.
 #   3. Self-contained: no external script, style sheet, font, image or
 #      frame (nothing with src=, no <link>, no url(, no @import).
 #      Each tag's AD is labelled with its own h (h3, h4, ...), whose value
@@ -42,7 +47,7 @@ fi
 echo "ok - illustrated: $page equals a freshly generated page"
 
 # 2. Every traced value and every wire byte, in fresh traces.
-for p in nn nk xx; do
+for p in nn nk xx xxhfs; do
     SS_BUILD=$build sh docs/keys/session.sh $p hello hi >>"$tmp/traces" || fail "session.sh $p"
 done
 python3 - "$page" "$tmp/traces" <<'PY' || exit 1
@@ -53,7 +58,8 @@ wire = "".join(re.findall(r"wire: sent [0-9a-f]{4} ([0-9a-f]*)", traces))
 traced = re.findall(r'<td class="v t">([0-9a-f]+)</td>', page)
 # Wire bytes are shown one group per byte ("3a c1 5e").
 fields = [f.replace(" ", "") for f in
-          re.findall(r'<span class="f [a-z]+" title="[^"]*">([0-9a-f]{2}(?: [0-9a-f]{2})*)</span>', page)]
+          re.findall(r'<span class="f [a-z0-9]+"(?: title="[^"]*")?>([0-9a-f]{2}(?: [0-9a-f]{2})*)</span>',
+                     page)]
 keys = [k.replace(" ", "") for k in re.findall(r'<span class="hex kv">([0-9a-f ]+)</span>', page)]
 if len(keys) < 9:
     sys.exit("not ok - illustrated: only %d keys in the key schedules" % len(keys))
@@ -66,6 +72,34 @@ if bad:
     sys.exit("not ok - illustrated: values on the page that no trace shows: %s" % bad[:5])
 print("ok - illustrated: %d traced values and %d wire fields on the page, all in fresh traces"
       % (len(traced), len(fields)))
+
+# ML-KEM values: NIST's, from the vector file; and the session used them.
+import json
+t = [t for t in json.load(open("vectors/noise/hfs/acvp_mlkem768_encaps.json"))["tests"]
+     if t["tcId"] == 28][0]
+acvp = {k: t[k].lower() for k in ("ek", "dk", "m", "c", "k")}
+shown = re.findall(r'<td class="v a">(?:<details[^>]*><summary>.*?</summary><span class="vv">)?'
+                   r'([0-9a-f]+)<', page)
+bad = [v[:16] for v in shown if v not in acvp.values()]
+if len(shown) < 8 or set(shown) != set(acvp.values()) - {acvp["k"]}:
+    sys.exit("not ok - illustrated: %d ACVP values on the page; expected ek, dk, m and c"
+             % len(shown))
+if bad:
+    sys.exit("not ok - illustrated: values marked ACVP that tcId 28 does not hold: %s" % bad)
+hfs = traces[traces.index("Noise_XXhfs".encode().hex()):]
+msg1 = re.search(r"client: wire: sent 04c0 ([0-9a-f]*)", hfs).group(1)
+msg2 = re.search(r"server: wire: sent 04b0 ([0-9a-f]*)", hfs).group(1)
+k_ee = re.search(r"responder <- msg 2 write: MixKey: ck = [0-9a-f]{64}, k = ([0-9a-f]{64})",
+                 hfs).group(1)
+h_ee = re.search(r"responder <- msg 2 write: MixHash: h = ([0-9a-f]{64})", hfs).group(1)
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+ct = ChaCha20Poly1305(bytes.fromhex(k_ee)).decrypt(
+    bytes(12), bytes.fromhex(msg2[64:64 + 2 * 1104]), bytes.fromhex(h_ee))
+if msg1[64:] != acvp["ek"] or ct.hex() != acvp["c"] or \
+        ("kem_output = %s\n" % acvp["k"]) not in hfs:
+    sys.exit("not ok - illustrated: the XXhfs session did not use ACVP tcId 28's ek, c and k")
+print("ok - illustrated: %d ML-KEM values on the page are ACVP tcId 28's, and the XXhfs session "
+      "sent its ek, its ciphertext (decrypted here) and derived its k" % len(shown))
 
 # Each tag's associated data is named by its own h (h0, h1, ...: the
 # numbering of docs/handshake.md), and that name holds the value the
@@ -85,7 +119,7 @@ for section in page.split('<section id="')[1:]:
                 sys.exit("not ok - illustrated: %s, section %s: the AD is not the h its label "
                          "names" % (label, section[:2]))
             ads += 1
-if ads < 7:   # NN 1, NK 2, XX 4
+if ads < 12:   # NN 1, NK 2, XX 4, XXhfs 5
     sys.exit("not ok - illustrated: only %d AD labels checked: the check would be blind" % ads)
 print("ok - illustrated: each of the %d tags names its own h as AD, with that h's value" % ads)
 PY

@@ -3,13 +3,16 @@
     python3 docs/illustrated/generate.py [OUT]      (default docs/illustrated/index.html)
     make illustrated                               (the same)
 
-Runs three real sessions, NN, NK and XX, with docs/keys/session.sh: the real
-build/ssockets (or $SS_BUILD/ssockets) with the fixed keys of docs/keys,
---test-ephemeral and --trace. Then, for every byte each side sent, it
+Runs four real sessions, NN, NK, XX and the hybrid XXhfs, with
+docs/keys/session.sh: the real build/ssockets (or $SS_BUILD/ssockets) with
+the fixed keys of docs/keys, --test-ephemeral (and for XXhfs --test-kem,
+NIST's ACVP ML-KEM-768 test tcId 28) and --trace. Then, for every byte each side sent, it
 recomputes the value independently, one Noise or RFC 8439 step at a time,
 with build/examples/sstool (the library's primitives on hex arguments),
 and compares each result with the value the trace printed and with the
-bytes on the wire. Any difference stops it with an error: the page can only
+bytes on the wire. ML-KEM values (the KEM key pair, the ciphertext, the
+shared secret) are not recomputed: they are read from the ACVP vector
+(vectors/noise/hfs) and compared with the trace and the wire. Any difference stops it with an error: the page can only
 show values that the real program produced and that the step-by-step
 recomputation reproduces. The page shows, for each record, the explanation,
 each step with its inputs and outputs, the sstool commands that reproduce
@@ -19,7 +22,8 @@ The output is one self-contained HTML file (inline CSS and a little inline
 JavaScript; no network, no fonts): records are <details> elements, open in
 the HTML so that a reader without JavaScript, or a printer, sees everything;
 the script closes them for reading on screen and opens them all again for
-printing. Python standard library only.
+printing. Values longer than 64 bytes (an ML-KEM key or ciphertext) are
+folded the same way: their first 16 bytes, then a fold with all of them. Python standard library only.
 
 The page at a glance: the top shows the three sessions side by side, one
 arrow per frame from its sender, each a link to its record; each session
@@ -40,6 +44,7 @@ colour (.rec.KIND, .ov-KIND) and its explanation in explain_transport.
 """
 import base64
 import html
+import json
 import os
 import re
 import subprocess
@@ -51,6 +56,12 @@ SSTOOL = os.path.join(BUILD, "examples", "sstool")
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("docs", "illustrated", "index.html")
 MESSAGES = {"client": "hello\n", "server": "hi\n"}   # what each side sends
 PROLOGUE = b"SSockets/1".hex()
+# The sessions, by session.sh's name: the Noise protocol name of each.
+NAMES = {"nn": "Noise_NN_25519_ChaChaPoly_SHA256", "nk": "Noise_NK_25519_ChaChaPoly_SHA256",
+         "xx": "Noise_XX_25519_ChaChaPoly_SHA256",
+         "xxhfs": "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256"}
+ACVP = os.path.join("vectors", "noise", "hfs", "acvp_mlkem768_encaps.json")
+FOLD = 64     # bytes: a longer value is shown folded (its first 16 bytes, then all)
 # The transport frame kinds (protocol.md): type byte -> (what it is, the
 # record's kind, i.e. its colour, and the functions that make it). A frame
 # of a type not listed here stops the generator: add the kind here, its
@@ -87,6 +98,23 @@ def key_hex(name):
     return base64.b64decode(body)[-32:].hex()
 
 
+def kem_inputs():
+    """The ML-KEM-768 values of the XXhfs session: docs/keys/kem_xxhfs.hex
+    (what --test-kem reads: dk, then m), checked against ACVP test tcId 28,
+    whose ek, c and k the session must then show."""
+    with open(os.path.join(ROOT, "docs", "keys", "kem_xxhfs.hex")) as f:
+        raw = "".join(f.read().split())
+    with open(os.path.join(ROOT, ACVP)) as f:
+        t = [t for t in json.load(f)["tests"] if t["tcId"] == 28][0]
+    v = {k: t[k].lower() for k in ("ek", "dk", "m", "c", "k")}
+    if raw != v["dk"] + v["m"]:
+        fail("docs/keys/kem_xxhfs.hex is not ACVP tcId 28's dk then m")
+    # dk = dk_PKE (1152 bytes) || ek || H(ek) || z (FIPS 203 Algorithm 16)
+    if v["dk"][2 * 1152:2 * (1152 + 1184)] != v["ek"]:
+        fail("ACVP tcId 28: ek is not inside dk")
+    return v
+
+
 # ---------------------------------------------------------------- source excerpts
 
 def function_lines(path, name):
@@ -119,6 +147,7 @@ SOURCES = {
     "split": "src/net/noise.c", "produce_name": "src/net/engine.c",
     "seal_frame": "src/net/engine.c", "ss_engine_close": "src/net/engine.c",
     "new_output": "src/net/engine.c", "ss_handshake_init": "src/net/noise.c",
+    "kem_public_key": "src/net/noise.c", "write_ekem1": "src/net/noise.c",
 }
 
 
@@ -167,10 +196,12 @@ def session(pattern):
 def build_pattern(pattern):
     trace_text, lines = session(pattern)
     P = pattern.upper()
+    base = P.replace("HFS", "")          # the classical pattern under a hybrid one
+    kem = kem_inputs() if base != P else None
     priv = {("client", "e"): key_hex("init_ephemeral.key"),
             ("server", "e"): key_hex("resp_ephemeral.key"),
-            ("client", "s"): key_hex("init_static.key") if P == "XX" else None,
-            ("server", "s"): key_hex("resp_static.key") if P in ("NK", "XX") else None}
+            ("client", "s"): key_hex("init_static.key") if base == "XX" else None,
+            ("server", "s"): key_hex("resp_static.key") if base in ("NK", "XX") else None}
     keyfile = {("client", "e"): "init_ephemeral.key", ("server", "e"): "resp_ephemeral.key",
                ("client", "s"): "init_static.key", ("server", "s"): "resp_static.key"}
     pub = {}
@@ -207,21 +238,108 @@ def build_pattern(pattern):
             [("public", p, True)],
             ["openssl pkey -in docs/keys/%s -outform DER | tail -c 32 | xxd -p -c 32"
              % keyfile[(side, kind)], cmd], []))
+    if kem:
+        keys.explain += ("<p>The ML-KEM-768 inputs are fixed too, by <code>--test-kem "
+                         "docs/keys/kem_xxhfs.hex</code>: the decapsulation key and the "
+                         "encapsulation randomness of NIST's ACVP test tcId 28 "
+                         "(<code>%s</code>), so that the KEM's outputs below are that test's "
+                         "and anyone can check them without running this project's ML-KEM. "
+                         "The same warning applies.</p>" % ACVP)
+        keys.steps.append(Step(
+            "client KEM key pair (e1)",
+            "dk = dk_PKE || ek || H(ek) || z (FIPS 203 Algorithm 16): the encapsulation key "
+            "ek is bytes 1152 to 2335 of dk",
+            [("dk (docs/keys/kem_xxhfs.hex; ACVP tcId 28)", kem["dk"], "acvp")],
+            [("ek = e1.pub", kem["ek"], "acvp")], [], []))
+        keys.steps.append(Step(
+            "server encapsulation randomness",
+            "m: the 32 random bytes of ML-KEM.Encaps (FIPS 203 Algorithm 17)",
+            [("m (docs/keys/kem_xxhfs.hex; ACVP tcId 28)", kem["m"], "acvp")], [], [], []))
     records.append(keys)
 
     # Replays each trace line of the writer of each message, in protocol order.
     def replay(side, rest, rec):
         m = re.search(r"InitializeSymmetric: h = ck = ([0-9a-f]{64})", rest)
         if m:
-            name = ("Noise_%s_25519_ChaChaPoly_SHA256" % P).encode().hex()
-            check("InitializeSymmetric", name, m.group(1))
-            state["h"] = state["ck"] = name
+            name = NAMES[pattern].encode().hex()
+            if len(name) == 64:
+                h, formula = name, "h0 = ck = protocol name (exactly 32 bytes: no hashing)"
+                cmd = "printf %s %s | xxd -p -c 32" % ("%s", NAMES[pattern])
+            else:
+                h, cmd = sstool("sha256", name)
+                formula = ("h0 = ck = SHA-256(protocol name) (longer than 32 bytes: hashed, "
+                           "Noise §5.2)")
+            check("InitializeSymmetric", h, m.group(1))
+            state["h"] = state["ck"] = h
             state["hn"] = 0
             rec.steps.append(Step(
-                "InitializeSymmetric", "h0 = ck = protocol name (exactly 32 bytes: no hashing)",
-                [("protocol name", name, False)], [("h0 = ck", name, True)],
-                ["printf %s Noise_%s_25519_ChaChaPoly_SHA256 | xxd -p -c 32" % ("%s", P)],
-                ["initialize_symmetric"]))
+                "InitializeSymmetric", formula,
+                [("protocol name", name, False)], [("h0 = ck", h, True)],
+                [cmd], ["initialize_symmetric"]))
+            return
+        m = re.search(r"token e1: e1\.pub = ([0-9a-f]{64})\.\.\. \((\d+) bytes\)$", rest)
+        if m:
+            check("token e1", kem["ek"][:64], m.group(1))
+            check("token e1 length", len(kem["ek"]) // 2, int(m.group(2)))
+            state["plain"] = kem["ek"]
+            rec.steps.append(Step(
+                "token e1", "e1.pub: the encapsulation key ek of the KEM key pair (from "
+                "--test-kem: ACVP tcId 28); the trace shows its first 32 bytes",
+                [("dk", kem["dk"], "acvp")], [("e1.pub = ek", kem["ek"], "acvp")], [],
+                ["write_token", "kem_public_key"]))
+            return
+        m = re.search(r"EncryptAndHash\(e1\.pub\): (\d+) bytes -> (\d+) bytes in clear", rest)
+        if m:
+            ek = state.pop("plain")
+            state["pending"] = ("e1, in clear", ek)
+            rec.fields.append(("e1", "e1: client's ML-KEM-768 encapsulation key, in clear "
+                               "(no key yet)", ek))
+            rec.steps.append(Step(
+                "EncryptAndHash(e1.pub)",
+                "no key yet: e1.pub is sent as it is (%s bytes) and hashed" % m.group(2),
+                [], [], [], ["encrypt_and_hash"]))
+            return
+        m = re.search(r"token ekem1: ENCAPS\(re1\): ct = ([0-9a-f]{64})\.\.\. \((\d+) bytes\)$",
+                      rest)
+        if m:
+            check("ekem1 ciphertext", kem["c"][:64], m.group(1))
+            check("ekem1 ciphertext length", len(kem["c"]) // 2, int(m.group(2)))
+            state["plain"] = kem["c"]
+            return
+        m = re.search(r"token ekem1: kem_output = ([0-9a-f]{64})$", rest)
+        if m:
+            check("ekem1 shared secret", kem["k"], m.group(1))
+            state["dh"], state["dh_token"] = kem["k"], "ekem1"
+            rec.steps.append(Step(
+                "token ekem1: Encaps",
+                "(kem_output, ct) = ML-KEM-768.Encaps_internal(re1, m) (FIPS 203 Algorithm 17; "
+                "m from --test-kem); the values are ACVP tcId 28's, which the trace shows",
+                [("re1 = the client's e1.pub", kem["ek"], "acvp"), ("m", kem["m"], "acvp")],
+                [("ct (KEM ciphertext)", kem["c"], "acvp"), ("kem_output", kem["k"], True)],
+                [], ["write_ekem1"]))
+            return
+        m = re.search(r"EncryptAndHash\(ct\): (\d+) bytes -> (\d+) bytes of ciphertext", rest)
+        if m:
+            plaintext = state.pop("plain")
+            nonce = "00000000" + state["n"].to_bytes(8, "little").hex()
+            ct, cmd = sstool("aead-seal", state["k"], nonce, state["h"], plaintext)
+            ad = "h%d" % state["hn"]
+            key = state["key"]
+            if rec.ident not in key.used_by:
+                key.used_by.append(rec.ident)
+            rec.steps.append(Step(
+                "EncryptAndHash(ct)",
+                "ChaCha20-Poly1305 with key %s, nonce n = %d, associated data %s" % (
+                    key.name, state["n"], ad),
+                [(key.name, state["k"], True), ("nonce (n = %d)" % state["n"], nonce, False),
+                 ("AD = %s" % ad, state["h"], True), ("plaintext = ct", plaintext, "acvp")],
+                [("ciphertext || tag", ct, False)],
+                [cmd], ["encrypt_and_hash", "ss_cipher_encrypt", "chachapoly_nonce"]))
+            state["n"] += 1
+            state["pending"] = ("encrypted KEM ciphertext", ct)
+            rec.fields.append(("kem", "ekem1: the KEM ciphertext, encrypted", ct[:-32]))
+            rec.fields.append(("tag", "tag of the KEM ciphertext (Poly1305, AD = %s)" % ad,
+                               ct[-32:]))
             return
         if "prologue: 10 bytes" in rest:
             state["pending"] = ("prologue \"SSockets/1\"", PROLOGUE)
@@ -277,17 +395,19 @@ def build_pattern(pattern):
             check("MixKey ck", out[:64], m.group(1))
             check("MixKey k", out[64:], m.group(2))
             k_name = "k (%s)" % state["dh_token"]
+            what = "KEM shared secret" if state["dh_token"] == "ekem1" else "DH result"
             rec.steps.append(Step(
-                "MixKey(DH result)",
+                "MixKey(%s)" % what,
                 "temp = HMAC(ck, DH); ck = HMAC(temp, 01); k = HMAC(temp, ck || 02) "
                 "(HKDF-Extract, then HKDF-Expand with empty info; n = 0)",
-                [("ck", state["ck"], True), ("DH result", state["dh"], True)],
+                [("ck", state["ck"], True), (what, state["dh"], True)],
                 [("temp (HKDF-Extract)", prk, False), ("ck", out[:64], True),
                  (k_name, out[64:], True)],
                 [c1, c2], ["mix_key", "hkdf"]))
             state["ck"], state["k"], state["n"] = out[:64], out[64:], 0
             state["key"] = Key(k_name, out[64:], rec.ident,
-                               "MixKey after the DH of token %s" % state["dh_token"])
+                               "MixKey after the %s of token %s" % (
+                                   "KEM" if what.startswith("KEM") else "DH", state["dh_token"]))
             schedule.append(state["key"])
             return
         m = re.search(r"token s: s\.pub = ([0-9a-f]{64})", rest)
@@ -368,7 +488,8 @@ def build_pattern(pattern):
                 "way makes the two <code>h</code> differ, and the next tag fails.</p>" % {
                     "NN": "no keys on either side",
                     "NK": "the client pins the server's static key",
-                    "XX": "both sides have static keys, sent encrypted"}[P])
+                    "XX": "both sides have static keys, sent encrypted",
+                    "XXHFS": "XX with ML-KEM-768 added (hfs): the name is 44 bytes"}[P])
     f0.short = "protocol name"
     for l in writer_lines("client", "setup:"):
         replay("client", l, f0)
@@ -379,9 +500,10 @@ def build_pattern(pattern):
     records.append(f0)
 
     # The handshake messages, each replayed from its writer's trace.
-    count = 3 if P == "XX" else 2
+    count = 3 if base == "XX" else 2
     tokens = {"NN": ["e", "e, ee"], "NK": ["e, es", "e, ee"],
-              "XX": ["e", "e, ee, s, es", "s, se"]}[P]
+              "XX": ["e", "e, ee, s, es", "s, se"],
+              "XXHFS": ["e, e1", "e, ee, ekem1, s, es", "s, se"]}[P]
     index = {"client": 1, "server": 0}
     for msg in range(1, count + 1):
         side = "client" if msg % 2 else "server"
@@ -470,6 +592,22 @@ def explain_message(P, msg, side, tokens):
                    "(counter n = 1: n = 0 was used by frame 2's payload), then <code>se</code> "
                    "and the payload's tag, which proves that the client holds its private key. "
                    "After this message both sides call Split().",
+        ("XXHFS", 1): "The client's ephemeral X25519 key, then <code>e1</code>: the 1,184-byte "
+                      "encapsulation key of a fresh ML-KEM-768 key pair, both in clear (no key "
+                      "yet, so no tag either). It is hashed into <code>h</code> like "
+                      "<code>e</code>, so changing a byte of it on the way makes the next tag "
+                      "fail.",
+        ("XXHFS", 2): "As in XX, <code>e</code> and <code>ee</code> first. Then "
+                      "<code>ekem1</code>: the server encapsulates to the client's "
+                      "<code>e1</code>, sends the 1,088-byte ciphertext encrypted under the key "
+                      "from <code>ee</code> (with its tag), and mixes the KEM's shared secret "
+                      "into the chaining key: every key from here on depends on both X25519 "
+                      "and ML-KEM, so recorded traffic stays secret unless both are broken. "
+                      "The static key, <code>es</code> and the payload's tag follow as in XX, "
+                      "under the new keys.",
+        ("XXHFS", 3): "As in XX: the client's static key, encrypted, then <code>se</code> and "
+                      "the payload's tag. ML-KEM adds nothing here: authentication stays "
+                      "X25519's. After this message both sides call Split().",
     }[(P, msg)]
     return ("<p>%s</p><p>Tokens <code>%s</code>, written by the %s. Each step below is one "
             "line of the %s's <code>--trace</code>, recomputed with <code>sstool</code>.</p>"
@@ -520,6 +658,9 @@ details.rec > .body { padding: 0 1rem 1rem 1.2rem; }
 .f { padding: 0 .15rem; border-radius: 2px; }
 .f.len { background: #d3d7cf; } .f.name { background: #c6dbf5; } .f.e { background: #fce6b6; }
 .f.s { background: #e3cbe8; } .f.tag { background: #f6c6c6; } .f.ct { background: #cde8c9; }
+.f.e1 { background: #fff3a8; } .f.kem { background: #b9e4e8; }
+details.long > summary { cursor: pointer; }
+details.long[open] > summary { color: #555; }
 table.io { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; }
 table.io td { border-top: 1px solid #ddd; padding: .15rem .4rem; vertical-align: top; }
 table.io td:first-child { width: 13rem; }
@@ -585,6 +726,8 @@ JS = """
 (function () {
   var recs = document.querySelectorAll('details.rec');
   var srcs = document.querySelectorAll('details.src');
+  var longs = document.querySelectorAll('details.long');
+  for (var j = 0; j < longs.length; j++) longs[j].open = false;  /* folded on screen */
   function all(open) { for (var i = 0; i < recs.length; i++) recs[i].open = open; }
   all(false);  /* without this script every record stays open */
   var c = document.getElementById('controls');
@@ -594,7 +737,8 @@ JS = """
   b2.addEventListener('click', function () { all(false); });
   c.appendChild(b1); c.appendChild(b2);
   window.addEventListener('beforeprint', function () {
-    all(true); for (var i = 0; i < srcs.length; i++) srcs[i].open = true; });
+    all(true); for (var i = 0; i < srcs.length; i++) srcs[i].open = true;
+    for (var j = 0; j < longs.length; j++) longs[j].open = true; });
   function follow() {  /* a link to a record opens it */
     var t = location.hash && document.getElementById(location.hash.slice(1));
     if (t && t.tagName === 'DETAILS') t.open = true;
@@ -612,6 +756,24 @@ def esc(s):
 def hex_bytes(h):
     """Hex as the eye reads it: one group per byte."""
     return " ".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def folded(h, inner, field=None):
+    """A value as it is shown: whole, or, longer than FOLD bytes, its first
+    16 bytes (in the colour of its field, if it is one) and a fold that
+    holds all of them (inner: their HTML)."""
+    if len(h) <= 2 * FOLD:
+        return inner
+    first = hex_bytes(h[:32])
+    if field:
+        first = '<span class="f %s">%s</span>' % (field, first)
+    return ('<details class="long" open><summary>%s &hellip; (%s bytes: open for all)</summary>'
+            '%s</details>' % (first, "{:,}".format(len(h) // 2), inner))
+
+
+def value_class(traced):
+    """td class of a value: t from a trace, a from the ACVP vector."""
+    return {True: " t", "acvp": " a"}.get(traced, "")
 
 
 def key_id(pattern, key):
@@ -633,8 +795,12 @@ def render_record(rec, sources_used, keys_of):
     out.append('<span class="title">%s</span>%s' % (
         esc(rec.title), " &middot; %d bytes on the wire" % size if size else ""))
     if rec.fields:
+        # In the summary a long field shows its first 16 bytes; all of it
+        # is under "The bytes".
         out.append('<span class="bytes hex">%s</span>' % " ".join(
-            '<span class="f %s" title="%s">%s</span>' % (c, esc(label), hex_bytes(h))
+            '<span class="f %s" title="%s">%s</span>%s' % (
+                c, esc(label), hex_bytes(h[:32] if len(h) > 2 * FOLD else h),
+                " &hellip; (%s bytes)" % "{:,}".format(len(h) // 2) if len(h) > 2 * FOLD else "")
             for c, label, h in rec.fields))
     out.append("</summary>")
     out.append('<div class="body">')
@@ -647,8 +813,8 @@ def render_record(rec, sources_used, keys_of):
     if rec.fields:
         out.append("<h3>The bytes</h3><dl class=\"fields\">")
         for c, label, h in rec.fields:
-            out.append('<dt><span class="f %s">%s</span></dt><dd>%s</dd>' % (
-                c, hex_bytes(h), esc(label)))
+            out.append('<dt>%s</dt><dd>%s</dd>' % (folded(
+                h, '<span class="f %s">%s</span>' % (c, hex_bytes(h)), c), esc(label)))
         out.append("</dl>")
     if rec.steps:
         out.append("<h3>The calculation</h3>")
@@ -656,12 +822,12 @@ def render_record(rec, sources_used, keys_of):
     for s in rec.steps:
         out.append('<div class="step"><h4>%s</h4><div class="formula">%s</div>'
                    '<table class="io">' % (esc(s.name), esc(s.formula)))
-        for label, value, traced in s.inputs:
-            out.append('<tr><td>in: %s</td><td class="v%s">%s</td></tr>' % (
-                esc(label), " t" if traced else "", esc(value)))
-        for label, value, traced in s.outputs:
-            out.append('<tr><td>out: %s</td><td class="v%s">%s</td></tr>' % (
-                esc(label), " t" if traced else "", esc(value)))
+        for io, values in (("in", s.inputs), ("out", s.outputs)):
+            for label, value, traced in values:
+                cell = folded(value, '<span class="vv">%s</span>' % esc(value)) \
+                    if len(value) > 2 * FOLD else esc(value)
+                out.append('<tr><td>%s: %s</td><td class="v%s">%s</td></tr>' % (
+                    io, esc(label), value_class(traced), cell))
         out.append("</table></div>")
         commands += [c for c in s.commands if c not in commands]
         functions += [f for f in s.functions if f not in functions]
@@ -688,7 +854,7 @@ def render_record(rec, sources_used, keys_of):
 def render_overview(pattern, records):
     """The session at a glance: one row per frame, on its sender's side,
     each a link to its record."""
-    out = ['<div class="overview" aria-label="%s at a glance">' % pattern.upper(),
+    out = ['<div class="overview" aria-label="%s at a glance">' % label(pattern),
            '<div class="ov-row ov-head"><span>client</span><span></span><span>server</span>'
            '</div>']
     for rec in records:
@@ -706,6 +872,11 @@ def render_overview(pattern, records):
     return "\n".join(out)
 
 
+def label(pattern):
+    """NN, NK, XX, XXhfs."""
+    return pattern[:2].upper() + pattern[2:]
+
+
 def render_glance(sections):
     """The overview at the top of the page: the three sessions side by
     side, one arrow per frame from its sender, each a link to its record."""
@@ -713,7 +884,7 @@ def render_glance(sections):
     for pattern, records, _ in sections:
         out.append('<div class="gl-col"><a class="gl-title" href="#%s">%s</a>'
                    '<div class="gl-row gl-head"><span>client</span><span>server</span></div>'
-                   % (pattern, pattern.upper()))
+                   % (pattern, label(pattern)))
         for rec in records:
             if not rec.side:
                 continue
@@ -728,7 +899,7 @@ def render_glance(sections):
 def render_schedule(pattern, schedule, titles):
     """The key schedule inline: each key, where it is made, what it encrypts."""
     out = ['<table class="ks"><caption>The keys of %s, in the order they are made</caption>'
-           '<tr><th>key</th><th>made in</th><th>encrypts</th></tr>' % pattern.upper()]
+           '<tr><th>key</th><th>made in</th><th>encrypts</th></tr>' % label(pattern)]
     for key in schedule:
         used = ", ".join('<a href="#%s">%s</a>' % (i, esc(titles[i])) for i in key.used_by)
         out.append('<tr id="%s"><td><strong>%s</strong> <span class="formula">%s</span>'
@@ -744,7 +915,7 @@ def main():
     if not os.access(os.path.join(ROOT, SSTOOL), os.X_OK):
         fail("%s is missing: run make first" % SSTOOL)
     sections, total = [], 0
-    for pattern in ("nn", "nk", "xx"):
+    for pattern in ("nn", "nk", "xx", "xxhfs"):
         records, schedule, trace_text, checked = build_pattern(pattern)
         total += checked
         sections.append((pattern, records, schedule))
@@ -757,6 +928,11 @@ def main():
               "the client stays anonymous. Two handshake messages.",
         "xx": "Both sides have static keys and send them encrypted: both are authenticated. "
               "Three handshake messages.",
+        "xxhfs": "XX with ML-KEM-768 added (the hfs modifier, docs/handshake.md, \"Hybrid "
+                 "handshakes\"): the same authentication, and a key that stays secret unless "
+                 "both X25519 and ML-KEM-768 are broken, against a quantum computer that "
+                 "records today's traffic. Three handshake messages, two of them over a "
+                 "kilobyte; the long values are folded, every byte one click away.",
     }
     for pattern, records, schedule in sections:
         titles = {r.ident: r.title for r in records}
@@ -764,8 +940,8 @@ def main():
         for key in schedule:
             for ident in key.used_by:
                 keys_of.setdefault(ident, []).append((pattern, key))
-        body.append('<section id="%s"><h2>%s: Noise_%s_25519_ChaChaPoly_SHA256</h2><p>%s</p>'
-                    % (pattern, pattern.upper(), pattern.upper(), intro[pattern]))
+        body.append('<section id="%s"><h2>%s: %s</h2><p>%s</p>'
+                    % (pattern, label(pattern), NAMES[pattern], esc(intro[pattern])))
         body.append(render_overview(pattern, records))
         body.append(render_schedule(pattern, schedule, titles))
         body.append("<p>Command: <code>sh docs/keys/session.sh %s hello hi</code> prints both "
@@ -785,7 +961,8 @@ def main():
 <body>
 <header>
 <h1>The Illustrated SSockets Connection</h1>
-<p>Every byte of three real SSockets/1 connections, NN, NK and XX, explained and reproduced.
+<p>Every byte of four real SSockets/1 connections, NN, NK, XX and the hybrid XXhfs, explained
+and reproduced.
 Each coloured record is one frame on the wire: open it (click, or Tab and Enter) to see what it
 means, the calculation that produced it with its inputs and outputs, the commands that
 reproduce each value with this repository's <code>sstool</code>, and the source lines that
@@ -793,7 +970,9 @@ compute it. In each session the client sends <code>hello</code> and the server
 <code>hi</code>, each followed by a newline, and both close.</p>
 <p>This page was generated by <code>make illustrated</code>
 (<code>docs/illustrated/generate.py</code>) from real runs of <code>build/ssockets</code> with
-<code>--trace</code>, the fixed keys of <code>docs/keys</code> and <code>--test-ephemeral</code>;
+<code>--trace</code>, the fixed keys of <code>docs/keys</code>, <code>--test-ephemeral</code> and,
+for XXhfs, <code>--test-kem</code> (the ML-KEM-768 inputs of a NIST ACVP test, whose outputs the
+session must reproduce);
 %(checked)d values were recomputed step by step and compared with the traces and the wire
 bytes, and <code>make check</code> regenerates the page and fails if it changed. The wire
 format is <a href="../protocol.md">docs/protocol.md</a>; the course starts at
@@ -803,16 +982,17 @@ the same sessions in tshark and Wireshark.</p>
 style="background:var(--name)">frame 0</span><span style="background:var(--hs)">handshake</span><span
 style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span>
 Bytes: <span class="f len">length</span> <span class="f name">name</span> <span class="f e">ephemeral key</span>
-<span class="f s">encrypted static key</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
+<span class="f s">encrypted static key</span> <span class="f e1">ML-KEM key</span>
+<span class="f kem">encrypted ML-KEM ciphertext</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
 %(glance)s
-<nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a></nav>
+<nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a><a href="#xxhfs">XXhfs</a></nav>
 <div class="controls" id="controls"></div>
 </header>
 <main>
 %(body)s
 </main>
-<footer><p>Values marked in the tables come from the traces; hex is lowercase, first byte
-first. Nonces are 32 zero bits followed by the counter n as a 64-bit little-endian number
+<footer><p>Values marked in the tables come from the traces or, for ML-KEM, from the ACVP
+vector; hex is lowercase, first byte first. Nonces are 32 zero bits followed by the counter n as a 64-bit little-endian number
 (Noise §12.3).</p></footer>
 <script>%(js)s</script>
 </body>

@@ -2,7 +2,7 @@
 # session.sh — one traced SSockets session with the course's fixed keys, for
 # the worked examples of docs/handshake.md and docs/protocol.md.
 #
-#   sh docs/keys/session.sh nn|nk|xx [CLIENT_MESSAGE [SERVER_MESSAGE]]
+#   sh docs/keys/session.sh nn|nk|xx|xxhfs [CLIENT_MESSAGE [SERVER_MESSAGE]]
 #
 # Starts `ssockets listen` and `ssockets connect` on 127.0.0.1 with --trace
 # and --test-ephemeral, the client sends CLIENT_MESSAGE (default "hello"),
@@ -20,6 +20,9 @@
 #   nn  no static keys
 #   nk  the server has resp_static.key; the client pins resp_static.pub
 #   xx  the server has resp_static.key, the client init_static.key
+#   xxhfs  as xx, with --hybrid and --test-kem kem_xxhfs.hex: the ML-KEM-768
+#       inputs of NIST's ACVP test tcId 28 (the client's e1 key pair, the
+#       server's encapsulation randomness; see README)
 # With the ephemeral keys fixed too, nothing random is left: every run
 # prints the same values. (Only the order of a side's "sent" and "received"
 # transport lines may vary: each side sends and receives in two threads.)
@@ -28,7 +31,7 @@
 # by `timeout`; the scratch directory is removed on exit.
 set -eu
 
-pattern=${1:?usage: sh docs/keys/session.sh nn|nk|xx [CLIENT_MESSAGE [SERVER_MESSAGE]]}
+pattern=${1:?usage: sh docs/keys/session.sh nn|nk|xx|xxhfs [CLIENT_MESSAGE [SERVER_MESSAGE]]}
 ss=${SS_BUILD:-build}/ssockets
 keys=$(dirname "$0")
 
@@ -45,7 +48,10 @@ case $pattern in
 nn) server_keys="" client_keys="" ;;
 nk) server_keys="--key $d/resp_static.key" client_keys="--peer $keys/resp_static.pub" ;;
 xx) server_keys="--key $d/resp_static.key" client_keys="--key $d/init_static.key" ;;
-*) echo "session.sh: unknown pattern '$pattern' (nn, nk or xx)" >&2; exit 2 ;;
+xxhfs)
+    server_keys="--key $d/resp_static.key --test-kem $keys/kem_xxhfs.hex"
+    client_keys="--key $d/init_static.key --hybrid --test-kem $keys/kem_xxhfs.hex" ;;
+*) echo "session.sh: unknown pattern '$pattern' (nn, nk, xx or xxhfs)" >&2; exit 2 ;;
 esac
 
 # The server. Port 0 lets the system choose a free port, which the

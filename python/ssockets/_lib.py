@@ -123,6 +123,8 @@ class ss_config(ctypes.Structure):
         ("send_timeout_ms", ctypes.c_int),
         ("keepalive_s", ctypes.c_int),
         ("hybrid", ctypes.c_int),
+        ("test_kem_dk", ctypes.POINTER(ctypes.c_uint8)),
+        ("test_kem_m", ctypes.POINTER(ctypes.c_uint8)),
     ]
 
 

@@ -11,9 +11,10 @@
  *   ssockets convert-key FILE
  *   ssockets --version
  *
- * (listen and connect also take the course option --test-ephemeral FILE,
- * which fixes the ephemeral key for the worked examples of docs/; never
- * for real use.)
+ * (listen and connect also take the course options --test-ephemeral FILE,
+ * which fixes the ephemeral key for the worked examples of docs/, and
+ * --test-kem FILE, which fixes the ML-KEM-768 inputs of a hybrid session;
+ * never for real use.)
  *
  * Course position: the top layer. It uses only the public API (ssockets.h)
  * and shows how an application chooses its security: the options become an
@@ -26,6 +27,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "crypto/util.h"
 
 /* ------------------------------------------------------------------ */
 /* Help texts: everything the command does, in one place.              */
@@ -96,6 +100,7 @@ static const char main_help[] =
     "                           of docs/ give the same bytes on every run; it\n"
     "                           destroys forward secrecy and makes every session\n"
     "                           identical\n"
+    "  --test-kem FILE          the same for a hybrid session's ML-KEM-768 inputs\n"
     "\n"
     "Exit status:\n"
     "  0  success; for listen/connect: both sides closed cleanly\n"
@@ -144,7 +149,11 @@ static const char main_help[] =
     "                    use the private key in FILE as our ephemeral key instead\n" \
     "                    of a fresh random one, so that every run gives the same\n" \
     "                    bytes. A fixed ephemeral key destroys forward secrecy\n" \
-    "                    and makes every session identical (a warning is printed)\n"
+    "                    and makes every session identical (a warning is printed)\n" \
+    "  --test-kem FILE   the same for a hybrid (hfs) session: FILE holds, in hex,\n" \
+    "                    an ML-KEM-768 decapsulation key (2,400 bytes; the client's\n" \
+    "                    e1) then the encapsulation randomness m (32 bytes; the\n" \
+    "                    server's ekem1), e.g. docs/keys/kem_xxhfs.hex\n"
 
 static const char listen_help[] =
     "usage: ssockets listen [OPTIONS] HOST PORT\n"
@@ -319,6 +328,7 @@ enum {
     OPT_HYBRID = 1 << 10,
     OPT_CLASSIC = 1 << 11,
     OPT_HYBRID_ONLY = 1 << 12,
+    OPT_TEST_KEM = 1 << 13,
 };
 
 typedef struct {
@@ -333,7 +343,7 @@ static const option_spec option_specs[] = {
     {"--pem", OPT_PEM, 0},         {"--force", OPT_FORCE, 0},
     {"--test-ephemeral", OPT_TEST_EPHEMERAL, 1}, {"--fingerprint", OPT_FINGERPRINT, 0},
     {"--hybrid", OPT_HYBRID, 0},   {"--classic", OPT_CLASSIC, 0},
-    {"--hybrid-only", OPT_HYBRID_ONLY, 0},
+    {"--hybrid-only", OPT_HYBRID_ONLY, 0}, {"--test-kem", OPT_TEST_KEM, 1},
 };
 
 /* Everything a command line can say; NULL or 0 when not given. */
@@ -343,6 +353,7 @@ typedef struct {
     const char *allow_file; /* --allow FILE */
     const char *timeout;    /* --timeout S */
     const char *test_ephemeral_file; /* --test-ephemeral FILE */
+    const char *test_kem_file; /* --test-kem FILE */
     int trace, plain, pem, force, fingerprint;
     int hybrid;             /* --hybrid 1, --classic 0 (the last one given wins) */
     int hybrid_only;        /* --hybrid-only */
@@ -378,6 +389,7 @@ static void set_option(options *o, int bit, const char *value)
     case OPT_PLAIN: o->plain = 1; break;
     case OPT_PEM: o->pem = 1; break;
     case OPT_TEST_EPHEMERAL: o->test_ephemeral_file = value; break;
+    case OPT_TEST_KEM: o->test_kem_file = value; break;
     case OPT_FINGERPRINT: o->fingerprint = 1; break;
     case OPT_HYBRID: o->hybrid = 1; break;
     case OPT_CLASSIC: o->hybrid = 0; break;
@@ -499,6 +511,7 @@ static int parse_timeout_ms(const command *cmd, const char *text)
  * are not secret. */
 static ss_keypair our_key;
 static ss_keypair test_ephemeral; /* --test-ephemeral: the course's fixed e */
+static uint8_t test_kem[2400 + 32]; /* --test-kem: the course's fixed dk, then m */
 static uint8_t peer_key[32];
 static uint8_t (*allowed_keys)[32];
 static size_t allowed_count;
@@ -507,6 +520,7 @@ static void wipe_keys(void)
 {
     ss_keypair_wipe(&our_key);
     ss_keypair_wipe(&test_ephemeral);
+    ss_wipe(test_kem, sizeof test_kem);
 }
 
 /* --peer KEY|FILE: a key written out (base64 or PEM) is tried first; a
@@ -588,6 +602,37 @@ static void load_allow_list(const char *path)
         cli_fail(EXIT_KEY, "--allow '%s': no public key in the file", path);
 }
 
+/* --test-kem FILE: exactly sizeof test_kem bytes in hex (either case),
+ * whitespace anywhere between digit pairs; anything else is refused.
+ * (Branches on the digits are fine here: these inputs are published.) */
+static void load_test_kem(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        cli_fail(EXIT_KEY, "--test-kem: cannot open %s: %s", path, strerror(errno));
+    size_t n = 0;
+    int c, high = -1;
+    while ((c = getc(f)) != EOF) {
+        if (isspace(c) && high < 0)
+            continue;
+        int v = isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+        if (v < 0 || n == sizeof test_kem) {
+            fclose(f);
+            cli_fail(EXIT_KEY, "--test-kem: %s: %s", path,
+                     v < 0 ? "not hex" : "more than 2,432 bytes (dk then m)");
+        }
+        if (high < 0) {
+            high = v;
+        } else {
+            test_kem[n++] = (uint8_t)(high << 4 | v);
+            high = -1;
+        }
+    }
+    fclose(f);
+    if (n != sizeof test_kem || high >= 0)
+        cli_fail(EXIT_KEY, "--test-kem: %s: %zu bytes, not 2,432 (dk then m)", path, n);
+}
+
 static void print_public_key(const uint8_t public_key[32])
 {
     char text[SS_KEY_BASE64_LEN];
@@ -615,7 +660,7 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
     memset(cfg, 0, sizeof *cfg);
 
     if (o->plain && (o->key_file != NULL || o->peer != NULL || o->allow_file != NULL ||
-                     o->test_ephemeral_file != NULL))
+                     o->test_ephemeral_file != NULL || o->test_kem_file != NULL))
         usage(cmd, "--plain has no handshake, so it takes no keys");
     if (o->plain && o->fingerprint)
         usage(cmd, "--plain has no handshake, so it has no fingerprint");
@@ -652,6 +697,15 @@ static void make_config(ss_config *cfg, const command *cmd, const options *o, in
               "every session identical; for the course's worked examples only\n",
               stderr);
         cfg->test_ephemeral = &test_ephemeral;
+    }
+    if (o->test_kem_file != NULL) {
+        load_test_kem(o->test_kem_file);
+        fputs("ssockets: warning: --test-kem: fixed ML-KEM inputs; no forward secrecy against "
+              "a quantum attacker, every session identical; for the course's worked examples "
+              "only\n",
+              stderr);
+        cfg->test_kem_dk = test_kem;
+        cfg->test_kem_m = test_kem + 2400;
     }
     if (o->trace) {
         fputs("ssockets: warning: --trace prints the handshake's secret keys; for learning only\n",
@@ -809,11 +863,11 @@ static int run_version(const command *cmd, const options *o)
 static const command commands[] = {
     {"listen",
      OPT_KEY | OPT_PEER | OPT_ALLOW | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
-         OPT_FINGERPRINT | OPT_HYBRID_ONLY,
+         OPT_FINGERPRINT | OPT_HYBRID_ONLY | OPT_TEST_KEM,
      {"HOST", "PORT"}, listen_help, run_listen},
     {"connect",
      OPT_KEY | OPT_PEER | OPT_TIMEOUT | OPT_TRACE | OPT_PLAIN | OPT_TEST_EPHEMERAL |
-         OPT_FINGERPRINT | OPT_HYBRID | OPT_CLASSIC,
+         OPT_FINGERPRINT | OPT_HYBRID | OPT_CLASSIC | OPT_TEST_KEM,
      {"HOST", "PORT"}, connect_help, run_connect},
     {"genkey", OPT_PEM | OPT_FORCE, {"FILE", NULL}, genkey_help, run_genkey},
     {"pubkey", 0, {"FILE", NULL}, pubkey_help, run_pubkey},

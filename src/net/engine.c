@@ -330,7 +330,8 @@ static int client_pattern(ss_noise_pattern *p, const ss_config *cfg)
     if (cfg->allowed_keys != NULL || cfg->allowed_count != 0)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_keys is a server setting");
     if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
-                       cfg->test_ephemeral != NULL))
+                       cfg->test_ephemeral != NULL || cfg->test_kem_dk != NULL ||
+                       cfg->test_kem_m != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
     if (cfg->plain && cfg->hybrid)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot be hybrid");
@@ -351,7 +352,8 @@ static int check_server_config(const ss_config *cfg)
     if (cfg->allowed_count != 0 && cfg->allowed_keys == NULL)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "allowed_count without allowed_keys");
     if (cfg->plain && (cfg->static_key != NULL || cfg->peer_public_key != NULL ||
-                       cfg->allowed_keys != NULL || cfg->test_ephemeral != NULL))
+                       cfg->allowed_keys != NULL || cfg->test_ephemeral != NULL ||
+                       cfg->test_kem_dk != NULL || cfg->test_kem_m != NULL))
         return ss_fail(NULL, SS_ERR_ARGUMENT, "plain mode has no handshake, so it cannot use keys");
     if (cfg->hybrid < 0 || cfg->hybrid > SS_HYBRID_ONLY)
         return ss_fail(NULL, SS_ERR_ARGUMENT, "hybrid is 0, 1 or SS_HYBRID_ONLY (2)");
@@ -643,6 +645,14 @@ static int start_handshake(ss_engine *e, const char *shown)
         return engine_fail(e, rc, "starting %s", shown);
     /* Course and tests only (engine.h): a fixed e instead of a random one. */
     ss_handshake_set_ephemeral(e->hs, cfg->test_ephemeral);
+    /* Likewise a fixed ML-KEM key pair (e1) and encapsulation randomness
+     * (ekem1), for the hybrid worked examples; hfs patterns only. */
+    if (ss_noise_is_hybrid(e->pattern)) {
+        if (e->server)
+            ss_handshake_set_kem_randomness(e->hs, cfg->test_kem_m);
+        else
+            ss_handshake_set_kem_ephemeral(e->hs, cfg->test_kem_dk);
+    }
     /* The server draws its ephemeral key now, on frame 0, while the client
      * computes its own for message 1: the two key generations run side by
      * side instead of one after the other, and a handshake takes one

@@ -122,6 +122,16 @@ typedef struct {
     /* Field added with the hybrid handshakes (appended, likewise). */
     int hybrid;                          /* the table above: 0 classical, 1 hybrid,
                                             SS_HYBRID_ONLY (server) hybrid only */
+    /* Fields added for the course's hybrid examples (appended, likewise).
+     * Course and tests only, as test_ephemeral and for the same reasons:
+     * NEVER in real use. NULL: random, as it must be. Used only by an hfs
+     * pattern; ignored by a classical one. */
+    const uint8_t *test_kem_dk;          /* 2,400 bytes: the initiator's ML-KEM-768
+                                            decapsulation key for e1 (FIPS 203 dk,
+                                            its ek included) instead of a fresh one */
+    const uint8_t *test_kem_m;           /* 32 bytes: the responder's encapsulation
+                                            randomness m for ekem1 (FIPS 203
+                                            Encaps_internal) instead of random bytes */
 } ss_config;
 
 /* ss_config.hybrid for a server that refuses classical proposals. */

@@ -15,6 +15,8 @@ through chromium-driver and Selenium, and checks that:
     than the server's); an opened record keeps its C listings behind a
     second fold; a link of the overview at the top, of a session's overview
     or of its key schedule opens the record it names;
+  - a long value (XXhfs's 1,184-byte ML-KEM key) is folded on screen, and
+    a click on its fold shows all of its bytes;
   - "Open all" opens every record;
   - at 420 px wide (a phone), with every record and every source fold open,
     nothing is wider than the window: no horizontal scroll.
@@ -94,6 +96,20 @@ try:
     if driver.find_element(By.CSS_SELECTOR, "#xx-msg2 details.src").get_attribute("open") \
             is not None:
         fail("the source listings of #xx-msg2 are open with the record")
+    # A long value is folded: its first bytes, and a click shows them all.
+    rec = driver.find_element(By.CSS_SELECTOR, "#xxhfs-msg1 > summary")
+    driver.execute_script("arguments[0].scrollIntoView()", rec)
+    rec.click()
+    fold = driver.find_element(By.CSS_SELECTOR, "#xxhfs-msg1 dl.fields details.long")
+    if fold.get_attribute("open") is not None:
+        fail("the 1,184-byte e1 of #xxhfs-msg1 is not folded")
+    summary = fold.find_element(By.TAG_NAME, "summary")
+    driver.execute_script("arguments[0].scrollIntoView()", summary)
+    summary.click()
+    shown = fold.find_element(By.CSS_SELECTOR, "span.f.e1:not(summary span)").text.split()
+    if fold.get_attribute("open") is None or len(shown) != 1184:
+        fail("clicking the fold of e1 in #xxhfs-msg1 did not show its 1,184 bytes (%d shown)"
+             % len(shown))
     # The overview and the key schedule link to records, and open them.
     for link, ident in ((".glance a[href='#xx-msg3']", "xx-msg3"),
                         ("#nk .overview a[href='#nk-msg2']", "nk-msg2"),

@@ -16,6 +16,12 @@
 #      from that file; and XXhfs's messages carry that test's ek in clear
 #      and its ciphertext encrypted (opened here with python3-cryptography
 #      under the k the trace printed), its shared secret in the traces.
+#      The two refused sessions (session.sh xx-refused, nk-refused): the
+#      sealed refused frame, opened here with python3-cryptography under the
+#      k2 of the server's trace, is type 03 and reason 01, as the page says;
+#      the clear refusal frame's fields on the page are the wire's, cut here
+#      at "SSockets/1 refused" and the reason byte; what the page says the
+#      client printed is what it printed.
 #   3. Self-contained: no external script, style sheet, font, image or
 #      frame (nothing with src=, no <link>, no url(, no @import).
 #      Each tag's AD is labelled with its own h (h3, h4, ...), whose value
@@ -47,10 +53,11 @@ fi
 echo "ok - illustrated: $page equals a freshly generated page"
 
 # 2. Every traced value and every wire byte, in fresh traces.
-for p in nn nk xx xxhfs; do
-    SS_BUILD=$build sh docs/keys/session.sh $p hello hi >>"$tmp/traces" || fail "session.sh $p"
+for p in nn nk xx xxhfs xx-refused nk-refused; do
+    SS_BUILD=$build sh docs/keys/session.sh $p hello hi >"$tmp/trace-$p" || fail "session.sh $p"
+    cat "$tmp/trace-$p" >>"$tmp/traces"
 done
-python3 - "$page" "$tmp/traces" <<'PY' || exit 1
+python3 - "$page" "$tmp/traces" "$tmp" <<'PY' || exit 1
 import re, sys
 page = open(sys.argv[1]).read()
 traces = open(sys.argv[2]).read()
@@ -100,6 +107,68 @@ if msg1[64:] != acvp["ek"] or ct.hex() != acvp["c"] or \
     sys.exit("not ok - illustrated: the XXhfs session did not use ACVP tcId 28's ek, c and k")
 print("ok - illustrated: %d ML-KEM values on the page are ACVP tcId 28's, and the XXhfs session "
       "sent its ek, its ciphertext (decrypted here) and derived its k" % len(shown))
+
+# The refused sessions, independently of the generator.
+import html
+def trace(p):
+    return open("%s/trace-%s" % (sys.argv[3], p)).read()
+def record(ident):
+    m = re.search(r'<details class="rec [^"]*" id="%s" open>(.*?)</div></details>' % ident,
+                  page, re.S)
+    if not m:
+        sys.exit("not ok - illustrated: no record %s on the page" % ident)
+    return m.group(1)
+def said(p, rec):
+    want = [l[len("client said: "):] for l in trace(p).split("\n")
+            if l.startswith("client said: ") and "warning:" not in l]
+    got = re.search(r'<pre class="said">(.*?)</pre>', rec, re.S)
+    got = [l[len("ssockets: "):] for l in html.unescape(got.group(1)).split("\n")] if got else []
+    if not want or got != want:
+        sys.exit("not ok - illustrated: %s: the page says the client printed %r, it printed %r"
+                 % (p, got, want))
+    return want
+def shown_fields(rec):
+    return {c: v.replace(" ", "") for c, v in re.findall(
+        r'<dt><span class="f ([a-z0-9]+)">([0-9a-f ]+)</span></dt>', rec)}
+xr = trace("xx-refused")
+xs = lambda side: re.findall(r"%s: wire: sent ([0-9a-f]{4}) ([0-9a-f]*)" % side, xr)
+xx = trace("xx")
+if [b for _, b in xs("client")[:3]] + [xs("server")[0][1]] != \
+        re.findall(r"client: wire: sent [0-9a-f]{4} ([0-9a-f]*)", xx)[:3] + \
+        re.findall(r"server: wire: sent [0-9a-f]{4} ([0-9a-f]*)", xx)[:1]:
+    sys.exit("not ok - illustrated: xx-refused's handshake is not byte for byte XX's")
+k2 = re.search(r"server: responder end: Split: k1 = [0-9a-f]{64}, k2 = ([0-9a-f]{64})",
+               xr).group(1)
+length, sealed = xs("server")[-1]
+pt = ChaCha20Poly1305(bytes.fromhex(k2)).decrypt(bytes(12), bytes.fromhex(sealed), b"")
+if pt != b"\x03\x01" or length != "0012":
+    sys.exit("not ok - illustrated: the server's last frame in xx-refused opens to %s, not "
+             "type 03 reason 01" % pt.hex())
+rec = record("xx-refused-server-0")
+f = shown_fields(rec)
+opened = re.findall(r'<tr><td>out: plaintext: type 03 \(refused\), reason 01 [^<]*</td>'
+                    r'<td class="v">([0-9a-f]+)</td>', rec)
+if f.get("len") != length or f.get("ct", "") + f.get("tag", "") != sealed or opened != [pt.hex()]:
+    sys.exit("not ok - illustrated: the XX refused frame on the page is not the sealed frame "
+             "on the wire, or its plaintext is not 0301")
+said("xx-refused", rec)
+nr = trace("nk-refused")
+length, body = re.findall(r"server: wire: sent ([0-9a-f]{4}) ([0-9a-f]*)", nr)[-1]
+magic = b"SSockets/1 refused".hex()
+rec = record("nk-refused-refusal")
+f = shown_fields(rec)
+if not body.startswith(magic) or f != {"len": length, "magic": magic,
+                                        "reason": body[36:38], "text": body[38:]} or \
+        body[36:38] != "01" or int(length, 16) != len(body) // 2 or \
+        re.findall(r'<tr><td>out: frame</td><td class="v">([0-9a-f]+)</td>', rec) != [length + body]:
+    sys.exit("not ok - illustrated: the refusal frame's fields on the page are not the wire's: "
+             "%s" % f)
+words = bytes.fromhex(body[38:]).decode("ascii")
+if ("it accepts %s" % words) not in said("nk-refused", rec)[-1]:
+    sys.exit("not ok - illustrated: the NK client's error does not quote the refusal's text")
+print("ok - illustrated: the refused frame opens here to type 03 reason 01 under the trace's k2; "
+      "the refusal frame's %d fields are the wire's; the clients' errors are what they printed"
+      % len(f))
 
 # Each tag's associated data is named by its own h (h0, h1, ...: the
 # numbering of docs/handshake.md), and that name holds the value the

@@ -3,8 +3,10 @@
     python3 docs/illustrated/generate.py [OUT]      (default docs/illustrated/index.html)
     make illustrated                               (the same)
 
-Runs four real sessions, NN, NK, XX and the hybrid XXhfs, with
-docs/keys/session.sh: the real build/ssockets (or $SS_BUILD/ssockets) with
+Runs four real sessions, NN, NK, XX and the hybrid XXhfs, and two that the
+server refuses (xx-refused: the client's key is not in --allow, answered by
+a sealed frame of type 03; nk-refused: NK to a server without a key,
+answered by the refusal frame in clear), with docs/keys/session.sh: the real build/ssockets (or $SS_BUILD/ssockets) with
 the fixed keys of docs/keys, --test-ephemeral (and for XXhfs --test-kem,
 NIST's ACVP ML-KEM-768 test tcId 28) and --trace. Then, for every byte each side sent, it
 recomputes the value independently, one Noise or RFC 8439 step at a time,
@@ -25,7 +27,7 @@ the script closes them for reading on screen and opens them all again for
 printing. Values longer than 64 bytes (an ML-KEM key or ciphertext) are
 folded the same way: their first 16 bytes, then a fold with all of them. Python standard library only.
 
-The page at a glance: the top shows the three sessions side by side, one
+The page at a glance: the top shows the sessions side by side, one
 arrow per frame from its sender, each a link to its record; each session
 opens with an overview (one row per
 frame, on its sender's side, each a link to its record) and its key
@@ -40,7 +42,11 @@ built by build_pattern from a session's trace; the HTML functions only
 render them. A new connection is one more pattern in main()'s list (with
 its intro and, in build_pattern, its tokens and its explain_message
 texts); a new frame kind is one more entry in TYPES, a CSS class for its
-colour (.rec.KIND, .ov-KIND) and its explanation in explain_transport.
+colour (.rec.KIND, .ov-KIND, .gl-KIND) and its explanation in explain_transport.
+A refused session is named PATTERN-refused: session.sh expects both sides to
+fail, and prints the client's error lines ("client said:"), which the page
+quotes; in it only the server's frames after the handshake are shown (what
+the client sends before it reads the refusal depends on timing).
 """
 import base64
 import html
@@ -59,7 +65,11 @@ PROLOGUE = b"SSockets/1".hex()
 # The sessions, by session.sh's name: the Noise protocol name of each.
 NAMES = {"nn": "Noise_NN_25519_ChaChaPoly_SHA256", "nk": "Noise_NK_25519_ChaChaPoly_SHA256",
          "xx": "Noise_XX_25519_ChaChaPoly_SHA256",
-         "xxhfs": "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256"}
+         "xxhfs": "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256",
+         "xx-refused": "Noise_XX_25519_ChaChaPoly_SHA256",
+         "nk-refused": "Noise_NK_25519_ChaChaPoly_SHA256"}
+REFUSAL = b"SSockets/1 refused".hex()   # the clear refusal frame's first bytes
+REASONS = {1: "not in the allow-list (--allow)", 2: "not the pinned client key (--peer)"}
 ACVP = os.path.join("vectors", "noise", "hfs", "acvp_mlkem768_encaps.json")
 FOLD = 64     # bytes: a longer value is shown folded (its first 16 bytes, then all)
 # The transport frame kinds (protocol.md): type byte -> (what it is, the
@@ -68,7 +78,8 @@ FOLD = 64     # bytes: a longer value is shown folded (its first 16 bytes, then 
 # colour (.rec.KIND, .ov-KIND in CSS) and its words in explain_transport.
 TYPES = {0: ("data, last fragment", "transport", ["seal_frame"]),
          1: ("data, more fragments follow", "transport", ["seal_frame"]),
-         2: ("close", "close", ["ss_engine_close", "seal_frame"])}
+         2: ("close", "close", ["ss_engine_close", "seal_frame"]),
+         3: ("refused", "refused", ["refuse_sealed", "seal_frame"])}
 
 
 def fail(msg):
@@ -148,6 +159,7 @@ SOURCES = {
     "seal_frame": "src/net/engine.c", "ss_engine_close": "src/net/engine.c",
     "new_output": "src/net/engine.c", "ss_handshake_init": "src/net/noise.c",
     "kem_public_key": "src/net/noise.c", "write_ekem1": "src/net/noise.c",
+    "refuse_sealed": "src/net/engine.c", "refuse_in_clear": "src/net/engine.c",
 }
 
 
@@ -185,17 +197,19 @@ class Key:
 def session(pattern):
     out = run(["sh", "docs/keys/session.sh", pattern, MESSAGES["client"].rstrip("\n"),
                MESSAGES["server"].rstrip("\n")], env=dict(os.environ, SS_BUILD=BUILD))
-    lines = {"client": [], "server": []}
+    lines = {"client": [], "server": [], "client said": []}
     for l in out.split("\n"):
         side, _, rest = l.partition(": ")
         if side in lines:
             lines[side].append(rest)
+    lines["said"] = lines.pop("client said")
     return out, lines
 
 
 def build_pattern(pattern):
     trace_text, lines = session(pattern)
-    P = pattern.upper()
+    refused = pattern.endswith("-refused")
+    P = pattern.split("-")[0].upper()
     base = P.replace("HFS", "")          # the classical pattern under a hybrid one
     kem = kem_inputs() if base != P else None
     priv = {("client", "e"): key_hex("init_ephemeral.key"),
@@ -255,6 +269,10 @@ def build_pattern(pattern):
             "server encapsulation randomness",
             "m: the 32 random bytes of ML-KEM.Encaps (FIPS 203 Algorithm 17)",
             [("m (docs/keys/kem_xxhfs.hex; ACVP tcId 28)", kem["m"], "acvp")], [], [], []))
+    if pattern == "nk-refused":
+        keys.explain += ("<p>Here the server has no static key at all: the client pins "
+                         "<code>resp_static.pub</code>, which no server in this session "
+                         "holds.</p>")
     records.append(keys)
 
     # Replays each trace line of the writer of each message, in protocol order.
@@ -482,7 +500,8 @@ def build_pattern(pattern):
                  ("name", "\"%s\" in ASCII, in clear" % bytes.fromhex(name_hex).decode(),
                   name_hex)],
                 "<p>The client proposes a pattern by sending its name, in clear, as the first "
-                "frame: %s. The server accepts it or closes the connection (protocol.md §3). "
+                "frame: %s. The server accepts it or answers with a refusal frame, in clear, and "
+                "closes the connection (protocol.md §3). "
                 "Both sides then start the handshake from the same name, which they hash into "
                 "<code>h</code> with the prologue <code>SSockets/1</code>: a name changed on the "
                 "way makes the two <code>h</code> differ, and the next tag fails.</p>" % {
@@ -501,6 +520,8 @@ def build_pattern(pattern):
 
     # The handshake messages, each replayed from its writer's trace.
     count = 3 if base == "XX" else 2
+    if pattern == "nk-refused":
+        count = 1                       # message 1, then the refusal frame
     tokens = {"NN": ["e", "e, ee"], "NK": ["e, es", "e, ee"],
               "XX": ["e", "e, ee, s, es", "s, se"],
               "XXHFS": ["e, e1", "e, ee, ekem1, s, es", "s, se"]}[P]
@@ -524,11 +545,18 @@ def build_pattern(pattern):
                 replay("client", l, rec)
         records.append(rec)
 
+    if pattern == "nk-refused":
+        records.append(refusal_record(pattern, sent["server"][0], P, check,
+                                      said(lines)))
+        return records, schedule, trace_text, checked[0]
+
     # Transport frames: whatever each side sent after the handshake, in
     # order. Each is opened with the side's key to learn its type and body
     # (a data frame must carry the message the session sent), then sealed
     # again step by step and compared with the wire.
-    for side in ("client", "server"):
+    # In a refused session only the server's refused frame is shown: what
+    # the client sends before it reads the refusal depends on timing.
+    for side in ("server",) if refused else ("client", "server"):
         key_name = "k1" if side == "client" else "k2"
         key = state[key_name]
         entry = [k for k in schedule if k.name == key_name][0]
@@ -540,6 +568,8 @@ def build_pattern(pattern):
             if t not in TYPES:
                 fail("%s %s frame %d has type %02x, which TYPES does not list" % (P, side, n, t))
             what, kind, functions = TYPES[t]
+            if kind == "refused" and (len(data) != 1 or data[0] not in REASONS):
+                fail("%s refused frame: body %s is not one reason byte" % (P, data.hex()))
             if kind == "transport" and data != MESSAGES[side].encode():
                 fail("%s %s frame %d carries %r, not the message sent" % (P, side, n, data))
             ct, cmd = sstool("aead-seal", key, nonce, "", pt)
@@ -553,17 +583,83 @@ def build_pattern(pattern):
                           ("ct", "ChaCha20 ciphertext of type || body", ct[:-32]),
                           ("tag", "tag (Poly1305, AD empty)", ct[-32:])],
                          explain_transport(side, n, t, len(pt) // 2, key_name))
+            if kind == "refused":
+                rec.explain = explain_refused(data[0], said(lines)) + rec.explain
             rec.steps.append(Step(
                 "EncryptWithAd(empty, type || body)",
                 "ChaCha20-Poly1305 with %s, nonce n = %d, no associated data" % (key_name, n),
                 [(key_name, key, True), ("nonce (n = %d)" % n, nonce, False),
-                 ("plaintext: type %02x (%s)%s" % (t, what, " || %r" % data.decode(
-                     errors="replace") if data else ""), pt, False)],
+                 ("plaintext: type %02x (%s)%s" % (t, what, (
+                     " || reason %02x" % data[0] if kind == "refused" else
+                     " || %r" % data.decode(errors="replace")) if data else ""), pt, False)],
                 [("ciphertext || tag", ct, False)], [cmd],
                 functions + ["ss_cipher_encrypt", "chachapoly_nonce"]))
             rec.short = repr(data.decode()) if kind == "transport" else what
+            if kind == "refused":
+                rec.steps.append(Step(
+                    "the client opens it",
+                    "ChaCha20-Poly1305 decryption with k2, nonce n = %d: the tag checks, so only "
+                    "the holder of k2 (the server that ran this handshake) sent it" % n,
+                    [(key_name, key, True), ("nonce (n = %d)" % n, nonce, False),
+                     ("ciphertext || tag", body, False)],
+                    [("plaintext: type 03 (refused), reason %02x (%s)" % (data[0], REASONS[data[0]]),
+                      pt, False)], ["build/examples/sstool aead-open %s %s \"\" %s" % (
+                          key, nonce, body)], []))
             records.append(rec)
     return records, schedule, trace_text, checked[0]
+
+
+def said(lines):
+    """What the client printed (its error lines; not the --test-ephemeral
+    and --trace warnings)."""
+    return [l for l in lines.get("said", []) if not l.startswith("warning:")]
+
+
+def explain_refused(reason, client_said):
+    return ("<p>The server has checked the client's static key, which message 3 carried, "
+            "against its <code>--allow</code> list, and refuses it, because it is %s. The handshake is "
+            "complete, so instead of a silent close it sends one last transport frame, sealed "
+            "with <code>k2</code> like any other: type <code>03</code> (refused) and one reason "
+            "byte, <code>%02x</code>; <code>L</code> = 1 + 1 + 16 = 18 (protocol.md §6). "
+            "Nobody on the path can forge it: without <code>k2</code> its tag fails. The "
+            "client, which had printed that it was connected, reads it and prints:</p>"
+            '<pre class="said">%s</pre>' % (REASONS[reason], reason,
+                                            esc("\n".join("ssockets: " + l for l in client_said))))
+
+
+def refusal_record(pattern, frame, P, check, client_said):
+    """The clear refusal frame (protocol.md, "The refusal frame"): the
+    server's answer in place of handshake message 2."""
+    length, body = frame
+    if not body.startswith(REFUSAL):
+        fail("%s: the server's answer is not a refusal frame: %s" % (P, body[:40]))
+    rest = body[len(REFUSAL):]
+    reason, text = rest[:2], rest[2:]
+    check("refusal frame length", int(length, 16), len(body) // 2)
+    check("refusal frame reason", reason, "01")
+    words = bytes.fromhex(text).decode("ascii")
+    rec = Record(pattern + "-refusal", "refused", "server", "Refusal frame, in clear",
+                 [("len", "length: %d bytes follow" % int(length, 16), length),
+                  ("magic", "\"SSockets/1 refused\" in ASCII (18 bytes)", REFUSAL),
+                  ("reason", "reason 01: the pattern is not accepted", reason),
+                  ("text", "what the server accepts, in ASCII: \"%s\"" % words, text)],
+                 "<p>The server has no static key, so it cannot run NK, whose message 1 "
+                 "is encrypted to a key it does not have. It answers in place of message 2 "
+                 "with a refusal frame, in clear, and closes: <code>SSockets/1 refused</code>, "
+                 "the reason byte <code>01</code> (the pattern is not accepted; <code>02</code> "
+                 "would say that NK message 1 did not authenticate) and, in ASCII, what it "
+                 "accepts. It is not authenticated (there is no key yet), so it only words "
+                 "the client's error: the connection fails whatever it says, and a forged one "
+                 "can only make a connection fail, which cutting it does too. A real message 2 "
+                 "starts with a random ephemeral key, never with these 18 bytes. The client "
+                 "prints:</p><pre class=\"said\">%s</pre>"
+                 % esc("\n".join("ssockets: " + l for l in client_said)))
+    rec.short = "refused"
+    rec.steps.append(Step(
+        "refusal frame", "L (2 bytes), \"SSockets/1 refused\", reason (1 byte), text",
+        [("text", words.encode().hex(), False)],
+        [("frame", length + body, False)], [], ["refuse_in_clear"]))
+    return rec
 
 
 def explain_message(P, msg, side, tokens):
@@ -621,6 +717,10 @@ def explain_transport(side, n, t, plen, key_name):
                 "= 17. It is authenticated like data, so nobody on the path can forge an end "
                 "of the conversation, or hide one: a connection that ends without it is "
                 "reported as truncated (protocol.md §7).")
+    elif t == 3:
+        what = ("Its first byte is the type, <code>03</code>, which only a server may send, "
+                "and only as its last frame; a client that reads it ends the connection with "
+                "the refusal's error.")
     else:
         what = ("One application message: the type byte <code>00</code> (last fragment) and "
                 "the %d bytes of the message, encrypted, then the 16-byte tag: "
@@ -633,7 +733,8 @@ def explain_transport(side, n, t, plen, key_name):
 # ---------------------------------------------------------------- HTML
 
 CSS = """
-:root { --name:#3465a4; --hs:#c17d11; --tr:#2e7d32; --close:#a40000; --keys:#5c3566; }
+:root { --name:#3465a4; --hs:#c17d11; --tr:#2e7d32; --close:#a40000; --keys:#5c3566;
+        --refused:#ce5c00; }
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem;
        margin: 0 auto; padding: 1rem; line-height: 1.45; color: #1a1a1a; background: #fff; }
 h1 { font-size: 1.7rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #ccc; }
@@ -652,13 +753,14 @@ details.rec > summary:focus-visible { outline: 3px solid #f57900; }
 details.rec > .body { padding: 0 1rem 1rem 1.2rem; }
 .rec.name { border-color: var(--name); } .rec.handshake { border-color: var(--hs); }
 .rec.transport { border-color: var(--tr); } .rec.close { border-color: var(--close); }
-.rec.keys { border-color: var(--keys); }
+.rec.keys { border-color: var(--keys); } .rec.refused { border-color: var(--refused); }
 .dir { font-weight: bold; } .title { font-weight: bold; }
 .bytes { display: block; margin-top: .3rem; word-break: break-all; }
 .f { padding: 0 .15rem; border-radius: 2px; }
 .f.len { background: #d3d7cf; } .f.name { background: #c6dbf5; } .f.e { background: #fce6b6; }
 .f.s { background: #e3cbe8; } .f.tag { background: #f6c6c6; } .f.ct { background: #cde8c9; }
 .f.e1 { background: #fff3a8; } .f.kem { background: #b9e4e8; }
+.f.magic { background: #fcd9b6; } .f.reason { background: #f5b971; } .f.text { background: #e8e2c4; }
 details.long > summary { cursor: pointer; }
 details.long[open] > summary { color: #555; }
 table.io { border-collapse: collapse; width: 100%; margin: .3rem 0 .8rem; }
@@ -686,6 +788,7 @@ details.src > summary { cursor: pointer; padding: .3rem 0; }
 .ov-arrow { text-align: center; font-size: 1.3rem; }
 .ov-name { color: var(--name); } .ov-handshake { color: var(--hs); }
 .ov-transport { color: var(--tr); } .ov-close { color: var(--close); }
+.ov-refused { color: var(--refused); }
 table.ks { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .9rem; }
 table.ks caption { text-align: left; font-weight: bold; }
 table.ks th, table.ks td { border-top: 1px solid #ddd; padding: .2rem .4rem; text-align: left;
@@ -704,6 +807,7 @@ table.ks tr:target { background: #fff4c2; }
 a.gl-row.from-client { text-align: left; } a.gl-row.from-server { text-align: right; }
 .gl-name { color: var(--name); } .gl-handshake { color: var(--hs); }
 .gl-transport { color: var(--tr); } .gl-close { color: var(--close); }
+.gl-refused { color: var(--refused); }
 @media (max-width: 40rem) {
   body { padding: .5rem; }
   details.rec.lane-client { margin-right: 1.5rem; }
@@ -873,8 +977,8 @@ def render_overview(pattern, records):
 
 
 def label(pattern):
-    """NN, NK, XX, XXhfs."""
-    return pattern[:2].upper() + pattern[2:]
+    """NN, NK, XX, XXhfs, XX refused, NK refused."""
+    return pattern[:2].upper() + pattern[2:].replace("-", " ")
 
 
 def render_glance(sections):
@@ -915,7 +1019,7 @@ def main():
     if not os.access(os.path.join(ROOT, SSTOOL), os.X_OK):
         fail("%s is missing: run make first" % SSTOOL)
     sections, total = [], 0
-    for pattern in ("nn", "nk", "xx", "xxhfs"):
+    for pattern in ("nn", "nk", "xx", "xxhfs", "xx-refused", "nk-refused"):
         records, schedule, trace_text, checked = build_pattern(pattern)
         total += checked
         sections.append((pattern, records, schedule))
@@ -933,6 +1037,15 @@ def main():
                  "both X25519 and ML-KEM-768 are broken, against a quantum computer that "
                  "records today's traffic. Three handshake messages, two of them over a "
                  "kilobyte; the long values are folded, every byte one click away.",
+        "xx-refused": "The XX session again, but the server takes only the client keys of its "
+                      "--allow list, which holds another key: it completes the handshake, "
+                      "then refuses the client with a sealed frame of type 03 that only it "
+                      "could have sent (protocol.md §5 and §6). The three handshake messages "
+                      "are byte for byte the XX session's.",
+        "nk-refused": "NK proposed to a server that has no static key: the server answers "
+                      "message 1 with a refusal frame in clear, in place of message 2 "
+                      "(protocol.md §3, \"The refusal frame\"), and the client says that "
+                      "the pattern was refused, not that the key is wrong.",
     }
     for pattern, records, schedule in sections:
         titles = {r.ident: r.title for r in records}
@@ -962,7 +1075,8 @@ def main():
 <header>
 <h1>The Illustrated SSockets Connection</h1>
 <p>Every byte of four real SSockets/1 connections, NN, NK, XX and the hybrid XXhfs, explained
-and reproduced.
+and reproduced, and of two that the server refuses: an XX client whose key is not allowed,
+and NK proposed to a server without a key.
 Each coloured record is one frame on the wire: open it (click, or Tab and Enter) to see what it
 means, the calculation that produced it with its inputs and outputs, the commands that
 reproduce each value with this repository's <code>sstool</code>, and the source lines that
@@ -980,12 +1094,15 @@ format is <a href="../protocol.md">docs/protocol.md</a>; the course starts at
 the same sessions in tshark and Wireshark.</p>
 <p class="legend">Records: <span style="background:var(--keys)">keys</span><span
 style="background:var(--name)">frame 0</span><span style="background:var(--hs)">handshake</span><span
-style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span>
+style="background:var(--tr)">transport</span><span style="background:var(--close)">close</span><span
+style="background:var(--refused)">refused</span>
 Bytes: <span class="f len">length</span> <span class="f name">name</span> <span class="f e">ephemeral key</span>
 <span class="f s">encrypted static key</span> <span class="f e1">ML-KEM key</span>
-<span class="f kem">encrypted ML-KEM ciphertext</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span></p>
+<span class="f kem">encrypted ML-KEM ciphertext</span> <span class="f ct">ciphertext</span> <span class="f tag">tag</span>
+<span class="f magic">refusal mark</span> <span class="f reason">reason</span> <span class="f text">text</span></p>
 %(glance)s
-<nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a><a href="#xxhfs">XXhfs</a></nav>
+<nav><a href="#nn">NN</a><a href="#nk">NK</a><a href="#xx">XX</a><a href="#xxhfs">XXhfs</a>
+<a href="#xx-refused">XX refused</a><a href="#nk-refused">NK refused</a></nav>
 <div class="controls" id="controls"></div>
 </header>
 <main>

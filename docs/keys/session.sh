@@ -2,7 +2,7 @@
 # session.sh — one traced SSockets session with the course's fixed keys, for
 # the worked examples of docs/handshake.md and docs/protocol.md.
 #
-#   sh docs/keys/session.sh nn|nk|xx|xxhfs [CLIENT_MESSAGE [SERVER_MESSAGE]]
+#   sh docs/keys/session.sh nn|nk|xx|xxhfs|xx-refused|nk-refused [CLIENT_MESSAGE [SERVER_MESSAGE]]
 #
 # Starts `ssockets listen` and `ssockets connect` on 127.0.0.1 with --trace
 # and --test-ephemeral, the client sends CLIENT_MESSAGE (default "hello"),
@@ -23,6 +23,13 @@
 #   xxhfs  as xx, with --hybrid and --test-kem kem_xxhfs.hex: the ML-KEM-768
 #       inputs of NIST's ACVP test tcId 28 (the client's e1 key pair, the
 #       server's encapsulation randomness; see README)
+#   xx-refused  as xx, but the server takes only clients listed in an allow
+#       list that holds another key (resp_static.pub): it sends the sealed
+#       refused frame (type 0x03) and the client fails, as expected
+#   nk-refused  NK proposed to a server without a static key: it answers
+#       with the refusal frame in clear and the client fails, as expected
+# For the two refused sessions the client's own error lines are printed
+# too, after its trace, as "client said: ...".
 # With the ephemeral keys fixed too, nothing random is left: every run
 # prints the same values. (Only the order of a side's "sent" and "received"
 # transport lines may vary: each side sends and receives in two threads.)
@@ -31,7 +38,7 @@
 # by `timeout`; the scratch directory is removed on exit.
 set -eu
 
-pattern=${1:?usage: sh docs/keys/session.sh nn|nk|xx|xxhfs [CLIENT_MESSAGE [SERVER_MESSAGE]]}
+pattern=${1:?usage: sh docs/keys/session.sh nn|nk|xx|xxhfs|xx-refused|nk-refused [CLIENT_MESSAGE [SERVER_MESSAGE]]}
 ss=${SS_BUILD:-build}/ssockets
 keys=$(dirname "$0")
 
@@ -51,7 +58,13 @@ xx) server_keys="--key $d/resp_static.key" client_keys="--key $d/init_static.key
 xxhfs)
     server_keys="--key $d/resp_static.key --test-kem $keys/kem_xxhfs.hex"
     client_keys="--key $d/init_static.key --hybrid --test-kem $keys/kem_xxhfs.hex" ;;
-*) echo "session.sh: unknown pattern '$pattern' (nn, nk, xx or xxhfs)" >&2; exit 2 ;;
+xx-refused)
+    cp "$keys/resp_static.pub" "$d/allow"
+    server_keys="--key $d/resp_static.key --allow $d/allow"
+    client_keys="--key $d/init_static.key" ;;
+nk-refused) server_keys="" client_keys="--peer $keys/resp_static.pub" ;;
+*) echo "session.sh: unknown pattern '$pattern' (nn, nk, xx, xxhfs, xx-refused or nk-refused)" >&2
+   exit 2 ;;
 esac
 
 # The server. Port 0 lets the system choose a free port, which the
@@ -69,12 +82,21 @@ until grep -q "listening on" "$d/server.err" 2>/dev/null; do
 done
 port=$(sed -n 's/^ssockets: listening on 127\.0\.0\.1://p' "$d/server.err")
 
-# The client.
+# The client. In a refused session both sides must fail (status 1).
 # shellcheck disable=SC2086
 timeout 20 "$ss" connect --trace $client_keys --test-ephemeral "$d/init_ephemeral.key" \
-    127.0.0.1 "$port" <"$d/client.in" >"$d/client.out" 2>"$d/client.err" ||
-    { cat "$d/client.err" >&2; exit 1; }
-wait "$server" || { cat "$d/server.err" >&2; exit 1; }
+    127.0.0.1 "$port" <"$d/client.in" >"$d/client.out" 2>"$d/client.err" &&
+    client=0 || client=$?
+wait "$server" && server=0 || server=$?
+case $pattern in
+*-refused) want=1 ;;
+*) want=0 ;;
+esac
+[ "$client" = "$want" ] || { cat "$d/client.err" >&2; echo "session.sh: client exit $client" >&2; exit 1; }
+[ "$server" = "$want" ] || { cat "$d/server.err" >&2; echo "session.sh: server exit $server" >&2; exit 1; }
 
 sed -n 's/^trace: /client: /p' "$d/client.err"
 sed -n 's/^trace: /server: /p' "$d/server.err"
+case $pattern in
+*-refused) sed -n 's/^ssockets: /client said: /p' "$d/client.err" ;;
+esac

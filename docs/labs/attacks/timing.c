@@ -23,7 +23,8 @@
  * finding a one-cycle difference takes many samples. So that the lab ends in
  * a second even on a busy machine, each byte comparison here first does
  * WORK iterations of a loop the compiler must keep (a stand-in for a slow
- * device, such as the hashing the Xbox 360's boot code did). The timings are
+ * device, such as the Xbox 360 boot loader, whose memcmp of a 16-byte HMAC
+ * leaked through its timing: docs/labs.md). The timings are
  * real measurements of real code; only the size of the leak is enlarged.
  * Each measurement is the minimum over --rounds batches (default 9) of
  * --calls calls (default 50): the minimum filters out the batches that an

@@ -66,6 +66,7 @@
 #define TYPE_LAST 0x00
 #define TYPE_MORE 0x01
 #define TYPE_CLOSE 0x02
+#define TYPE_REFUSED 0x03 /* docs/protocol.md: the server refused our key */
 
 /* The stream is cut here. */
 #define WIRE_MAX (256 * 1024)
@@ -148,6 +149,14 @@ static void model(outcome *o, const uint8_t *wire, size_t len, const uint8_t key
         n++;
         uint8_t type = plain[0];
         size_t body_len = plain_len - 1;
+        /* The receiver is a client: a sealed "refused" frame with its one
+         * reason byte ends the connection with the error it names (reason
+         * 2: our key is not the one the server pinned; any other: not in
+         * its allow-list). */
+        if (type == TYPE_REFUSED && body_len == 1) {
+            o->error = plain[1] == 2 ? SS_ERR_WRONG_PEER_KEY : SS_ERR_UNKNOWN_CLIENT_KEY;
+            return;
+        }
         if (type > TYPE_CLOSE) {
             o->error = SS_ERR_BAD_TYPE;
             return;

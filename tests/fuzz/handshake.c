@@ -315,12 +315,23 @@ static int engine_frame(ss_engine *e, size_t *len)
     return 1;
 }
 
-static void engine_check_dead(ss_engine *e)
+/* A failed engine puts out nothing more, except a server's last words: one
+ * refusal frame (docs/protocol.md, "The refusal frame"), taken here. */
+static void engine_check_dead(ss_engine *e, int initiator)
 {
     size_t n, taken;
     int end;
     uint8_t byte = 0;
+    static const char refused[] = "SSockets/1 refused";
     FUZZ_CHECK(ss_engine_error(e) != SS_OK, "the engine failed without an error code");
+    const uint8_t *out = ss_engine_output(e, &n);
+    if (out != NULL) {
+        FUZZ_CHECK(!initiator && n >= 2 + sizeof refused &&
+                       n == 2 + ((size_t)out[0] << 8 | out[1]) &&
+                       memcmp(out + 2, refused, sizeof refused - 1) == 0,
+                   "a failed engine puts out bytes that are not one refusal frame");
+        ss_engine_output_done(e, n);
+    }
     FUZZ_CHECK(ss_engine_output(e, &n) == NULL && n == 0, "a failed engine puts bytes out");
     FUZZ_CHECK(ss_engine_feed(e, &byte, 1) == -1 && ss_engine_recv(e, &byte, 1, &end) == -1 &&
                    ss_engine_send(e, &byte, 1, &taken) == -1,
@@ -360,7 +371,7 @@ static void fuzz_engine_handshake(fuzz_input *in, ss_noise_pattern p, int initia
             continue;
         }
         if (ss_engine_error(e) != SS_OK) {
-            engine_check_dead(e);
+            engine_check_dead(e, initiator);
             break;
         }
         if (in->left == 0)
@@ -379,10 +390,16 @@ static void fuzz_engine_handshake(fuzz_input *in, ss_noise_pattern p, int initia
             fed = ss_engine_feed(e, frame + cut, 2 + mlen - cut);
         if (fed < 0) {
             int rc = ss_engine_error(e);
+            /* A client also takes the server's answer for a refusal frame
+             * (in clear, by design only the words of its error) or for a
+             * peer that does not speak SSockets/1. */
             FUZZ_CHECK(rc == SS_ERR_BAD_FRAME || rc == SS_ERR_TAMPERED ||
-                           rc == SS_ERR_LOW_ORDER_KEY,
+                           rc == SS_ERR_LOW_ORDER_KEY ||
+                           (initiator && (rc == SS_ERR_PATTERN_REFUSED ||
+                                          rc == SS_ERR_WRONG_SERVER_KEY ||
+                                          rc == SS_ERR_BAD_PROTOCOL)),
                        "a handshake message failed with an unexpected error");
-            engine_check_dead(e);
+            engine_check_dead(e, initiator);
             break;
         }
         if (has_tag(p, index))
